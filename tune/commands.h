@@ -1,0 +1,26 @@
+/*
+ * The one table of `lux` subcommands. Each entry names the command, the C
+ * identifier of its handler (int lux_cmd_<id>(int argc, char **argv), with
+ * argv[0] the command's name) and its help text (const char
+ * lux_cmd_<id>_help[], printed by `lux help CMD` and `lux CMD --help`), and a
+ * one-line summary for `lux --help`. Handlers return the process exit code:
+ * 0 success, 1 failure, 2 bad usage or bad input.
+ *
+ * To add a command: write its handler and help text in its own file and add
+ * one line here.
+ */
+#ifndef LUX_COMMANDS_H
+#define LUX_COMMANDS_H
+
+/* X(name, id, summary) */
+#define LUX_COMMAND_MAP(X)                                                                         \
+    X("help", help, "show help for lux or for one command")                                        \
+    X("version", version, "print the version and the git commit")
+
+#define LUX_COMMAND_DECL(name, id, summary)                                                        \
+    int lux_cmd_##id(int argc, char **argv);                                                       \
+    extern const char lux_cmd_##id##_help[];
+LUX_COMMAND_MAP(LUX_COMMAND_DECL)
+#undef LUX_COMMAND_DECL
+
+#endif
