@@ -15,7 +15,8 @@
 /* X(name, id, summary) */
 #define LUX_COMMAND_MAP(X)                                                                         \
     X("help", help, "show help for lux or for one command")                                        \
-    X("version", version, "print the version and the git commit")
+    X("version", version, "print the version and the git commit")                                \
+    X("bench", bench, "run a benchmark and print its figures as JSON")
 
 #define LUX_COMMAND_DECL(name, id, summary)                                                        \
     int lux_cmd_##id(int argc, char **argv);                                                       \

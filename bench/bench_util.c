@@ -1,0 +1,139 @@
+/*
+ * Shared benchmark helpers: clocks, medians, machine facts and the JSON
+ * report format.
+ */
+#include "bench.h"
+
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+double lux_bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double lux_bench_quantile(const double *xs, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    double *copy = malloc(n * sizeof *copy);
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, xs, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, cmp_double);
+    size_t idx = (size_t)(q * (double)(n - 1) + 0.5);
+    if (idx >= n)
+        idx = n - 1;
+    double v = copy[idx];
+    free(copy);
+    return v;
+}
+
+double lux_bench_median(const double *xs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    double *copy = malloc(n * sizeof *copy);
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, xs, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, cmp_double);
+    double v = n % 2 ? copy[n / 2] : 0.5 * (copy[n / 2 - 1] + copy[n / 2]);
+    free(copy);
+    return v;
+}
+
+static json_t *machine_facts(void)
+{
+    json_t *m = json_object();
+    json_object_set_new(m, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    json_object_set_new(m, "memory_bytes", json_integer((json_int_t)pages * page));
+    struct utsname u;
+    if (uname(&u) == 0) {
+        json_object_set_new(m, "kernel", json_string(u.release));
+        json_object_set_new(m, "arch", json_string(u.machine));
+    }
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f != NULL) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *colon = strchr(line, ':');
+                if (colon != NULL) {
+                    colon += 2;
+                    colon[strcspn(colon, "\n")] = '\0';
+                    json_object_set_new(m, "cpu", json_string(colon));
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    return m;
+}
+
+json_t *lux_bench_report_new(const char *name)
+{
+    json_t *r = json_object();
+    if (r == NULL)
+        return NULL;
+    char date[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object_set_new(r, "benchmark", json_string(name));
+    json_object_set_new(r, "date", json_string(date));
+    json_object_set_new(r, "machine", machine_facts());
+    json_object_set_new(r, "results", json_object());
+    return r;
+}
+
+void lux_bench_add_runs(json_t *report, const char *key, const double *runs, size_t n,
+                        const char *unit)
+{
+    json_t *o = json_object(), *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_real(runs[i]));
+    json_object_set_new(o, "median", json_real(lux_bench_median(runs, n)));
+    json_object_set_new(o, "unit", json_string(unit));
+    json_object_set_new(o, "runs", arr);
+    json_object_set_new(json_object_get(report, "results"), key, o);
+}
+
+void lux_bench_add_value(json_t *report, const char *key, double value)
+{
+    json_object_set_new(json_object_get(report, "results"), key, json_real(value));
+}
+
+int lux_bench_print(json_t *report)
+{
+    if (json_dumpf(report, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) != 0)
+        return LUX_EIO;
+    fputc('\n', stdout);
+    return fflush(stdout) == 0 ? 0 : LUX_EIO;
+}
+
+long lux_bench_max_rss_bytes(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_maxrss * 1024L;
+}
