@@ -1,0 +1,240 @@
+/*
+ * Trial schedulers: FIFO, ASHA (Ray's AsyncHyperBandScheduler) and PBT
+ * (Ray's PopulationBasedTraining), behind one interface with Ray Tune's
+ * callbacks.
+ *
+ * The scheduler is pure logic. The trial runner drives it: it announces
+ * trials (on_trial_add), hands it every result (on_trial_result -> CONTINUE,
+ * PAUSE or STOP), tells it when a trial starts, gets a checkpoint, completes,
+ * fails or is removed, and asks it which waiting trial to run next. The
+ * scheduler never does I/O and never touches a trial itself; everything it
+ * decides is also returned as data (decision objects, below) so the runner
+ * can act on it and log it in the experiment store.
+ *
+ * Trials are small non-negative integers (the runner's trial index k).
+ * Results are jansson objects; the scheduler reads `time_attr` and `metric`
+ * from them (dotted paths "info/x" are not resolved: keys are flat) and keeps
+ * no reference to them.
+ *
+ * Decisions. Each callback may queue decision objects; the runner drains them
+ * with lux_scheduler_take_decisions() after every call. A decision is a JSON
+ * object with at least
+ *     "decision": one of the names in LUX_DECISION_MAP ("stop", "exploit", ...)
+ *     "trial":    the trial it concerns (integer)
+ *     "message":  one line for a person, e.g.
+ *                 "STOP trial 7 at rung 2 (t=4): 10.5 < cutoff 12.3"
+ * and kind-specific fields, documented at LUX_DECISION_MAP. Two kinds ask the
+ * runner to act:
+ *     "checkpoint": save the trial's checkpoint now (PBT upper quantile), then
+ *                   call lux_scheduler_on_checkpoint();
+ *     "exploit":    the trial (already told PAUSE) must be restored from
+ *                   "donor_checkpoint" of trial "donor" and continue with
+ *                   "new_config" (which the scheduler has already adopted).
+ * The others are information for the log.
+ *
+ * State. lux_scheduler_state() serialises everything the scheduler knows
+ * (rungs, trial records, RNG, PBT lineage) to JSON; lux_scheduler_restore()
+ * loads it into a fresh scheduler built with the same parameters, so
+ * `lux run --resume` continues with identical decisions.
+ *
+ * Threads: one scheduler is driven by one thread at a time.
+ */
+#ifndef LUX_SCHEDULER_H
+#define LUX_SCHEDULER_H
+
+#include "space.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Optimisation direction. Values are stored internally as mode * metric so
+ * that larger is always better (Ray's metric_op). */
+typedef enum { LUX_MODE_MAX = 1, LUX_MODE_MIN = -1 } lux_mode_t;
+
+/* X(ENUM, "name") */
+#define LUX_SCHEDULER_MAP(X)                                                                       \
+    X(FIFO, "fifo")                                                                                \
+    X(ASHA, "asha")                                                                                \
+    X(PBT, "pbt")
+
+typedef enum {
+#define LUX_SCHEDULER_ENUM(e, name) LUX_SCHEDULER_##e,
+    LUX_SCHEDULER_MAP(LUX_SCHEDULER_ENUM)
+#undef LUX_SCHEDULER_ENUM
+        LUX_SCHEDULER_COUNT
+} lux_scheduler_type_t;
+
+const char *lux_scheduler_type_name(lux_scheduler_type_t type);
+
+/* What the runner does with a trial after a result. */
+typedef enum {
+    LUX_SCHED_CONTINUE = 0,
+    LUX_SCHED_PAUSE = 1, /* save, release resources, keep it waiting */
+    LUX_SCHED_STOP = 2,  /* end the trial (terminated, not errored) */
+} lux_sched_action_t;
+
+const char *lux_sched_action_name(lux_sched_action_t action); /* "CONTINUE" ... */
+
+/* Trial status as the runner reports it to choose_trial_to_run(). */
+typedef enum {
+    LUX_TRIAL_PENDING = 0,
+    LUX_TRIAL_RUNNING = 1,
+    LUX_TRIAL_PAUSED = 2,
+    LUX_TRIAL_TERMINATED = 3,
+    LUX_TRIAL_ERROR = 4,
+} lux_trial_status_t;
+
+/* X(ENUM, "name"): the decision kinds and their extra fields.
+ *  stop:       "time", "value" (metric as reported), "rung" (ASHA index, 0 =
+ *              lowest milestone), "milestone", "cutoff" (reported units) or
+ *              "reason": "max_t"
+ *  pause:      "reason" ("pbt time-multiplexing", "pbt synch barrier")
+ *  rung:       ASHA recorded "value" at "rung"/"milestone"; "cutoff" (null when
+ *              the rung was empty)
+ *  checkpoint: "time"; the runner must save the trial now
+ *  exploit:    "donor", "donor_checkpoint" (the label the runner gave in
+ *              on_checkpoint), "old_config", "new_config", "operations"
+ *              (per-parameter "old --- (op) --> new" strings), "score",
+ *              "donor_score", "time", "donor_time"
+ *  bracket:    ASHA placed a new trial in bracket "bracket" */
+#define LUX_DECISION_MAP(X)                                                                        \
+    X(STOP, "stop")                                                                                \
+    X(PAUSE, "pause")                                                                              \
+    X(RUNG, "rung")                                                                                \
+    X(CHECKPOINT, "checkpoint")                                                                    \
+    X(EXPLOIT, "exploit")                                                                          \
+    X(BRACKET, "bracket")
+
+typedef enum {
+#define LUX_DECISION_ENUM(e, name) LUX_DECISION_##e,
+    LUX_DECISION_MAP(LUX_DECISION_ENUM)
+#undef LUX_DECISION_ENUM
+        LUX_DECISION_COUNT
+} lux_decision_kind_t;
+
+const char *lux_decision_name(lux_decision_kind_t kind);
+
+#define LUX_SCHED_MAX_FACTORS 8
+
+/* Everything a scheduler is built from. Strings and the mutation space are
+ * borrowed for the scheduler's lifetime (the loaded config owns them).
+ * lux_scheduler_params_default() fills Ray's defaults. */
+typedef struct {
+    lux_scheduler_type_t type;
+    const char *metric;    /* required for asha and pbt */
+    lux_mode_t mode;       /* required for asha and pbt */
+    const char *time_attr; /* asha: "training_iteration", pbt: "time_total_s" */
+    uint64_t seed;         /* bracket draws and PBT's choices */
+
+    /* asha */
+    double max_t;            /* 100 */
+    double grace_period;     /* 1 */
+    double reduction_factor; /* 4 */
+    int brackets;            /* 1 */
+    bool stop_last_trials;   /* true */
+
+    /* pbt */
+    double perturbation_interval;                       /* 60 */
+    double burn_in_period;                              /* 0 */
+    double quantile_fraction;                           /* 0.25, in [0, 0.5] */
+    double resample_probability;                        /* 0.25, in [0, 1] */
+    double perturbation_factors[LUX_SCHED_MAX_FACTORS]; /* 1.2, 0.8 */
+    size_t num_perturbation_factors;                    /* 2 */
+    const lux_space_t *hyperparam_mutations;            /* LUX_SPACE_MUTATIONS */
+    bool synch;                                         /* false */
+} lux_scheduler_params_t;
+
+/* Fills Ray's defaults for `type` (time_attr included). Cannot fail. */
+void lux_scheduler_params_default(lux_scheduler_params_t *p, lux_scheduler_type_t type);
+
+/* Checks parameters with Ray's assertions (max_t >= grace_period > 0,
+ * reduction_factor > 1, brackets >= 1, quantile_fraction in [0, 0.5],
+ * resample_probability in [0, 1], perturbation_interval > 0, metric and mode
+ * set for asha/pbt, mutations given for pbt). Returns 0 or LUX_ECONFIG with
+ * "<param>: what is wrong; what to do" in err (the config loader prefixes
+ * file:line:col). */
+int lux_scheduler_params_check(const lux_scheduler_params_t *p, char *err, size_t errlen);
+
+typedef struct lux_scheduler lux_scheduler_t;
+
+/* Builds a scheduler. Returns 0 and *out, LUX_ECONFIG (parameters rejected
+ * by lux_scheduler_params_check, message in err) or LUX_ENOMEM. */
+int lux_scheduler_new(const lux_scheduler_params_t *p, lux_scheduler_t **out, char *err,
+                      size_t errlen);
+
+/* Frees the scheduler and any undrained decisions; clears *s_p. Accepts
+ * NULL. */
+void lux_scheduler_destroy(lux_scheduler_t **s_p);
+
+lux_scheduler_type_t lux_scheduler_type(const lux_scheduler_t *s);
+
+/* A new trial with its sampled config. PBT fills in hyperparameters named
+ * in hyperparam_mutations that the config lacks (sampled from the
+ * mutations), so the runner must use `config` as it is after this call; the
+ * scheduler keeps its own copy. ASHA draws the trial's bracket. The trial
+ * starts PENDING. Returns 0, LUX_EEXIST (trial known), LUX_EINVAL or
+ * LUX_ENOMEM. */
+int lux_scheduler_on_trial_add(lux_scheduler_t *s, int trial, json_t *config);
+
+/* The runner started (or resumed) the trial: it is RUNNING. */
+int lux_scheduler_on_trial_start(lux_scheduler_t *s, int trial);
+
+/* A result of a RUNNING trial. Sets *action. Results lacking time_attr or
+ * metric get CONTINUE from asha (Ray ignores them) and LUX_EINVAL from pbt
+ * (Ray's require_attrs), with a message in err. LUX_ENOENT for an unknown
+ * trial. */
+int lux_scheduler_on_trial_result(lux_scheduler_t *s, int trial, const json_t *result,
+                                  lux_sched_action_t *action, char *err, size_t errlen);
+
+/* The trial ended by itself (done, stop criteria). `result` is its last
+ * result or NULL. ASHA records the final value at its rung. */
+int lux_scheduler_on_trial_complete(lux_scheduler_t *s, int trial, const json_t *result);
+
+/* The trial failed (it will not run again unless re-added by the runner
+ * after max_failures handling: call on_trial_start again to revive it). */
+int lux_scheduler_on_trial_error(lux_scheduler_t *s, int trial);
+
+/* The trial was stopped without completing (by a STOP decision or the
+ * user). */
+int lux_scheduler_on_trial_remove(lux_scheduler_t *s, int trial);
+
+/* The runner now holds a checkpoint of the trial taken at time `time`
+ * (time_attr units), labelled `label` (a path or id, copied; it comes back in
+ * exploit decisions). Only trials with a checkpoint can be PBT donors. */
+int lux_scheduler_on_checkpoint(lux_scheduler_t *s, int trial, double time, const char *label);
+
+/* Picks the waiting trial to run next among candidates[0..n-1] (trial ids
+ * with their statuses; only PENDING and PAUSED ones qualify). FIFO and ASHA:
+ * the first PENDING one in the given order, else the first PAUSED one. PBT:
+ * the one with the smallest time reached (pending first), and in synch mode
+ * only those behind the next synchronisation point. Sets *chosen to the
+ * trial or -1 when none should run now. Cannot fail except LUX_EINVAL. */
+int lux_scheduler_choose_trial_to_run(lux_scheduler_t *s, const int *candidates,
+                                      const lux_trial_status_t *status, size_t n, int *chosen);
+
+/* The trial's current config as the scheduler knows it (PBT changes it on
+ * exploit). Borrowed; NULL for an unknown trial. */
+const json_t *lux_scheduler_trial_config(const lux_scheduler_t *s, int trial);
+
+/* Returns the queued decisions as a new JSON array (possibly empty) and
+ * empties the queue; the caller releases it. NULL only on allocation
+ * failure. */
+json_t *lux_scheduler_take_decisions(lux_scheduler_t *s);
+
+/* Counters for the status line: ASHA stops, PBT checkpoints and perturbs.
+ * Returns a new object like {"num_stopped": 3} or
+ * {"num_checkpoints": 4, "num_perturbations": 2}. */
+json_t *lux_scheduler_stats(const lux_scheduler_t *s);
+
+/* The whole state as a new JSON object ({"type": "asha", ...}); NULL on
+ * allocation failure. */
+json_t *lux_scheduler_state(const lux_scheduler_t *s);
+
+/* Replaces the state of a scheduler built with the same parameters by a
+ * saved one. Returns 0, or LUX_EINVAL with a message when the state is
+ * malformed or of another type (the scheduler is then unchanged). */
+int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, char *err, size_t errlen);
+
+#endif
