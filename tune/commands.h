@@ -15,8 +15,9 @@
 /* X(name, id, summary) */
 #define LUX_COMMAND_MAP(X)                                                                         \
     X("help", help, "show help for lux or for one command")                                        \
-    X("version", version, "print the version and the git commit")                                \
-    X("bench", bench, "run a benchmark and print its figures as JSON")
+    X("version", version, "print the version and the git commit")                                  \
+    X("bench", bench, "run a benchmark and print its figures as JSON")                             \
+    X("optimize", optimize, "run CMA-ES or sep-CMA-ES on a test function (checks vs references)")
 
 #define LUX_COMMAND_DECL(name, id, summary)                                                        \
     int lux_cmd_##id(int argc, char **argv);                                                       \
