@@ -1,0 +1,253 @@
+/*
+ * Aligned plain-text tables (contract in table.h).
+ *
+ * Cells are stored as copied strings in one growing array, row-major.
+ * Rendering computes each column's natural width (header and cells, capped
+ * by max_width), then, while the total exceeds the width asked for, takes
+ * one code point from the widest truncatable column still above its
+ * minimum; so long columns give way first and short ones keep their text.
+ */
+#include "table.h"
+
+#include "alloc.h"
+#include "error.h"
+
+#include <string.h>
+
+#define SEP         "  "
+#define SEP_LEN     2
+#define DEFAULT_MIN 4
+#define MAX_CELL    1024 /* code points; wider cells are cut */
+
+struct lux_table {
+    lux_table_column_t *cols;
+    size_t ncols;
+    char **cells; /* rows * ncols */
+    size_t rows, cap;
+};
+
+size_t lux_table_width(const char *s)
+{
+    size_t n = 0;
+    for (; s != NULL && *s != '\0'; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Byte length of the first cp code points of s. */
+static size_t prefix_bytes(const char *s, size_t cp)
+{
+    size_t i = 0;
+    while (s[i] != '\0') {
+        if (((unsigned char)s[i] & 0xc0) != 0x80) {
+            if (cp == 0)
+                break;
+            cp--;
+        }
+        i++;
+    }
+    return i;
+}
+
+size_t lux_table_fit(const char *s, size_t max_cp, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return 0;
+    if (s == NULL)
+        s = "";
+    size_t w = lux_table_width(s), keep = w, dots = 0;
+    if (w > max_cp) {
+        dots = max_cp >= 3 ? 2 : 0;
+        keep = max_cp - dots;
+    }
+    size_t b = prefix_bytes(s, keep);
+    while (b + dots + 1 > outlen && b > 0) { /* the buffer is the tighter limit */
+        b--;
+        while (b > 0 && ((unsigned char)s[b] & 0xc0) == 0x80)
+            b--;
+    }
+    memcpy(out, s, b);
+    memcpy(out + b, "..", dots);
+    out[b + dots] = '\0';
+    return lux_table_width(out);
+}
+
+lux_table_t *lux_table_new(const lux_table_column_t *cols, size_t ncols)
+{
+    if (cols == NULL || ncols == 0)
+        return NULL;
+    lux_table_t *t = lux_calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->cols = lux_calloc(ncols, sizeof *t->cols);
+    if (t->cols == NULL)
+        goto fail;
+    t->ncols = ncols;
+    for (size_t i = 0; i < ncols; i++) {
+        t->cols[i] = cols[i];
+        t->cols[i].header = lux_strdup(cols[i].header != NULL ? cols[i].header : "");
+        if (t->cols[i].header == NULL)
+            goto fail;
+    }
+    return t;
+fail:
+    lux_table_destroy(&t);
+    return NULL;
+}
+
+void lux_table_destroy(lux_table_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    lux_table_t *t = *self_p;
+    for (size_t i = 0; t->cols != NULL && i < t->ncols; i++)
+        lux_free((char *)t->cols[i].header);
+    for (size_t i = 0; i < t->rows * t->ncols; i++)
+        lux_free(t->cells[i]);
+    lux_free(t->cells);
+    lux_free(t->cols);
+    lux_free(t);
+    *self_p = NULL;
+}
+
+size_t lux_table_rows(const lux_table_t *self)
+{
+    return self->rows;
+}
+
+int lux_table_add_row(lux_table_t *self, const char *const *cells)
+{
+    if (self->rows == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 16;
+        char **grown = lux_realloc(self->cells, cap * self->ncols * sizeof *grown);
+        if (grown == NULL)
+            return LUX_ENOMEM;
+        self->cells = grown;
+        self->cap = cap;
+    }
+    char **row = self->cells + self->rows * self->ncols;
+    for (size_t i = 0; i < self->ncols; i++) {
+        row[i] = lux_strdup(cells != NULL && cells[i] != NULL ? cells[i] : "");
+        if (row[i] == NULL) {
+            for (size_t j = 0; j < i; j++)
+                lux_free(row[j]);
+            return LUX_ENOMEM;
+        }
+    }
+    self->rows++;
+    return 0;
+}
+
+/* Appends cell s, fitted to w code points and aligned, to the buffer. */
+static char *put_cell(char *p, const char *s, size_t w, lux_table_align_t align, int last)
+{
+    size_t cw = lux_table_width(s), bytes;
+    if (cw > w) {
+        char tmp[4 * MAX_CELL + 4];
+        size_t fitted = lux_table_fit(s, w, tmp, sizeof tmp);
+        bytes = strlen(tmp);
+        memcpy(p, tmp, bytes);
+        p += bytes;
+        cw = fitted;
+        s = NULL;
+    }
+    size_t pad = w > cw ? w - cw : 0;
+    if (s != NULL && align == LUX_ALIGN_RIGHT) {
+        memset(p, ' ', pad);
+        p += pad;
+        pad = 0;
+    }
+    if (s != NULL) {
+        bytes = strlen(s);
+        memcpy(p, s, bytes);
+        p += bytes;
+    }
+    if (!last) {
+        memset(p, ' ', pad);
+        p += pad;
+    }
+    return p;
+}
+
+int lux_table_render(const lux_table_t *self, size_t width, char **out)
+{
+    size_t nc = self->ncols;
+    size_t *w = lux_calloc(nc, sizeof *w);
+    if (w == NULL)
+        return LUX_ENOMEM;
+    size_t bytes_per_line = 0;
+    for (size_t c = 0; c < nc; c++) {
+        size_t cw = lux_table_width(self->cols[c].header), maxb = strlen(self->cols[c].header);
+        for (size_t r = 0; r < self->rows; r++) {
+            const char *s = self->cells[r * nc + c];
+            size_t x = lux_table_width(s), b = strlen(s);
+            if (x > cw)
+                cw = x;
+            if (b > maxb)
+                maxb = b;
+        }
+        const lux_table_column_t *col = &self->cols[c];
+        if (col->max_width > 0 && cw > col->max_width)
+            cw = col->max_width;
+        if (cw > MAX_CELL)
+            cw = MAX_CELL;
+        w[c] = cw;
+        /* room for the cell bytes, padding and separator */
+        bytes_per_line += maxb + cw + SEP_LEN + 2;
+    }
+    if (width > 0) {
+        size_t total = SEP_LEN * (nc - 1);
+        for (size_t c = 0; c < nc; c++)
+            total += w[c];
+        while (total > width) {
+            size_t best = nc;
+            for (size_t c = 0; c < nc; c++) {
+                size_t min = self->cols[c].min_width ? self->cols[c].min_width : DEFAULT_MIN;
+                if (self->cols[c].truncatable && w[c] > min && (best == nc || w[c] > w[best]))
+                    best = c;
+            }
+            if (best == nc)
+                break; /* every column is at its minimum */
+            w[best]--;
+            total--;
+        }
+    }
+    size_t size = (self->rows + 2) * (bytes_per_line + 1) + 1;
+    char *buf = lux_malloc(size), *p = buf;
+    if (buf == NULL) {
+        lux_free(w);
+        return LUX_ENOMEM;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        if (c > 0) {
+            memcpy(p, SEP, SEP_LEN);
+            p += SEP_LEN;
+        }
+        p = put_cell(p, self->cols[c].header, w[c], self->cols[c].align, c + 1 == nc);
+    }
+    *p++ = '\n';
+    for (size_t c = 0; c < nc; c++) {
+        if (c > 0) {
+            memcpy(p, SEP, SEP_LEN);
+            p += SEP_LEN;
+        }
+        memset(p, '-', w[c]);
+        p += w[c];
+    }
+    *p++ = '\n';
+    for (size_t r = 0; r < self->rows; r++) {
+        for (size_t c = 0; c < nc; c++) {
+            if (c > 0) {
+                memcpy(p, SEP, SEP_LEN);
+                p += SEP_LEN;
+            }
+            p = put_cell(p, self->cells[r * nc + c], w[c], self->cols[c].align, c + 1 == nc);
+        }
+        *p++ = '\n';
+    }
+    *p = '\0';
+    lux_free(w);
+    *out = buf;
+    return 0;
+}
