@@ -11,7 +11,8 @@
 
 /* X(name, id, summary) */
 #define LUX_BENCH_MAP(X)                                                                           \
-    X("memcpy", memcpy, "memcpy bandwidth of this machine (the physical limit for put)")
+    X("memcpy", memcpy, "memcpy bandwidth of this machine (the physical limit for put)")           \
+    X("rl", rl, "optimizer speed and correctness (CMA-ES, sep-CMA-ES); --part, --full")
 
 #define LUX_BENCH_DECL(name, id, summary) int lux_bench_##id(int argc, char **argv);
 LUX_BENCH_MAP(LUX_BENCH_DECL)
