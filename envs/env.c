@@ -147,49 +147,44 @@ typedef struct {
     const char *help;
 } entry_t;
 
+#define ENTRY(name_, summary_, obs_, act_, agents_, sdim_, steps_, has_thr_, thr_, layout_, kind_, \
+              opts_, help_)                                                                        \
+    {                                                                                              \
+        {.name = (name_),                                                                          \
+         .summary = (summary_),                                                                    \
+         .observation = obs_,                                                                      \
+         .action = act_,                                                                           \
+         .num_agents = (agents_),                                                                  \
+         .state_dim = (sdim_),                                                                     \
+         .max_episode_steps = (steps_),                                                            \
+         .has_reward_threshold = (has_thr_),                                                       \
+         .reward_threshold = (thr_),                                                               \
+         .state_layout = (layout_)},                                                               \
+            (kind_), (opts_), NOPTS(opts_), (help_)                                                \
+    }
+
 static const entry_t registry[] = {
-    {{"CartPole-v0", "pole on a cart, push left or right (Barto, Sutton & Anderson 1983)",
-      BOX1(4, cartpole_low, cartpole_high), DISCRETE(2), 1, 4, 200, 1, 195.0},
-     KIND_CARTPOLE,
-     cartpole_opts,
-     NOPTS(cartpole_opts),
-     cartpole_v0_help},
-    {{"CartPole-v1", "pole on a cart, push left or right (Barto, Sutton & Anderson 1983)",
-      BOX1(4, cartpole_low, cartpole_high), DISCRETE(2), 1, 4, 500, 1, 475.0},
-     KIND_CARTPOLE,
-     cartpole_opts,
-     NOPTS(cartpole_opts),
-     cartpole_v1_help},
-    {{"Acrobot-v1", "two-link pendulum, swing the tip above the bar (Sutton 1996)",
-      BOX1(6, acrobot_low, acrobot_high), DISCRETE(3), 1, 4, 500, 1, -100.0},
-     KIND_ACROBOT,
-     plain_opts,
-     NOPTS(plain_opts),
-     acrobot_help},
-    {{"MountainCar-v0", "underpowered car in a valley, reach the flag (Moore 1990)",
-      BOX1(2, mcar_low, mcar_high), DISCRETE(3), 1, 2, 200, 1, -110.0},
-     KIND_MOUNTAIN_CAR,
-     mcar_opts,
-     NOPTS(mcar_opts),
-     mcar_help},
-    {{"MountainCarContinuous-v0", "mountain car with a continuous force",
-      BOX1(2, mcar_low, mcar_high), BOX1(1, unit_low, unit_high), 1, 2, 999, 1, 90.0},
-     KIND_MOUNTAIN_CAR_CONTINUOUS,
-     mcar_opts,
-     NOPTS(mcar_opts),
-     mcarc_help},
-    {{"Pendulum-v1", "swing a pendulum up and keep it upright",
-      BOX1(3, pendulum_low, pendulum_high), BOX1(1, torque_low, torque_high), 1, 2, 200, 0, 0.0},
-     KIND_PENDULUM,
-     pendulum_opts,
-     NOPTS(pendulum_opts),
-     pendulum_help},
-    {{"builders", "hex world, agents in turn carry food and walls into clusters (multi-agent)",
-      BOX1(LUX_BUILDERS_OBS, zeros24, ones24), DISCRETE(LUX_BUILDERS_ACTIONS), 5, 0, 10000, 0, 0.0},
-     KIND_BUILDERS,
-     builders_opts,
-     NOPTS(builders_opts),
-     builders_help},
+    ENTRY("CartPole-v0", "pole on a cart, push left or right (Barto, Sutton & Anderson 1983)",
+          BOX1(4, cartpole_low, cartpole_high), DISCRETE(2), 1, 4, 200, 1, 195.0,
+          "x,x_dot,theta,theta_dot", KIND_CARTPOLE, cartpole_opts, cartpole_v0_help),
+    ENTRY("CartPole-v1", "pole on a cart, push left or right (Barto, Sutton & Anderson 1983)",
+          BOX1(4, cartpole_low, cartpole_high), DISCRETE(2), 1, 4, 500, 1, 475.0,
+          "x,x_dot,theta,theta_dot", KIND_CARTPOLE, cartpole_opts, cartpole_v1_help),
+    ENTRY("Acrobot-v1", "two-link pendulum, swing the tip above the bar (Sutton 1996)",
+          BOX1(6, acrobot_low, acrobot_high), DISCRETE(3), 1, 4, 500, 1, -100.0,
+          "theta1,theta2,dtheta1,dtheta2", KIND_ACROBOT, plain_opts, acrobot_help),
+    ENTRY("MountainCar-v0", "underpowered car in a valley, reach the flag (Moore 1990)",
+          BOX1(2, mcar_low, mcar_high), DISCRETE(3), 1, 2, 200, 1, -110.0, "position,velocity",
+          KIND_MOUNTAIN_CAR, mcar_opts, mcar_help),
+    ENTRY("MountainCarContinuous-v0", "mountain car with a continuous force",
+          BOX1(2, mcar_low, mcar_high), BOX1(1, unit_low, unit_high), 1, 2, 999, 1, 90.0,
+          "position,velocity", KIND_MOUNTAIN_CAR_CONTINUOUS, mcar_opts, mcarc_help),
+    ENTRY("Pendulum-v1", "swing a pendulum up and keep it upright",
+          BOX1(3, pendulum_low, pendulum_high), BOX1(1, torque_low, torque_high), 1, 2, 200, 0, 0.0,
+          "theta,theta_dot", KIND_PENDULUM, pendulum_opts, pendulum_help),
+    ENTRY("builders", "hex world, agents in turn carry food and walls into clusters (multi-agent)",
+          BOX1(LUX_BUILDERS_OBS, zeros24, ones24), DISCRETE(LUX_BUILDERS_ACTIONS), 5, 0, 10000, 0,
+          0.0, NULL, KIND_BUILDERS, builders_opts, builders_help),
 };
 
 #define NREGISTRY (sizeof registry / sizeof registry[0])

@@ -83,7 +83,9 @@ typedef struct {
     int state_dim;          /* length of lux_env_set_state's vector; 0: not supported */
     long max_episode_steps; /* steps per agent before truncation / the end; 0: no limit */
     int has_reward_threshold;
-    double reward_threshold; /* Gymnasium's registered threshold when has_reward_threshold */
+    double reward_threshold;  /* Gymnasium's registered threshold when has_reward_threshold */
+    const char *state_layout; /* names of the state values, "x,x_dot,theta,theta_dot"; NULL
+                                 when state_dim == 0 */
 } lux_env_info_t;
 
 /* The registry: number of environments and the i-th one (NULL when i is out
