@@ -78,13 +78,7 @@ typedef enum {
 const char *lux_sched_action_name(lux_sched_action_t action); /* "CONTINUE" ... */
 
 /* Trial status as the runner reports it to choose_trial_to_run(). */
-typedef enum {
-    LUX_TRIAL_PENDING = 0,
-    LUX_TRIAL_RUNNING = 1,
-    LUX_TRIAL_PAUSED = 2,
-    LUX_TRIAL_TERMINATED = 3,
-    LUX_TRIAL_ERROR = 4,
-} lux_trial_status_t;
+#include "trial_status.h"
 
 /* X(ENUM, "name"): the decision kinds and their extra fields.
  *  stop:       "time", "value" (metric as reported), "rung" (ASHA index, 0 =
@@ -236,5 +230,77 @@ json_t *lux_scheduler_state(const lux_scheduler_t *s);
  * saved one. Returns 0, or LUX_EINVAL with a message when the state is
  * malformed or of another type (the scheduler is then unchanged). */
 int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, char *err, size_t errlen);
+
+/* The trial's PBT lineage: an array of exploits it received, each
+ * {"time", "donor", "donor_time", "old_config", "new_config"}. Borrowed;
+ * NULL for an unknown trial; empty for other schedulers. */
+const json_t *lux_scheduler_trial_lineage(const lux_scheduler_t *s, int trial);
+
+/* ---- for the implementations (sched_*.c) only ------------------------------ */
+#ifdef LUX_SCHEDULER_INTERNAL
+
+typedef enum { LUX_CKPT_NONE = 0, LUX_CKPT_REQUESTED = 1, LUX_CKPT_HELD = 2 } lux_ckpt_state_t;
+
+typedef struct {
+    bool known;
+    lux_trial_status_t status;
+    long order; /* add order: Ray iterates trials in this order */
+    json_t *config;
+    int bracket; /* asha */
+    /* pbt */
+    bool has_score;
+    double last_score; /* mode * metric */
+    double last_perturbation_time, last_train_time;
+    json_t *last_result;
+    lux_ckpt_state_t ckpt;
+    char *ckpt_label;
+    double ckpt_time;
+    json_t *lineage;
+} lux_sched_trial_t;
+
+typedef struct lux_sched_ops {
+    int (*init)(lux_scheduler_t *s, char *err, size_t errlen);
+    void (*fini)(lux_scheduler_t *s);
+    int (*on_add)(lux_scheduler_t *s, int trial, json_t *config);
+    int (*on_result)(lux_scheduler_t *s, int trial, const json_t *result,
+                     lux_sched_action_t *action, char *err, size_t errlen);
+    int (*on_complete)(lux_scheduler_t *s, int trial, const json_t *result);
+    int (*on_remove)(lux_scheduler_t *s, int trial);
+    /* NULL: FIFO's rule. */
+    int (*choose)(lux_scheduler_t *s, const int *candidates, const lux_trial_status_t *status,
+                  size_t n, int *chosen);
+    int (*state)(const lux_scheduler_t *s, json_t *obj);
+    int (*restore)(lux_scheduler_t *s, const json_t *obj, char *err, size_t errlen);
+    json_t *(*stats)(const lux_scheduler_t *s);
+} lux_sched_ops_t;
+
+struct lux_scheduler {
+    lux_scheduler_params_t p;
+    char *metric, *time_attr; /* copies */
+    const lux_sched_ops_t *ops;
+    void *impl;
+    lux_rng_t rng;
+    lux_sched_trial_t *trials; /* indexed by trial id */
+    size_t ntrials;
+    long next_order;
+    json_t *decisions;
+};
+
+extern const lux_sched_ops_t lux_sched_fifo_ops, lux_sched_asha_ops, lux_sched_pbt_ops;
+
+/* The record of a known trial, or NULL. */
+lux_sched_trial_t *lux_sched_trial(const lux_scheduler_t *s, int trial);
+/* Appends a decision {"decision": name, "trial": trial, "message": ...} plus
+ * the fields of `extra` (stolen, may be NULL). Returns 0 or LUX_ENOMEM. */
+int lux_sched_decide(lux_scheduler_t *s, lux_decision_kind_t kind, int trial, json_t *extra,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A finite number at key in result. */
+bool lux_sched_number(const json_t *result, const char *key, double *out);
+/* Trials in add order: fills ids (capacity s->ntrials), returns the count. */
+size_t lux_sched_trials_in_order(const lux_scheduler_t *s, int *ids);
+int lux_sched_fifo_choose(lux_scheduler_t *s, const int *candidates,
+                          const lux_trial_status_t *status, size_t n, int *chosen);
+
+#endif /* LUX_SCHEDULER_INTERNAL */
 
 #endif

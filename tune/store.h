@@ -44,20 +44,8 @@
 /* The database file's name inside the experiment directory. */
 #define LUX_STORE_DB_NAME "experiment.db"
 
-/* Trial states, as Ray Tune names them. X(name) */
-#define LUX_TRIAL_STATUS_MAP(X)                                                                    \
-    X(PENDING)                                                                                     \
-    X(RUNNING)                                                                                     \
-    X(PAUSED)                                                                                      \
-    X(TERMINATED)                                                                                  \
-    X(ERROR)
-
-typedef enum {
-#define LUX_TRIAL_STATUS_ENUM(name) LUX_TRIAL_##name,
-    LUX_TRIAL_STATUS_MAP(LUX_TRIAL_STATUS_ENUM)
-#undef LUX_TRIAL_STATUS_ENUM
-        LUX_TRIAL_STATUS_COUNT
-} lux_trial_status_t;
+/* Trial states (PENDING, RUNNING, PAUSED, TERMINATED, ERROR). */
+#include "trial_status.h"
 
 /* "PENDING".. "ERROR"; "?" for anything else. Cannot fail. */
 const char *lux_trial_status_name(lux_trial_status_t status);
