@@ -17,6 +17,9 @@
     X("help", help, "show help for lux or for one command")                                        \
     X("version", version, "print the version and the git commit")                                  \
     X("bench", bench, "run a benchmark and print its figures as JSON")                             \
+    X("status", status, "show the trials of an experiment, while it runs or after")                \
+    X("best", best, "print the best trial of an experiment by a metric")                           \
+    X("export", export, "export an experiment's results as CSV")                                   \
     X("optimize", optimize, "run CMA-ES or sep-CMA-ES on a test function (checks vs references)")
 
 #define LUX_COMMAND_DECL(name, id, summary)                                                        \

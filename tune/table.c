@@ -12,6 +12,8 @@
 #include "alloc.h"
 #include "error.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SEP         "  "
@@ -134,6 +136,10 @@ int lux_table_add_row(lux_table_t *self, const char *const *cells)
                 lux_free(row[j]);
             return LUX_ENOMEM;
         }
+        /* A newline or tab inside a cell would break the grid. */
+        for (char *p = row[i]; *p != '\0'; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = ' ';
     }
     self->rows++;
     return 0;
@@ -250,4 +256,78 @@ int lux_table_render(const lux_table_t *self, size_t width, char **out)
     lux_free(w);
     *out = buf;
     return 0;
+}
+
+static int flatten(const json_t *value, char *key, size_t len, size_t cap, json_t *out)
+{
+    if (!json_is_object(value) || json_object_size(value) == 0) {
+        if (len == 0)
+            return 0; /* a scalar with no name has nowhere to go */
+        return json_object_set(out, key, (json_t *)value) == 0 ? 0 : LUX_ENOMEM;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)value, k, v)
+    {
+        size_t kl = strlen(k), need = len + (len > 0) + kl;
+        if (need + 1 > cap)
+            return LUX_ERANGE;
+        size_t at = len;
+        if (len > 0)
+            key[at++] = '/';
+        memcpy(key + at, k, kl + 1);
+        int rc = flatten(v, key, need, cap, out);
+        key[len] = '\0';
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int lux_table_flatten(const json_t *value, const char *prefix, json_t *out)
+{
+    if (!json_is_object(out))
+        return LUX_EINVAL;
+    char key[1024];
+    size_t len = prefix != NULL ? strlen(prefix) : 0;
+    if (len + 1 > sizeof key)
+        return LUX_ERANGE;
+    memcpy(key, prefix != NULL ? prefix : "", len + 1);
+    return flatten(value, key, len, sizeof key, out);
+}
+
+void lux_table_format(const json_t *value, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (value == NULL)
+        return;
+    switch (json_typeof(value)) {
+    case JSON_INTEGER:
+        snprintf(buf, len, "%lld", (long long)json_integer_value(value));
+        break;
+    case JSON_REAL:
+        snprintf(buf, len, "%.5g", json_real_value(value));
+        break;
+    case JSON_STRING:
+        snprintf(buf, len, "%s", json_string_value(value));
+        break;
+    case JSON_TRUE:
+        snprintf(buf, len, "true");
+        break;
+    case JSON_FALSE:
+        snprintf(buf, len, "false");
+        break;
+    case JSON_NULL:
+        break;
+    default: {
+        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        if (text != NULL) {
+            snprintf(buf, len, "%s", text);
+            free(text);
+        }
+        break;
+    }
+    }
 }

@@ -15,6 +15,7 @@
 #ifndef LUX_TABLE_H
 #define LUX_TABLE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 typedef enum {
@@ -39,7 +40,8 @@ lux_table_t *lux_table_new(const lux_table_column_t *cols, size_t ncols);
 /* Frees the table and clears *self_p. Accepts NULL. Cannot fail. */
 void lux_table_destroy(lux_table_t **self_p);
 
-/* Appends a row of ncols cells (copied; a NULL cell prints empty).
+/* Appends a row of ncols cells (copied; a NULL cell prints empty; control
+ * characters such as newlines and tabs become spaces).
  * Returns 0 or LUX_ENOMEM. */
 int lux_table_add_row(lux_table_t *self, const char *const *cells);
 
@@ -59,5 +61,20 @@ size_t lux_table_fit(const char *s, size_t max_cp, char *out, size_t outlen);
 
 /* Number of UTF-8 code points in s. Cannot fail. */
 size_t lux_table_width(const char *s);
+
+/* Flattens value into out (an object): nested objects become keys joined
+ * with '/' under prefix ("config/optimizer/lr"), any other value is set
+ * under the key built so far (prefix itself for a non-object; an empty
+ * object is kept as {}). prefix may be NULL or "". Values are shared
+ * (incref'd), not copied. Returns 0, LUX_EINVAL (out not an object) or
+ * LUX_ENOMEM. */
+int lux_table_flatten(const json_t *value, const char *prefix, json_t *out);
+
+/* Formats a JSON value for a table cell into buf: integers as they are,
+ * reals with 5 significant digits (%.5g), strings without quotes, true and
+ * false, null as "", arrays and objects as compact JSON (reals with 6
+ * significant digits). Cannot fail
+ * (truncates to len). */
+void lux_table_format(const json_t *value, char *buf, size_t len);
 
 #endif

@@ -1,0 +1,315 @@
+/*
+ * `lux export DIR --csv FILE`: the experiment's results (one row per result,
+ * or one per trial with its last result) as CSV, with nested metrics and
+ * config keys flattened ("info/learner/loss", "config/optimizer/lr").
+ *
+ * Results are streamed from the store twice (once for the columns, once for
+ * the rows) so memory does not grow with the number of results. Fields are
+ * quoted by libcsv (csv_fwrite), so commas, quotes, newlines and any UTF-8
+ * survive. The file is written under a temporary name and renamed into
+ * place, so a reader never sees half an export.
+ */
+#include "cli.h"
+#include "store.h"
+#include "table.h"
+
+#include "error.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char lux_cmd_export_help[] =
+    "usage: lux export DIR --csv FILE [--per result|trial]\n\n"
+    "Writes the experiment in DIR as CSV. --per result (the default) writes one\n"
+    "row per reported result: trial_id, training_iteration, time_total_s, every\n"
+    "metric (nested ones flattened as a/b) and the trial's config as config/...\n"
+    "columns. --per trial writes one row per trial: its status, iteration, time,\n"
+    "failures, error, last result and config. Fields are quoted; values keep\n"
+    "full precision. FILE is replaced atomically.\n";
+
+/* Automatic result columns written first, from the results table itself. */
+static const char *const fixed_result_cols[] = {"trial_id", "training_iteration", "time_total_s"};
+static const char *const fixed_trial_cols[] = {"trial_id",     "status",       "training_iteration",
+                                               "time_total_s", "num_failures", "error"};
+
+typedef struct {
+    FILE *out;
+    json_t *metric_keys; /* object used as an ordered set */
+    json_t *configs;     /* trial_id -> flattened config with config/ keys */
+    json_t *config_keys; /* ordered set */
+    int io_error;
+} export_t;
+
+static int is_fixed(const char *k, const char *const *fixed, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k, fixed[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Adds every key of flat to the ordered set keys. */
+static void add_keys(json_t *keys, json_t *flat, const char *const *fixed, size_t nfixed)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(flat, k, v)
+    {
+        if (!is_fixed(k, fixed, nfixed) && json_object_get(keys, k) == NULL)
+            json_object_set_new(keys, k, json_true());
+    }
+}
+
+static json_t *flatten_text(const char *text)
+{
+    json_t *flat = json_object();
+    json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    if (flat != NULL && v != NULL)
+        lux_table_flatten(v, NULL, flat);
+    json_decref(v);
+    return flat;
+}
+
+/* One field: empty for a missing value or null, else quoted by libcsv. */
+static void put_field(export_t *x, int first, const json_t *v)
+{
+    if (!first && fputc(',', x->out) == EOF)
+        x->io_error = 1;
+    if (v == NULL || json_is_null(v))
+        return;
+    char buf[64];
+    char *dyn = NULL;
+    const char *text = buf;
+    switch (json_typeof(v)) {
+    case JSON_INTEGER:
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL: {
+        /* the shortest of 15 or 17 digits that reads back the same double */
+        double d = json_real_value(v);
+        snprintf(buf, sizeof buf, "%.15g", d);
+        if (strtod(buf, NULL) != d)
+            snprintf(buf, sizeof buf, "%.17g", d);
+        break;
+    }
+    case JSON_TRUE:
+        text = "true";
+        break;
+    case JSON_FALSE:
+        text = "false";
+        break;
+    case JSON_STRING:
+        text = json_string_value(v);
+        break;
+    default:
+        dyn = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        text = dyn != NULL ? dyn : "";
+        break;
+    }
+    size_t len = json_is_string(v) ? json_string_length(v) : strlen(text);
+    if (csv_fwrite(x->out, text, len) != 0)
+        x->io_error = 1;
+    free(dyn);
+}
+
+static void put_name(export_t *x, int first, const char *name)
+{
+    json_t *s = json_string(name);
+    put_field(x, first, s);
+    json_decref(s);
+}
+
+static void end_row(export_t *x)
+{
+    if (fputc('\n', x->out) == EOF)
+        x->io_error = 1;
+}
+
+static void put_header(export_t *x, const char *const *fixed, size_t nfixed)
+{
+    for (size_t i = 0; i < nfixed; i++)
+        put_name(x, i == 0, fixed[i]);
+    const char *k;
+    json_t *v;
+    json_object_foreach(x->metric_keys, k, v) put_name(x, 0, k);
+    json_object_foreach(x->config_keys, k, v) put_name(x, 0, k);
+    end_row(x);
+}
+
+static void put_tail(export_t *x, json_t *flat_metrics, const char *trial_id)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(x->metric_keys, k, v) put_field(x, 0, json_object_get(flat_metrics, k));
+    json_t *cfg = json_object_get(x->configs, trial_id);
+    json_object_foreach(x->config_keys, k, v) put_field(x, 0, json_object_get(cfg, k));
+    end_row(x);
+}
+
+static int scan_result(void *arg, const char *trial_id, long it, double t, const char *metrics)
+{
+    (void)trial_id;
+    (void)it;
+    (void)t;
+    export_t *x = arg;
+    json_t *flat = flatten_text(metrics);
+    if (flat == NULL)
+        return LUX_ENOMEM;
+    add_keys(x->metric_keys, flat, fixed_result_cols, 3);
+    json_decref(flat);
+    return 0;
+}
+
+static int write_result(void *arg, const char *trial_id, long it, double t, const char *metrics)
+{
+    export_t *x = arg;
+    json_t *flat = flatten_text(metrics);
+    json_t *id = json_string(trial_id), *jit = json_integer(it), *jt = json_real(t);
+    if (flat == NULL || id == NULL || jit == NULL || jt == NULL) {
+        json_decref(flat);
+        json_decref(id);
+        json_decref(jit);
+        json_decref(jt);
+        return LUX_ENOMEM;
+    }
+    put_field(x, 1, id);
+    put_field(x, 0, jit);
+    put_field(x, 0, jt);
+    put_tail(x, flat, trial_id);
+    json_decref(flat);
+    json_decref(id);
+    json_decref(jit);
+    json_decref(jt);
+    return x->io_error ? LUX_EIO : 0;
+}
+
+static int export_csv(lux_store_t *s, FILE *out, int per_trial)
+{
+    export_t x = {.out = out,
+                  .metric_keys = json_object(),
+                  .configs = json_object(),
+                  .config_keys = json_object()};
+    json_t *trials = NULL;
+    int rc = LUX_ENOMEM;
+    if (x.metric_keys == NULL || x.configs == NULL || x.config_keys == NULL)
+        goto done;
+    rc = lux_store_trials(s, &trials);
+    if (rc != 0)
+        goto done;
+    size_t i;
+    json_t *t;
+    json_array_foreach(trials, i, t)
+    {
+        json_t *flat = json_object();
+        if (flat == NULL) {
+            rc = LUX_ENOMEM;
+            goto done;
+        }
+        lux_table_flatten(json_object_get(t, "config"), "config", flat);
+        add_keys(x.config_keys, flat, NULL, 0);
+        json_object_set_new(x.configs, json_string_value(json_object_get(t, "trial_id")), flat);
+    }
+    if (per_trial) {
+        json_array_foreach(trials, i, t)
+        {
+            json_t *flat = json_object();
+            lux_table_flatten(json_object_get(t, "last_result"), NULL, flat);
+            add_keys(x.metric_keys, flat, fixed_trial_cols, 6);
+            json_decref(flat);
+        }
+        put_header(&x, fixed_trial_cols, 6);
+        json_array_foreach(trials, i, t)
+        {
+            for (size_t c = 0; c < 6; c++)
+                put_field(&x, c == 0, json_object_get(t, fixed_trial_cols[c]));
+            json_t *flat = json_object();
+            lux_table_flatten(json_object_get(t, "last_result"), NULL, flat);
+            put_tail(&x, flat, json_string_value(json_object_get(t, "trial_id")));
+            json_decref(flat);
+        }
+        rc = 0;
+    } else {
+        rc = lux_store_results_each(s, scan_result, &x);
+        if (rc != 0)
+            goto done;
+        put_header(&x, fixed_result_cols, 3);
+        rc = lux_store_results_each(s, write_result, &x);
+    }
+    if (rc == 0 && x.io_error)
+        rc = LUX_EIO;
+done:
+    json_decref(trials);
+    json_decref(x.metric_keys);
+    json_decref(x.configs);
+    json_decref(x.config_keys);
+    return rc;
+}
+
+int lux_cmd_export(int argc, char **argv)
+{
+    const char *csv = NULL, *per = "result";
+    const lux_opt_t opts[] = {
+        {"--csv", NULL, LUX_OPT_STRING, &csv},
+        {"--per", NULL, LUX_OPT_STRING, &per},
+    };
+    char *pos[1];
+    int npos = 0;
+    if (lux_cli_parse("export", argc, argv, opts, 2, pos, 1, &npos) != 0)
+        return LUX_EXIT_USAGE;
+    if (npos != 1)
+        return lux_cli_usage_error("export", "needs the experiment directory");
+    if (csv == NULL || csv[0] == '\0')
+        return lux_cli_usage_error("export", "needs --csv FILE");
+    if (strcmp(per, "result") != 0 && strcmp(per, "trial") != 0)
+        return lux_cli_usage_error("export", "--per must be result or trial, not '%s'", per);
+
+    lux_store_t *s = NULL;
+    char err[512];
+    int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "lux export: %s\n", err);
+        return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
+    }
+    size_t n = strlen(csv) + 32;
+    char *tmp = malloc(n);
+    if (tmp == NULL) {
+        lux_store_close(&s);
+        return LUX_EXIT_FAILURE;
+    }
+    snprintf(tmp, n, "%s.tmp.%ld", csv, (long)getpid());
+    FILE *out = fopen(tmp, "w");
+    if (out == NULL) {
+        fprintf(stderr, "lux export: cannot create %s: %s\n", tmp, strerror(errno));
+        free(tmp);
+        lux_store_close(&s);
+        return LUX_EXIT_FAILURE;
+    }
+    rc = export_csv(s, out, strcmp(per, "trial") == 0);
+    if (rc != 0 && lux_store_errmsg(s)[0] != '\0')
+        fprintf(stderr, "lux export: %s\n", lux_store_errmsg(s));
+    else if (rc != 0)
+        fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, lux_strerror(rc));
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
+        if (rc == 0)
+            fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, strerror(errno));
+        rc = rc ? rc : LUX_EIO;
+    }
+    if (fclose(out) != 0 && rc == 0) {
+        fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, strerror(errno));
+        rc = LUX_EIO;
+    }
+    if (rc == 0 && rename(tmp, csv) != 0) {
+        fprintf(stderr, "lux export: cannot rename %s to %s: %s\n", tmp, csv, strerror(errno));
+        rc = LUX_EIO;
+    }
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    lux_store_close(&s);
+    return rc == 0 ? LUX_EXIT_OK : LUX_EXIT_FAILURE;
+}
