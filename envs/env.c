@@ -217,17 +217,29 @@ const lux_env_info_t *lux_env_registry_find(const char *name)
 
 const char *lux_env_suggest(const char *name)
 {
+    if (name == NULL)
+        return NULL;
     const char *names[NREGISTRY];
     for (size_t i = 0; i < NREGISTRY; i++)
         names[i] = registry[i].info.name;
-    if (name == NULL)
-        return NULL;
     const char *s = lux_suggest(name, names, NREGISTRY);
     if (s != NULL)
         return s;
-    /* Case-insensitive exact match ("cartpole-v1"). */
-    for (size_t i = 0; i < NREGISTRY; i++)
-        if (strcasecmp(names[i], name) == 0)
+    /* People type "cartpole" or "PENDULUM-v1": compare in lower case. */
+    char lower_name[64], lower[NREGISTRY][64];
+    const char *lowers[NREGISTRY];
+    snprintf(lower_name, sizeof lower_name, "%s", name);
+    for (char *p = lower_name; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    for (size_t i = 0; i < NREGISTRY; i++) {
+        snprintf(lower[i], sizeof lower[i], "%s", names[i]);
+        for (char *p = lower[i]; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        lowers[i] = lower[i];
+    }
+    s = lux_suggest(lower_name, lowers, NREGISTRY);
+    for (size_t i = 0; s != NULL && i < NREGISTRY; i++)
+        if (s == lowers[i])
             return names[i];
     return NULL;
 }
