@@ -1,0 +1,436 @@
+/*
+ * The cmaes and sepcmaes trainables: CMA-ES (full or diagonal, rl/cmaes.h)
+ * over a policy's flat parameter vector, as the builders study ran it.
+ *
+ * One step runs generations until episodes_per_iteration episodes or
+ * timesteps_per_iteration steps were used (at least one generation), then
+ * evaluates the distribution mean on eval_episodes fixed seeds. Fitness is
+ * the mean return over episodes_per_eval episodes; the episode seeds derive
+ * from (trial seed, generation, candidate, episode), with the candidate left
+ * out under `seeding: epoch` so the whole population meets the same
+ * episodes. Every evaluation is a pure function of (parameters, seed), so the
+ * result does not depend on where or in which order candidates run.
+ */
+#include "cmaes.h"
+#include "trainable_common.h"
+#include "trainables.h"
+
+#include "alloc.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define EVAL_ITERATION UINT64_C(0xe7a1e7a1e7a1e7a1)
+
+typedef struct {
+    int diagonal;
+    lux_rl_spec_t spec;
+    lux_rl_worker_t worker;
+    lux_cmaes_t *es;
+    size_t n;
+    uint64_t seed;
+    /* config */
+    long popsize, episodes_per_eval, episodes_per_iteration, timesteps_per_iteration, eval_episodes;
+    double sigma0;
+    lux_seeding_t seeding;
+    /* progress */
+    long iteration, timesteps_total, episodes_total, eval_timesteps_total;
+    double *X, *f, *returns;
+} cma_state_t;
+
+static const char *const cma_keys[] = {
+    "optimizer",
+    "popsize",
+    "sigma0",
+    "episodes_per_eval",
+    "episodes_per_iteration",
+    "timesteps_per_iteration",
+    "eval_episodes",
+    "seeding",
+    "num_workers",
+    "candidates_per_task",
+};
+
+static int check_keys(const json_t *c, const char *name, char *err, size_t errlen)
+{
+    const char *keys[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof cma_keys / sizeof cma_keys[0]; i++)
+        keys[n++] = cma_keys[i];
+    for (size_t i = 0; i < lux_rl_spec_nkeys; i++)
+        keys[n++] = lux_rl_spec_keys[i];
+    return lux_cfg_check_keys(c, name, keys, n, err, errlen);
+}
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != 0)                                                                              \
+            return rc_;                                                                            \
+    } while (0)
+
+static int read_config(const json_t *c, int default_diagonal, cma_state_t *s, char *err,
+                       size_t errlen)
+{
+    static const char *const opts[] = {"cmaes", "sepcmaes", "sep-cmaes", NULL};
+    const char *opt;
+    TRY(lux_cfg_string(c, "optimizer", default_diagonal ? "sepcmaes" : "cmaes", opts, &opt, err,
+                       errlen));
+    s->diagonal = strcmp(opt, "cmaes") != 0;
+    lux_rl_spec_defaults_t d = {.discrete_argmax = 1, .num_hidden = 1, .hidden = {16}};
+    TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
+    TRY(lux_cfg_int(c, "popsize", 0, 0, 100000, &s->popsize, err, errlen));
+    TRY(lux_cfg_double(c, "sigma0", s->spec.builders ? 1.0 : 0.5, 1e-12, 1e12, &s->sigma0, err,
+                       errlen));
+    TRY(lux_cfg_int(c, "episodes_per_eval", 3, 1, 100000, &s->episodes_per_eval, err, errlen));
+    TRY(lux_cfg_int(c, "episodes_per_iteration", 0, 0, 1L << 40, &s->episodes_per_iteration, err,
+                    errlen));
+    TRY(lux_cfg_int(c, "timesteps_per_iteration", 0, 0, 1L << 40, &s->timesteps_per_iteration, err,
+                    errlen));
+    TRY(lux_cfg_int(c, "eval_episodes", 10, 0, 100000, &s->eval_episodes, err, errlen));
+    static const char *const seedings[] = {"epoch", "random", NULL};
+    const char *seeding;
+    TRY(lux_cfg_string(c, "seeding", "epoch", seedings, &seeding, err, errlen));
+    lux_seeding_parse(seeding, &s->seeding);
+    long unused;
+    TRY(lux_cfg_int(c, "num_workers", 0, 0, 4096, &unused, err, errlen));
+    TRY(lux_cfg_int(c, "candidates_per_task", 1, 1, 100000, &unused, err, errlen));
+    return 0;
+}
+
+static int validate_common(const json_t *config, const char *name, int diagonal, char *err,
+                           size_t errlen)
+{
+    TRY(check_keys(config, name, err, errlen));
+    cma_state_t s;
+    memset(&s, 0, sizeof s);
+    return read_config(config, diagonal, &s, err, errlen);
+}
+
+static int cma_validate(const json_t *config, char *err, size_t errlen)
+{
+    return validate_common(config, "cmaes", 0, err, errlen);
+}
+
+static int sep_validate(const json_t *config, char *err, size_t errlen)
+{
+    return validate_common(config, "sepcmaes", 1, err, errlen);
+}
+
+static void cma_cleanup(void *state)
+{
+    cma_state_t *s = state;
+    if (s == NULL)
+        return;
+    lux_cmaes_destroy(&s->es);
+    lux_rl_worker_fini(&s->worker);
+    lux_free(s->X);
+    lux_free(s->f);
+    lux_free(s->returns);
+    lux_free(s);
+}
+
+static int make_es(cma_state_t *s, char *err, size_t errlen)
+{
+    lux_cmaes_opts_t o;
+    lux_cmaes_opts_default(&o);
+    o.popsize = (int)s->popsize;
+    o.diagonal = s->diagonal;
+    o.seed = lux_seed_derive(s->seed, 0, 0, UINT64_C(0xc3a));
+    double *x0 = lux_calloc(s->n, sizeof *x0);
+    if (x0 == NULL)
+        return LUX_ENOMEM;
+    int rc = lux_cmaes_new(s->n, x0, s->sigma0, &o, &s->es);
+    lux_free(x0);
+    if (rc != 0)
+        snprintf(err, errlen, "CMA-ES: %s (dimension %zu)", lux_strerror(rc), s->n);
+    return rc;
+}
+
+static int setup_common(const json_t *config, const lux_trial_context_t *ctx, int diagonal,
+                        void **state, char *err, size_t errlen)
+{
+    cma_state_t *s = lux_calloc(1, sizeof *s);
+    if (s == NULL)
+        return LUX_ENOMEM;
+    s->seed = ctx->seed;
+    int rc = read_config(config, diagonal, s, err, errlen);
+    if (rc == 0)
+        rc = lux_rl_worker_init(&s->worker, &s->spec, err, errlen);
+    if (rc != 0) {
+        lux_free(s);
+        return rc;
+    }
+    s->n = s->worker.num_params;
+    rc = make_es(s, err, errlen);
+    if (rc == 0) {
+        int lambda = lux_cmaes_popsize(s->es);
+        s->X = lux_malloc((size_t)lambda * s->n * sizeof *s->X);
+        s->f = lux_malloc((size_t)lambda * sizeof *s->f);
+        s->returns = lux_malloc((size_t)lambda * (size_t)s->episodes_per_eval * sizeof(double));
+        if (s->X == NULL || s->f == NULL || s->returns == NULL)
+            rc = LUX_ENOMEM;
+    }
+    if (rc != 0) {
+        cma_cleanup(s);
+        return rc;
+    }
+    *state = s;
+    return 0;
+}
+
+static int cma_setup(const json_t *config, const lux_trial_context_t *ctx, void **state, char *err,
+                     size_t errlen)
+{
+    return setup_common(config, ctx, 0, state, err, errlen);
+}
+
+static int sep_setup(const json_t *config, const lux_trial_context_t *ctx, void **state, char *err,
+                     size_t errlen)
+{
+    return setup_common(config, ctx, 1, state, err, errlen);
+}
+
+/* Evaluates the population of one generation: returns[k * E + e]. */
+static int evaluate_population(cma_state_t *s, long generation, int lambda, long *steps)
+{
+    long E = s->episodes_per_eval;
+    for (int k = 0; k < lambda; k++) {
+        for (long e = 0; e < E; e++) {
+            uint64_t seed = lux_seed_rollout(s->seeding, s->seed, (uint64_t)generation, (uint64_t)k,
+                                             (uint64_t)e);
+            lux_rollout_result_t r;
+            int rc = lux_rl_worker_episode(&s->worker, s->X + (size_t)k * s->n, seed, NULL, NULL,
+                                           0.0, NULL, &r);
+            if (rc != 0)
+                return rc;
+            s->returns[(size_t)k * (size_t)E + (size_t)e] = r.episode_return;
+            *steps += r.length;
+        }
+    }
+    return 0;
+}
+
+static int cma_step(void *state, json_t **result, char *err, size_t errlen)
+{
+    cma_state_t *s = state;
+    int lambda = lux_cmaes_popsize(s->es);
+    long E = s->episodes_per_eval;
+    long steps = 0, episodes = 0, generations = 0;
+    double pop_sum = 0, pop_min = INFINITY, pop_max = -INFINITY, best_f = INFINITY;
+    do {
+        long gen = lux_cmaes_generation(s->es);
+        TRY(lux_cmaes_ask(s->es, s->X));
+        int rc = evaluate_population(s, gen, lambda, &steps);
+        if (rc != 0) {
+            snprintf(err, errlen, "rollout failed: %s", lux_strerror(rc));
+            return rc;
+        }
+        for (int k = 0; k < lambda; k++) {
+            double sum = 0;
+            for (long e = 0; e < E; e++) {
+                double r = s->returns[(size_t)k * (size_t)E + (size_t)e];
+                sum += r;
+                pop_min = fmin(pop_min, r);
+                pop_max = fmax(pop_max, r);
+            }
+            pop_sum += sum;
+            s->f[k] = -sum / (double)E;
+            best_f = fmin(best_f, s->f[k]);
+        }
+        rc = lux_cmaes_tell(s->es, s->X, s->f);
+        if (rc != 0) {
+            snprintf(err, errlen, "CMA-ES update failed: %s", lux_strerror(rc));
+            return rc;
+        }
+        episodes += lambda * E;
+        generations++;
+    } while (episodes < s->episodes_per_iteration || steps < s->timesteps_per_iteration);
+    s->iteration++;
+    s->timesteps_total += steps;
+    s->episodes_total += episodes;
+
+    /* The distribution mean on fixed seeds: the policy this trial offers. */
+    json_t *res = json_object();
+    if (res == NULL)
+        return LUX_ENOMEM;
+    double *eval = lux_malloc((size_t)(s->eval_episodes + 1) * sizeof *eval);
+    if (eval == NULL) {
+        json_decref(res);
+        return LUX_ENOMEM;
+    }
+    const double *mean = lux_cmaes_mean(s->es);
+    for (long e = 0; e < s->eval_episodes; e++) {
+        lux_rollout_result_t r;
+        int rc = lux_rl_worker_episode(&s->worker, mean,
+                                       lux_seed_derive(s->seed, EVAL_ITERATION, 0, (uint64_t)e),
+                                       NULL, NULL, 0.0, NULL, &r);
+        if (rc != 0) {
+            lux_free(eval);
+            json_decref(res);
+            snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(rc));
+            return rc;
+        }
+        eval[e] = r.episode_return;
+        s->eval_timesteps_total += r.length;
+    }
+    double pop_mean = pop_sum / (double)episodes;
+    if (s->eval_episodes > 0) {
+        lux_rl_add_reward_stats(res, "episode_reward", eval, (size_t)s->eval_episodes);
+        double m = 0, v = 0;
+        for (long e = 0; e < s->eval_episodes; e++)
+            m += eval[e];
+        m /= (double)s->eval_episodes;
+        for (long e = 0; e < s->eval_episodes; e++)
+            v += (eval[e] - m) * (eval[e] - m);
+        json_object_set_new(res, "score", json_real(m));
+        json_object_set_new(
+            res, "score_std",
+            json_real(sqrt(v / (double)(s->eval_episodes > 1 ? s->eval_episodes - 1 : 1))));
+    } else {
+        json_object_set_new(res, "episode_reward_mean", json_real(pop_mean));
+        json_object_set_new(res, "episode_reward_min", json_real(pop_min));
+        json_object_set_new(res, "episode_reward_max", json_real(pop_max));
+    }
+    lux_free(eval);
+    json_object_set_new(res, "population_reward_mean", json_real(pop_mean));
+    json_object_set_new(res, "population_reward_min", json_real(pop_min));
+    json_object_set_new(res, "population_reward_max", json_real(pop_max));
+    json_object_set_new(res, "score_population", json_real(pop_mean));
+    json_object_set_new(res, "best_candidate_reward", json_real(-best_f));
+    json_object_set_new(res, "timesteps_total", json_integer(s->timesteps_total));
+    json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
+    json_object_set_new(res, "episodes_total", json_integer(s->episodes_total));
+    json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
+    json_object_set_new(res, "total_episodes", json_integer(s->episodes_total));
+    json_object_set_new(res, "eval_timesteps_total", json_integer(s->eval_timesteps_total));
+    json_object_set_new(res, "generation", json_integer(lux_cmaes_generation(s->es)));
+    json_object_set_new(res, "generations_this_iter", json_integer(generations));
+    json_object_set_new(res, "popsize", json_integer(lambda));
+    json_object_set_new(res, "num_params", json_integer((json_int_t)s->n));
+    json_object_set_new(res, "sigma", json_real(lux_cmaes_sigma(s->es)));
+    json_object_set_new(res, "condition", json_real(lux_cmaes_condition(s->es)));
+    char reason[64];
+    if (lux_cmaes_stop(s->es, reason, sizeof reason))
+        json_object_set_new(res, "cmaes_stop", json_string(reason));
+    *result = res;
+    return 0;
+}
+
+#define MAGIC "LUXCMAT1"
+
+static int cma_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
+{
+    cma_state_t *s = state;
+    void *blob;
+    size_t blen;
+    int rc = lux_cmaes_save(s->es, &blob, &blen);
+    if (rc != 0) {
+        snprintf(err, errlen, "CMA-ES save failed: %s", lux_strerror(rc));
+        return rc;
+    }
+    lux_rl_buf_t b = {0};
+    uint64_t n = s->n, bl = blen;
+    lux_rl_buf_put(&b, MAGIC, 8);
+    lux_rl_buf_put(&b, &n, sizeof n);
+    lux_rl_buf_put(&b, &s->iteration, sizeof s->iteration);
+    lux_rl_buf_put(&b, &s->timesteps_total, sizeof s->timesteps_total);
+    lux_rl_buf_put(&b, &s->episodes_total, sizeof s->episodes_total);
+    lux_rl_buf_put(&b, &s->eval_timesteps_total, sizeof s->eval_timesteps_total);
+    lux_rl_buf_put(&b, &bl, sizeof bl);
+    lux_rl_buf_put(&b, blob, blen);
+    lux_free(blob);
+    if (b.failed) {
+        lux_free(b.data);
+        return LUX_ENOMEM;
+    }
+    *bytes = b.data;
+    *len = b.len;
+    return 0;
+}
+
+static int cma_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)
+{
+    cma_state_t *s = state;
+    const unsigned char *p = bytes, *end = p + len;
+    char magic[8];
+    uint64_t n, bl;
+    long it, ts, ep, ets;
+    if (lux_rl_buf_get(&p, end, magic, 8) || memcmp(magic, MAGIC, 8) != 0 ||
+        lux_rl_buf_get(&p, end, &n, sizeof n) || lux_rl_buf_get(&p, end, &it, sizeof it) ||
+        lux_rl_buf_get(&p, end, &ts, sizeof ts) || lux_rl_buf_get(&p, end, &ep, sizeof ep) ||
+        lux_rl_buf_get(&p, end, &ets, sizeof ets) || lux_rl_buf_get(&p, end, &bl, sizeof bl) ||
+        (uint64_t)(end - p) != bl) {
+        snprintf(err, errlen, "not a cmaes/sepcmaes checkpoint (bad header or length)");
+        return LUX_EINVAL;
+    }
+    if (n != s->n) {
+        snprintf(err, errlen, "checkpoint has %llu policy parameters; this config's policy has %zu",
+                 (unsigned long long)n, s->n);
+        return LUX_EINVAL;
+    }
+    lux_cmaes_t *es;
+    int rc = lux_cmaes_restore(p, (size_t)bl, &es);
+    if (rc != 0) {
+        snprintf(err, errlen, "CMA-ES restore failed: %s", lux_strerror(rc));
+        return rc;
+    }
+    if (lux_cmaes_popsize(es) != lux_cmaes_popsize(s->es)) {
+        /* PBT may restore into a config with another popsize: keep the
+         * checkpoint's, which is the state that continues. */
+        int lambda = lux_cmaes_popsize(es);
+        double *X = lux_realloc(s->X, (size_t)lambda * s->n * sizeof *X);
+        if (X != NULL)
+            s->X = X;
+        double *f = lux_realloc(s->f, (size_t)lambda * sizeof *f);
+        if (f != NULL)
+            s->f = f;
+        double *r =
+            lux_realloc(s->returns, (size_t)lambda * (size_t)s->episodes_per_eval * sizeof *r);
+        if (r != NULL)
+            s->returns = r;
+        if (X == NULL || f == NULL || r == NULL) {
+            lux_cmaes_destroy(&es);
+            return LUX_ENOMEM;
+        }
+    }
+    lux_cmaes_destroy(&s->es);
+    s->es = es;
+    s->iteration = it;
+    s->timesteps_total = ts;
+    s->episodes_total = ep;
+    s->eval_timesteps_total = ets;
+    return 0;
+}
+
+const lux_trainable_class_t lux_rl_cmaes_trainable = {
+    .name = "cmaes",
+    .description = "CMA-ES over a policy's parameters (full covariance)",
+    .validate = cma_validate,
+    .setup = cma_setup,
+    .step = cma_step,
+    .save = cma_save,
+    .restore = cma_restore,
+    .cleanup = cma_cleanup,
+};
+
+const lux_trainable_class_t lux_rl_sepcmaes_trainable = {
+    .name = "sepcmaes",
+    .description = "sep-CMA-ES (diagonal covariance) over a policy's parameters",
+    .validate = sep_validate,
+    .setup = sep_setup,
+    .step = cma_step,
+    .save = cma_save,
+    .restore = cma_restore,
+    .cleanup = cma_cleanup,
+};
+
+int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
+int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
+{
+    cma_state_t *s = state;
+    return lux_rl_worker_episode(&s->worker, lux_cmaes_mean(s->es), seed, NULL, NULL, 0.0, NULL,
+                                 res);
+}

@@ -1,0 +1,411 @@
+/*
+ * Shared pieces of the rl trainables. Config getters accept integers where
+ * doubles are expected (JSON writes 1 for 1.0) and reject everything else
+ * with a message naming the key and the expected type.
+ */
+#include "trainable_common.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "suggest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int lux_cfg_check_keys(const json_t *config, const char *trainable, const char *const *keys,
+                       size_t n, char *err, size_t errlen)
+{
+    if (!json_is_object(config)) {
+        snprintf(err, errlen, "%s: the config must be a JSON object", trainable);
+        return LUX_ECONFIG;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)config, key, value)
+    {
+        int known = 0;
+        for (size_t i = 0; i < n && !known; i++)
+            known = strcmp(keys[i], key) == 0;
+        if (known)
+            continue;
+        const char *s = lux_suggest(key, keys, n);
+        if (s != NULL)
+            snprintf(err, errlen, "%s: unknown config key '%s'; did you mean '%s'?", trainable, key,
+                     s);
+        else
+            snprintf(err, errlen, "%s: unknown config key '%s' (see docs/trainables.md)", trainable,
+                     key);
+        return LUX_ECONFIG;
+    }
+    return 0;
+}
+
+int lux_cfg_int(const json_t *c, const char *key, long def, long min, long max, long *out,
+                char *err, size_t errlen)
+{
+    json_t *v = json_object_get(c, key);
+    long x = def;
+    if (v != NULL && !json_is_null(v)) {
+        if (json_is_integer(v))
+            x = (long)json_integer_value(v);
+        else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+                 fabs(json_real_value(v)) < 9e15)
+            x = (long)json_real_value(v);
+        else {
+            snprintf(err, errlen, "config key '%s' must be an integer", key);
+            return LUX_ECONFIG;
+        }
+    }
+    if (x < min || x > max) {
+        snprintf(err, errlen, "config key '%s' is %ld; it must be in [%ld, %ld]", key, x, min, max);
+        return LUX_ECONFIG;
+    }
+    *out = x;
+    return 0;
+}
+
+int lux_cfg_double(const json_t *c, const char *key, double def, double min, double max,
+                   double *out, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(c, key);
+    double x = def;
+    if (v != NULL && !json_is_null(v)) {
+        if (!json_is_number(v)) {
+            snprintf(err, errlen, "config key '%s' must be a number", key);
+            return LUX_ECONFIG;
+        }
+        x = json_number_value(v);
+    }
+    if (!isfinite(x) || x < min || x > max) {
+        snprintf(err, errlen, "config key '%s' is %g; it must be in [%g, %g]", key, x, min, max);
+        return LUX_ECONFIG;
+    }
+    *out = x;
+    return 0;
+}
+
+int lux_cfg_string(const json_t *c, const char *key, const char *def, const char *const *choices,
+                   const char **out, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(c, key);
+    const char *x = def;
+    if (v != NULL && !json_is_null(v)) {
+        if (!json_is_string(v)) {
+            snprintf(err, errlen, "config key '%s' must be a string", key);
+            return LUX_ECONFIG;
+        }
+        x = json_string_value(v);
+    }
+    if (choices != NULL && x != NULL) {
+        size_t n = 0;
+        int ok = 0;
+        for (; choices[n] != NULL; n++)
+            ok |= strcmp(choices[n], x) == 0;
+        if (!ok) {
+            const char *s = lux_suggest(x, choices, n);
+            char list[256] = "";
+            for (size_t i = 0; i < n; i++) {
+                strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+                strncat(list, choices[i], sizeof list - strlen(list) - 1);
+            }
+            if (s != NULL)
+                snprintf(err, errlen, "config key '%s' is '%s'; did you mean '%s'? (one of %s)",
+                         key, x, s, list);
+            else
+                snprintf(err, errlen, "config key '%s' is '%s'; it must be one of %s", key, x,
+                         list);
+            return LUX_ECONFIG;
+        }
+    }
+    *out = x;
+    return 0;
+}
+
+const char *const lux_rl_spec_keys[] = {
+    "env",
+    "env_config",
+    "fcnet_hiddens",
+    "fcnet_activation",
+    "discrete_action",
+    "continuous_action",
+    "n_hidden",
+    "n_hidden2",
+    "init_fac",
+    "init_fac2",
+    "bias_fac",
+    "actions_scale",
+    "memory_clamp",
+    "memory_halftime",
+};
+const size_t lux_rl_spec_nkeys = sizeof lux_rl_spec_keys / sizeof lux_rl_spec_keys[0];
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != 0)                                                                              \
+            return rc_;                                                                            \
+    } while (0)
+
+static int read_hiddens(const json_t *c, const lux_rl_spec_defaults_t *d, lux_policy_spec_t *ps,
+                        char *err, size_t errlen)
+{
+    json_t *v = json_object_get(c, "fcnet_hiddens");
+    if (v == NULL || json_is_null(v)) {
+        ps->num_hidden = d->num_hidden;
+        memcpy(ps->hidden, d->hidden, sizeof ps->hidden);
+        return 0;
+    }
+    if (!json_is_array(v) || json_array_size(v) > LUX_POLICY_MAX_LAYERS) {
+        snprintf(err, errlen,
+                 "config key 'fcnet_hiddens' must be a list of at most %d layer sizes "
+                 "([] for a linear policy)",
+                 LUX_POLICY_MAX_LAYERS);
+        return LUX_ECONFIG;
+    }
+    ps->num_hidden = (int)json_array_size(v);
+    for (int i = 0; i < ps->num_hidden; i++) {
+        json_t *e = json_array_get(v, (size_t)i);
+        if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 4096) {
+            snprintf(err, errlen,
+                     "config key 'fcnet_hiddens' item %d must be an integer in "
+                     "[1, 4096]",
+                     i);
+            return LUX_ECONFIG;
+        }
+        ps->hidden[i] = (int)json_integer_value(e);
+    }
+    return 0;
+}
+
+int lux_rl_spec_from_config(const json_t *c, const lux_rl_spec_defaults_t *d, lux_rl_spec_t *spec,
+                            char *err, size_t errlen)
+{
+    memset(spec, 0, sizeof *spec);
+    const char *env_name;
+    TRY(lux_cfg_string(c, "env", NULL, NULL, &env_name, err, errlen));
+    if (env_name == NULL) {
+        snprintf(err, errlen, "config key 'env' is missing (e.g. \"env\": \"CartPole-v1\")");
+        return LUX_ECONFIG;
+    }
+    if (strlen(env_name) >= sizeof spec->env_name) {
+        snprintf(err, errlen, "config key 'env' is too long");
+        return LUX_ECONFIG;
+    }
+    strcpy(spec->env_name, env_name);
+    json_t *ec = json_object_get(c, "env_config");
+    if (ec != NULL && !json_is_null(ec)) {
+        if (!json_is_object(ec)) {
+            snprintf(err, errlen, "config key 'env_config' must be an object of env options");
+            return LUX_ECONFIG;
+        }
+        char *text = json_dumps(ec, JSON_COMPACT | JSON_SORT_KEYS);
+        if (text == NULL || strlen(text) >= sizeof spec->env_options) {
+            free(text);
+            snprintf(err, errlen, "config key 'env_config' is too long");
+            return LUX_ECONFIG;
+        }
+        strcpy(spec->env_options, text);
+        free(text);
+    }
+    lux_env_t *env = NULL;
+    char eerr[256] = "";
+    if (lux_env_make(spec->env_name, spec->env_options, &env, eerr, sizeof eerr) != 0) {
+        snprintf(err, errlen, "config key 'env': %s", eerr);
+        return LUX_ECONFIG;
+    }
+    const lux_env_info_t *info = lux_env_info(env);
+    spec->builders = strncmp(spec->env_name, "builders", 8) == 0;
+    lux_policy_spec_t *ps = &spec->policy;
+    ps->obs_dim = info->observation.n;
+    int rc = 0;
+    if (info->action.kind == LUX_SPACE_DISCRETE) {
+        ps->head = LUX_HEAD_DISCRETE;
+        ps->action_dim = info->action.n;
+    } else if (info->action.n > LUX_POLICY_MAX_ACTION_DIM) {
+        snprintf(err, errlen, "env '%s' has %d action components; policies support %d",
+                 spec->env_name, info->action.n, LUX_POLICY_MAX_ACTION_DIM);
+        rc = LUX_ECONFIG;
+    } else {
+        ps->head = d->continuous_gauss ? LUX_HEAD_GAUSSIAN : LUX_HEAD_DETERMINISTIC;
+        ps->action_dim = info->action.n;
+        for (int i = 0; i < info->action.n; i++) {
+            ps->action_low[i] = isfinite(info->action.low[i]) ? info->action.low[i] : -1.0;
+            ps->action_high[i] = isfinite(info->action.high[i]) ? info->action.high[i] : 1.0;
+        }
+    }
+    /* Components with finite bounds are mapped to [-1, 1]; the others pass
+     * through (mean 0, half-range 1). */
+    for (int i = 0; i < info->observation.n && i < LUX_ENV_MAX_OBS; i++) {
+        double lo = info->observation.low ? info->observation.low[i] : -INFINITY;
+        double hi = info->observation.high ? info->observation.high[i] : INFINITY;
+        int finite = isfinite(lo) && isfinite(hi) && hi > lo;
+        spec->bounds_mean[i] = finite ? 0.5 * (lo + hi) : 0.0;
+        spec->bounds_half[i] = finite ? 0.5 * (hi - lo) : 1.0;
+    }
+    lux_env_destroy(&env);
+    if (rc != 0)
+        return rc;
+    static const char *const scalings[] = {"bounds", "none", NULL};
+    const char *scaling;
+    TRY(lux_cfg_string(c, "observation_scaling", "bounds", scalings, &scaling, err, errlen));
+    spec->obs_bounds = strcmp(scaling, "bounds") == 0 && !spec->builders;
+    ps->argmax = d->discrete_argmax;
+    ps->value_head = d->value_head;
+    ps->log_std_init = -0.5;
+    TRY(read_hiddens(c, d, ps, err, errlen));
+    static const char *const acts[] = {"tanh", "relu", NULL};
+    const char *act;
+    TRY(lux_cfg_string(c, "fcnet_activation", lux_activation_name(d->activation), acts, &act, err,
+                       errlen));
+    lux_activation_parse(act, &ps->activation);
+    static const char *const dchoices[] = {"argmax", "sample", NULL};
+    const char *da;
+    TRY(lux_cfg_string(c, "discrete_action", d->discrete_argmax ? "argmax" : "sample", dchoices,
+                       &da, err, errlen));
+    ps->argmax = strcmp(da, "argmax") == 0;
+    static const char *const cchoices[] = {"deterministic", "gaussian", NULL};
+    const char *ca;
+    TRY(lux_cfg_string(c, "continuous_action", d->continuous_gauss ? "gaussian" : "deterministic",
+                       cchoices, &ca, err, errlen));
+    if (ps->head != LUX_HEAD_DISCRETE)
+        ps->head = strcmp(ca, "gaussian") == 0 ? LUX_HEAD_GAUSSIAN : LUX_HEAD_DETERMINISTIC;
+    if (d->value_head && ps->head == LUX_HEAD_DETERMINISTIC) {
+        snprintf(err, errlen,
+                 "config key 'continuous_action': an actor-critic needs "
+                 "\"gaussian\"");
+        return LUX_ECONFIG;
+    }
+    lux_builders_policy_opts_t *b = &spec->bopts;
+    lux_builders_policy_opts_default(b);
+    long h1, h2;
+    TRY(lux_cfg_int(c, "n_hidden", b->n_hidden, 1, LUX_BPOLICY_MAX_HIDDEN, &h1, err, errlen));
+    TRY(lux_cfg_int(c, "n_hidden2", b->n_hidden2, 0, LUX_BPOLICY_MAX_HIDDEN, &h2, err, errlen));
+    b->n_hidden = (int)h1;
+    b->n_hidden2 = (int)h2;
+    TRY(lux_cfg_double(c, "init_fac", b->init_fac, 1e-9, 1e9, &b->init_fac, err, errlen));
+    TRY(lux_cfg_double(c, "init_fac2", b->init_fac2, 1e-9, 1e9, &b->init_fac2, err, errlen));
+    TRY(lux_cfg_double(c, "bias_fac", b->bias_fac, -1e9, 1e9, &b->bias_fac, err, errlen));
+    TRY(lux_cfg_double(c, "actions_scale", b->actions_scale, 1e-9, 1e9, &b->actions_scale, err,
+                       errlen));
+    TRY(lux_cfg_double(c, "memory_clamp", b->memory_clamp, 0, 1e9, &b->memory_clamp, err, errlen));
+    TRY(lux_cfg_double(c, "memory_halftime", b->memory_halftime, 0, 1e9, &b->memory_halftime, err,
+                       errlen));
+    if (spec->builders &&
+        (ps->obs_dim != LUX_BPOLICY_CELL_INPUTS || ps->head != LUX_HEAD_DISCRETE ||
+         ps->action_dim != LUX_BPOLICY_ACTIONS)) {
+        snprintf(err, errlen,
+                 "env '%s': the builders policy needs 24 observations and 10 "
+                 "actions",
+                 spec->env_name);
+        return LUX_ECONFIG;
+    }
+    if (!spec->builders && lux_policy_spec_check(ps) != 0) {
+        snprintf(err, errlen, "env '%s': no policy fits its spaces", spec->env_name);
+        return LUX_ECONFIG;
+    }
+    return 0;
+}
+
+int lux_rl_worker_init(lux_rl_worker_t *w, const lux_rl_spec_t *spec, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->spec = *spec;
+    int rc = lux_env_make(spec->env_name, spec->env_options, &w->env, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (spec->builders) {
+        rc = lux_builders_policy_init(&w->bp, &spec->bopts);
+        if (rc != 0) {
+            snprintf(err, errlen, "builders policy: bad sizes");
+            lux_env_destroy(&w->env);
+            return rc;
+        }
+        w->num_params = lux_builders_policy_num_params(&w->bp);
+    } else {
+        w->mlp = lux_policy_new(&spec->policy);
+        if (w->mlp == NULL) {
+            snprintf(err, errlen, "out of memory making the policy");
+            lux_env_destroy(&w->env);
+            return LUX_ENOMEM;
+        }
+        w->num_params = lux_policy_num_params(w->mlp);
+    }
+    return 0;
+}
+
+void lux_rl_worker_fini(lux_rl_worker_t *w)
+{
+    lux_env_destroy(&w->env);
+    lux_policy_destroy(&w->mlp);
+}
+
+int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t seed,
+                          const double *obs_mean, const double *obs_std, double action_noise_std,
+                          lux_obs_stat_t *stat, lux_rollout_result_t *res)
+{
+    lux_rollout_policy_t pol = {0};
+    if (w->mlp != NULL) {
+        lux_policy_set_params(w->mlp, params);
+        pol.mlp = w->mlp;
+    } else {
+        lux_builders_policy_set_params(&w->bp, params);
+        pol.builders = &w->bp;
+    }
+    pol.obs_mean = obs_mean;
+    pol.obs_std = obs_std;
+    if (obs_mean == NULL && w->spec.obs_bounds) {
+        pol.obs_mean = w->spec.bounds_mean;
+        pol.obs_std = w->spec.bounds_half;
+    }
+    pol.action_noise_std = action_noise_std;
+    return lux_rollout_episode(w->env, &pol, seed, 0, stat, res);
+}
+
+void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *returns, size_t n)
+{
+    double sum = 0, lo = 0, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += returns[i];
+        if (i == 0 || returns[i] < lo)
+            lo = returns[i];
+        if (i == 0 || returns[i] > hi)
+            hi = returns[i];
+    }
+    char key[96];
+    snprintf(key, sizeof key, "%s_mean", prefix);
+    json_object_set_new(result, key, json_real(n ? sum / (double)n : 0.0));
+    snprintf(key, sizeof key, "%s_min", prefix);
+    json_object_set_new(result, key, json_real(lo));
+    snprintf(key, sizeof key, "%s_max", prefix);
+    json_object_set_new(result, key, json_real(hi));
+}
+
+void lux_rl_buf_put(lux_rl_buf_t *b, const void *data, size_t len)
+{
+    if (b->failed)
+        return;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len)
+            cap *= 2;
+        unsigned char *d = lux_realloc(b->data, cap);
+        if (d == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+int lux_rl_buf_get(const unsigned char **p, const unsigned char *end, void *out, size_t len)
+{
+    if ((size_t)(end - *p) < len)
+        return -1;
+    memcpy(out, *p, len);
+    *p += len;
+    return 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * What the rl trainables share: typed config access with messages that name
+ * the key, the policy/environment spec built from a config (and shipped to
+ * rollout workers as bytes), and a rollout "worker" (one environment plus one
+ * policy) that evaluates parameter vectors.
+ *
+ * A spec travels to remote workers as a flat byte image (lux_rl_spec_pack):
+ * workers are the same executable on the same machine type, so the struct
+ * layout matches; the env options follow as text.
+ */
+#ifndef LUX_RL_TRAINABLE_COMMON_H
+#define LUX_RL_TRAINABLE_COMMON_H
+
+#include "builders_policy.h"
+#include "env.h"
+#include "policy.h"
+#include "rollout.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* ---- config ---- */
+
+/* LUX_ECONFIG with "trainable: unknown config key 'popsiz'; did you mean
+ * 'popsize'?" for a key not in keys[0..n). */
+int lux_cfg_check_keys(const json_t *config, const char *trainable, const char *const *keys,
+                       size_t n, char *err, size_t errlen);
+int lux_cfg_int(const json_t *c, const char *key, long def, long min, long max, long *out,
+                char *err, size_t errlen);
+int lux_cfg_double(const json_t *c, const char *key, double def, double min, double max,
+                   double *out, char *err, size_t errlen);
+/* *out points into the config (or is def). `choices` (NULL-terminated, may
+ * be NULL) restricts the values. */
+int lux_cfg_string(const json_t *c, const char *key, const char *def, const char *const *choices,
+                   const char **out, char *err, size_t errlen);
+
+/* ---- spec ---- */
+
+/* The config keys lux_rl_spec_from_config reads (for validate()). */
+extern const char *const lux_rl_spec_keys[];
+extern const size_t lux_rl_spec_nkeys;
+
+typedef struct {
+    int discrete_argmax;  /* default discrete_action: 1 argmax, 0 sample */
+    int continuous_gauss; /* default continuous_action: 1 gaussian, 0 deterministic */
+    int value_head;       /* A3C */
+    int hidden[LUX_POLICY_MAX_LAYERS];
+    int num_hidden; /* default fcnet_hiddens */
+    lux_activation_t activation;
+} lux_rl_spec_defaults_t;
+
+typedef struct {
+    char env_name[64];
+    char env_options[1024]; /* JSON text of env_config ("" when none) */
+    int builders;           /* 1: the builders policy with memory */
+    int obs_bounds;         /* observation_scaling "bounds": scale finite boxes to [-1, 1] */
+    double bounds_mean[LUX_ENV_MAX_OBS], bounds_half[LUX_ENV_MAX_OBS];
+    lux_policy_spec_t policy;
+    lux_builders_policy_opts_t bopts;
+} lux_rl_spec_t;
+
+/* Reads env, env_config, fcnet_hiddens, fcnet_activation, discrete_action,
+ * continuous_action and, for builders, the builders policy keys; makes the
+ * environment once to learn its spaces. Returns 0 or LUX_ECONFIG. */
+int lux_rl_spec_from_config(const json_t *config, const lux_rl_spec_defaults_t *defaults,
+                            lux_rl_spec_t *spec, char *err, size_t errlen);
+
+/* ---- worker ---- */
+
+typedef struct {
+    lux_rl_spec_t spec;
+    lux_env_t *env;
+    lux_policy_t *mlp;
+    lux_builders_policy_t bp;
+    size_t num_params;
+} lux_rl_worker_t;
+
+int lux_rl_worker_init(lux_rl_worker_t *w, const lux_rl_spec_t *spec, char *err, size_t errlen);
+void lux_rl_worker_fini(lux_rl_worker_t *w);
+
+/* Runs one episode of the policy with parameters params (num_params values,
+ * copied into the policy). obs_mean/obs_std may be NULL: then observations
+ * are scaled by the observation space's bounds when the spec asks for it. */
+int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t seed,
+                          const double *obs_mean, const double *obs_std, double action_noise_std,
+                          lux_obs_stat_t *stat, lux_rollout_result_t *res);
+
+/* ---- results ---- */
+
+/* Adds episode_reward_mean/min/max (NaN-free: 0 when n == 0) of returns. */
+void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *returns, size_t n);
+
+/* ---- bytes ---- */
+
+/* A growable byte buffer for save(). */
+typedef struct {
+    unsigned char *data;
+    size_t len, cap;
+    int failed;
+} lux_rl_buf_t;
+
+void lux_rl_buf_put(lux_rl_buf_t *b, const void *data, size_t len);
+/* Reader: copies len bytes from *p, failing (returns -1) past end. */
+int lux_rl_buf_get(const unsigned char **p, const unsigned char *end, void *out, size_t len);
+
+#endif

@@ -1,0 +1,417 @@
+/*
+ * The es trainable: OpenAI ES (Salimans et al. 2017) as in
+ * evolution-strategies-starter and RLlib's port. Antithetic pairs theta +-
+ * noise_stdev * eps_i with eps_i a slice of the shared noise table, centred
+ * ranks over all 2N returns, g = sum_i (r_i+ - r_i-) eps_i / (2N), Adam on
+ * -g + l2_coeff * theta, observation normalisation (MeanStdFilter).
+ *
+ * A step runs pairs until at least episodes_per_batch episodes AND
+ * train_batch_size timesteps were collected. Pair i of iteration t draws its
+ * noise index and its episode seed (shared by the + and - rollouts: common
+ * random numbers) from (trial seed, t, i), and pairs are consumed in index
+ * order, so the update does not depend on which worker ran which pair.
+ *
+ * The noise table is regenerated from (noise_seed, noise_size) at setup and
+ * is not part of checkpoints.
+ */
+#include "adam.h"
+#include "noise.h"
+#include "ranks.h"
+#include "trainable_common.h"
+#include "trainables.h"
+
+#include "alloc.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define EVAL_ITERATION UINT64_C(0xe7a1e7a1e7a1e7a1)
+#define TAG_NOISE      UINT64_C(0x401)
+#define TAG_EVALPROB   UINT64_C(0x402)
+
+typedef struct {
+    lux_rl_spec_t spec;
+    lux_rl_worker_t worker;
+    lux_noise_table_t noise;
+    lux_adam_t *adam;
+    size_t n;
+    uint64_t seed;
+    /* config */
+    double noise_stdev, stepsize, l2_coeff, eval_prob, action_noise_std;
+    long episodes_per_batch, train_batch_size, noise_size, eval_episodes, noise_seed;
+    int obs_filter;
+    /* learned state */
+    double *theta;
+    lux_obs_stat_t obs_stat;
+    long iteration, timesteps_total, episodes_total, eval_timesteps_total;
+    /* scratch */
+    double *pert, *grad;
+} es_state_t;
+
+static const char *const es_keys[] = {
+    "noise_stdev",        "stepsize",    "l2_coeff",       "episodes_per_batch", "train_batch_size",
+    "noise_size",         "noise_seed",  "eval_prob",      "eval_episodes",      "action_noise_std",
+    "observation_filter", "num_workers", "pairs_per_task", "optimizer",
+};
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != 0)                                                                              \
+            return rc_;                                                                            \
+    } while (0)
+
+static int read_config(const json_t *c, es_state_t *s, char *err, size_t errlen)
+{
+    lux_rl_spec_defaults_t d = {.discrete_argmax = 1, .num_hidden = 1, .hidden = {32}};
+    TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
+    TRY(lux_cfg_double(c, "noise_stdev", 0.02, 1e-12, 1e6, &s->noise_stdev, err, errlen));
+    TRY(lux_cfg_double(c, "stepsize", 0.01, 1e-12, 1e6, &s->stepsize, err, errlen));
+    TRY(lux_cfg_double(c, "l2_coeff", 0.005, 0, 1e6, &s->l2_coeff, err, errlen));
+    TRY(lux_cfg_int(c, "episodes_per_batch", 50, 2, 1L << 30, &s->episodes_per_batch, err, errlen));
+    TRY(lux_cfg_int(c, "train_batch_size", 5000, 0, 1L << 40, &s->train_batch_size, err, errlen));
+    TRY(lux_cfg_int(c, "noise_size", 25000000, 1, 1L << 32, &s->noise_size, err, errlen));
+    TRY(lux_cfg_int(c, "noise_seed", 123, 0, 1L << 62, &s->noise_seed, err, errlen));
+    TRY(lux_cfg_double(c, "eval_prob", 0.003, 0, 1, &s->eval_prob, err, errlen));
+    TRY(lux_cfg_int(c, "eval_episodes", 10, 0, 100000, &s->eval_episodes, err, errlen));
+    TRY(lux_cfg_double(c, "action_noise_std", 0.01, 0, 1e6, &s->action_noise_std, err, errlen));
+    static const char *const filters[] = {"MeanStdFilter", "NoFilter", NULL};
+    const char *f;
+    TRY(lux_cfg_string(c, "observation_filter", "MeanStdFilter", filters, &f, err, errlen));
+    s->obs_filter = strcmp(f, "MeanStdFilter") == 0;
+    static const char *const opts[] = {"adam", NULL};
+    TRY(lux_cfg_string(c, "optimizer", "adam", opts, &f, err, errlen));
+    long unused;
+    TRY(lux_cfg_int(c, "num_workers", 0, 0, 4096, &unused, err, errlen));
+    TRY(lux_cfg_int(c, "pairs_per_task", 1, 1, 1L << 20, &unused, err, errlen));
+    return 0;
+}
+
+static int es_validate(const json_t *config, char *err, size_t errlen)
+{
+    const char *keys[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof es_keys / sizeof es_keys[0]; i++)
+        keys[n++] = es_keys[i];
+    for (size_t i = 0; i < lux_rl_spec_nkeys; i++)
+        keys[n++] = lux_rl_spec_keys[i];
+    TRY(lux_cfg_check_keys(config, "es", keys, n, err, errlen));
+    es_state_t s;
+    memset(&s, 0, sizeof s);
+    return read_config(config, &s, err, errlen);
+}
+
+static void es_cleanup(void *state)
+{
+    es_state_t *s = state;
+    if (s == NULL)
+        return;
+    lux_adam_destroy(&s->adam);
+    lux_noise_table_fini(&s->noise);
+    lux_rl_worker_fini(&s->worker);
+    lux_free(s->theta);
+    lux_free(s->pert);
+    lux_free(s->grad);
+    lux_free(s);
+}
+
+static int es_setup(const json_t *config, const lux_trial_context_t *ctx, void **state, char *err,
+                    size_t errlen)
+{
+    es_state_t *s = lux_calloc(1, sizeof *s);
+    if (s == NULL)
+        return LUX_ENOMEM;
+    s->seed = ctx->seed;
+    int rc = read_config(config, s, err, errlen);
+    if (rc == 0)
+        rc = lux_rl_worker_init(&s->worker, &s->spec, err, errlen);
+    if (rc != 0) {
+        lux_free(s);
+        return rc;
+    }
+    s->n = s->worker.num_params;
+    if ((size_t)s->noise_size < s->n) {
+        snprintf(err, errlen,
+                 "config key 'noise_size' (%ld) is smaller than the policy (%zu "
+                 "parameters)",
+                 s->noise_size, s->n);
+        es_cleanup(s);
+        return LUX_ECONFIG;
+    }
+    s->theta = lux_calloc(s->n, sizeof *s->theta);
+    s->pert = lux_malloc(s->n * sizeof *s->pert);
+    s->grad = lux_malloc(s->n * sizeof *s->grad);
+    lux_adam_opts_t ao;
+    lux_adam_opts_default(&ao);
+    ao.lr = s->stepsize;
+    if (s->theta == NULL || s->pert == NULL || s->grad == NULL ||
+        lux_adam_new(s->n, &ao, &s->adam) != 0 ||
+        lux_noise_table_init(&s->noise, (size_t)s->noise_size, (uint64_t)s->noise_seed) != 0) {
+        es_cleanup(s);
+        return LUX_ENOMEM;
+    }
+    lux_rng_t rng;
+    lux_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0x1417)));
+    if (s->worker.mlp != NULL) {
+        lux_policy_init_params(s->worker.mlp, &rng);
+        lux_policy_get_params(s->worker.mlp, s->theta);
+    }
+    lux_obs_stat_init(&s->obs_stat, s->spec.policy.obs_dim, 1e-2);
+    *state = s;
+    return 0;
+}
+
+typedef struct {
+    size_t index;
+    double ret[2];
+    long len[2];
+} pair_t;
+
+static int es_step(void *state, json_t **result, char *err, size_t errlen)
+{
+    es_state_t *s = state;
+    double mean[LUX_ENV_MAX_OBS], std[LUX_ENV_MAX_OBS];
+    const double *om = NULL, *os = NULL;
+    if (s->obs_filter && s->worker.mlp != NULL) {
+        lux_obs_stat_mean_std(&s->obs_stat, mean, std);
+        om = mean;
+        os = std;
+    }
+    lux_obs_stat_t delta;
+    lux_obs_stat_init(&delta, s->spec.policy.obs_dim, 0.0);
+    size_t cap = 64, npairs = 0;
+    pair_t *pairs = lux_malloc(cap * sizeof *pairs);
+    double *evals = lux_malloc(((size_t)s->eval_episodes + 64) * sizeof *evals);
+    size_t nevals = 0, evals_cap = (size_t)s->eval_episodes + 64;
+    if (pairs == NULL || evals == NULL) {
+        lux_free(pairs);
+        lux_free(evals);
+        return LUX_ENOMEM;
+    }
+    long episodes = 0, steps = 0;
+    uint64_t t = (uint64_t)s->iteration;
+    int rc = 0;
+    while (episodes < s->episodes_per_batch || steps < s->train_batch_size) {
+        if (npairs == cap) {
+            pair_t *np = lux_realloc(pairs, 2 * cap * sizeof *pairs);
+            if (np == NULL) {
+                rc = LUX_ENOMEM;
+                break;
+            }
+            pairs = np;
+            cap *= 2;
+        }
+        pair_t *p = &pairs[npairs];
+        lux_rng_t rng;
+        lux_rng_seed(&rng, lux_seed_derive(s->seed, t, npairs, TAG_NOISE));
+        p->index = lux_noise_sample_index(&s->noise, &rng, s->n);
+        uint64_t seed = lux_seed_derive(s->seed, t, npairs, 0);
+        for (int sign = 0; sign < 2 && rc == 0; sign++) {
+            lux_noise_perturb(&s->noise, p->index, s->n, s->theta,
+                              sign == 0 ? s->noise_stdev : -s->noise_stdev, s->pert);
+            lux_rollout_result_t r;
+            rc = lux_rl_worker_episode(&s->worker, s->pert, seed, om, os, s->action_noise_std,
+                                       s->obs_filter ? &delta : NULL, &r);
+            p->ret[sign] = r.episode_return;
+            p->len[sign] = r.length;
+            episodes++;
+            steps += r.length;
+        }
+        if (rc == 0 && s->eval_prob > 0 && lux_rng_uniform(&rng) < s->eval_prob &&
+            nevals < evals_cap) {
+            lux_rollout_result_t r;
+            rc = lux_rl_worker_episode(&s->worker, s->theta,
+                                       lux_seed_derive(s->seed, t, npairs, TAG_EVALPROB), om, os,
+                                       0.0, NULL, &r);
+            evals[nevals++] = r.episode_return;
+            s->eval_timesteps_total += r.length;
+        }
+        if (rc != 0)
+            break;
+        npairs++;
+    }
+    double *ranks = rc == 0 ? lux_malloc(2 * npairs * sizeof *ranks) : NULL;
+    if (rc == 0 && ranks == NULL)
+        rc = LUX_ENOMEM;
+    if (rc != 0) {
+        lux_free(pairs);
+        lux_free(evals);
+        snprintf(err, errlen, "rollout failed: %s", lux_strerror(rc));
+        return rc;
+    }
+    double rsum = 0, rmin = INFINITY, rmax = -INFINITY;
+    for (size_t i = 0; i < npairs; i++)
+        for (int k = 0; k < 2; k++) {
+            ranks[2 * i + (size_t)k] = pairs[i].ret[k];
+            rsum += pairs[i].ret[k];
+            rmin = fmin(rmin, pairs[i].ret[k]);
+            rmax = fmax(rmax, pairs[i].ret[k]);
+        }
+    lux_centered_ranks(ranks, 2 * npairs, ranks);
+    memset(s->grad, 0, s->n * sizeof *s->grad);
+    for (size_t i = 0; i < npairs; i++) {
+        double w = ranks[2 * i] - ranks[2 * i + 1];
+        const float *eps = s->noise.values + pairs[i].index;
+        for (size_t j = 0; j < s->n; j++)
+            s->grad[j] += w * (double)eps[j];
+    }
+    double gnorm = 0, tnorm = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        s->grad[j] /= (double)(2 * npairs);
+        gnorm += s->grad[j] * s->grad[j];
+        /* Adam minimises: descend on -g + l2 theta. */
+        s->grad[j] = -s->grad[j] + s->l2_coeff * s->theta[j];
+    }
+    lux_adam_step(s->adam, s->theta, s->grad);
+    for (size_t j = 0; j < s->n; j++)
+        tnorm += s->theta[j] * s->theta[j];
+    lux_free(ranks);
+    if (s->obs_filter)
+        lux_obs_stat_merge(&s->obs_stat, &delta);
+    s->iteration++;
+    s->timesteps_total += steps;
+    s->episodes_total += episodes;
+
+    /* Evaluate the new theta on fixed seeds, without noise. */
+    json_t *res = json_object();
+    if (res == NULL) {
+        lux_free(pairs);
+        lux_free(evals);
+        return LUX_ENOMEM;
+    }
+    size_t fixed_from = nevals;
+    if (s->obs_filter && s->worker.mlp != NULL)
+        lux_obs_stat_mean_std(&s->obs_stat, mean, std);
+    for (long e = 0; e < s->eval_episodes && nevals < evals_cap; e++) {
+        lux_rollout_result_t r;
+        rc = lux_rl_worker_episode(&s->worker, s->theta,
+                                   lux_seed_derive(s->seed, EVAL_ITERATION, 0, (uint64_t)e), om, os,
+                                   0.0, NULL, &r);
+        if (rc != 0) {
+            json_decref(res);
+            lux_free(pairs);
+            lux_free(evals);
+            snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(rc));
+            return rc;
+        }
+        evals[nevals++] = r.episode_return;
+        s->eval_timesteps_total += r.length;
+    }
+    if (nevals - fixed_from > 0)
+        lux_rl_add_reward_stats(res, "episode_reward", evals + fixed_from, nevals - fixed_from);
+    else
+        lux_rl_add_reward_stats(res, "episode_reward", evals, nevals);
+    if (fixed_from > 0)
+        lux_rl_add_reward_stats(res, "eval_prob_reward", evals, fixed_from);
+    json_object_set_new(res, "population_reward_mean", json_real(rsum / (double)(2 * npairs)));
+    json_object_set_new(res, "population_reward_min", json_real(rmin));
+    json_object_set_new(res, "population_reward_max", json_real(rmax));
+    json_object_set_new(res, "timesteps_total", json_integer(s->timesteps_total));
+    json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
+    json_object_set_new(res, "episodes_total", json_integer(s->episodes_total));
+    json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
+    json_object_set_new(res, "eval_timesteps_total", json_integer(s->eval_timesteps_total));
+    json_object_set_new(res, "num_pairs", json_integer((json_int_t)npairs));
+    json_object_set_new(res, "grad_norm", json_real(sqrt(gnorm)));
+    json_object_set_new(res, "weights_norm", json_real(sqrt(tnorm)));
+    json_object_set_new(res, "update_ratio",
+                        json_real(s->stepsize / (sqrt(tnorm) > 0 ? sqrt(tnorm) : 1.0)));
+    json_object_set_new(res, "num_params", json_integer((json_int_t)s->n));
+    lux_free(pairs);
+    lux_free(evals);
+    *result = res;
+    return 0;
+}
+
+#define MAGIC "LUXEST01"
+
+static int es_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
+{
+    es_state_t *s = state;
+    void *ab;
+    size_t al;
+    TRY(lux_adam_save(s->adam, &ab, &al));
+    lux_rl_buf_t b = {0};
+    uint64_t n = s->n, al64 = al;
+    lux_rl_buf_put(&b, MAGIC, 8);
+    lux_rl_buf_put(&b, &n, sizeof n);
+    lux_rl_buf_put(&b, &s->iteration, sizeof s->iteration);
+    lux_rl_buf_put(&b, &s->timesteps_total, sizeof s->timesteps_total);
+    lux_rl_buf_put(&b, &s->episodes_total, sizeof s->episodes_total);
+    lux_rl_buf_put(&b, &s->eval_timesteps_total, sizeof s->eval_timesteps_total);
+    lux_rl_buf_put(&b, &s->obs_stat, sizeof s->obs_stat);
+    lux_rl_buf_put(&b, s->theta, s->n * sizeof *s->theta);
+    lux_rl_buf_put(&b, &al64, sizeof al64);
+    lux_rl_buf_put(&b, ab, al);
+    lux_free(ab);
+    if (b.failed) {
+        lux_free(b.data);
+        return LUX_ENOMEM;
+    }
+    *bytes = b.data;
+    *len = b.len;
+    return 0;
+}
+
+static int es_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)
+{
+    es_state_t *s = state;
+    const unsigned char *p = bytes, *end = p + len;
+    char magic[8];
+    uint64_t n, al;
+    long it, ts, ep, ets;
+    lux_obs_stat_t st;
+    if (lux_rl_buf_get(&p, end, magic, 8) || memcmp(magic, MAGIC, 8) != 0 ||
+        lux_rl_buf_get(&p, end, &n, sizeof n) || n != s->n ||
+        lux_rl_buf_get(&p, end, &it, sizeof it) || lux_rl_buf_get(&p, end, &ts, sizeof ts) ||
+        lux_rl_buf_get(&p, end, &ep, sizeof ep) || lux_rl_buf_get(&p, end, &ets, sizeof ets) ||
+        lux_rl_buf_get(&p, end, &st, sizeof st) || (size_t)(end - p) < s->n * sizeof(double)) {
+        snprintf(err, errlen,
+                 "not an es checkpoint for this policy (bad header, size or "
+                 "parameter count)");
+        return LUX_EINVAL;
+    }
+    const unsigned char *theta = p;
+    p += s->n * sizeof(double);
+    if (lux_rl_buf_get(&p, end, &al, sizeof al) || (uint64_t)(end - p) != al) {
+        snprintf(err, errlen, "es checkpoint: bad optimizer state length");
+        return LUX_EINVAL;
+    }
+    int rc = lux_adam_restore(s->adam, p, (size_t)al);
+    if (rc != 0) {
+        snprintf(err, errlen, "es checkpoint: Adam state: %s", lux_strerror(rc));
+        return rc;
+    }
+    memcpy(s->theta, theta, s->n * sizeof(double));
+    s->obs_stat = st;
+    s->iteration = it;
+    s->timesteps_total = ts;
+    s->episodes_total = ep;
+    s->eval_timesteps_total = ets;
+    return 0;
+}
+
+const lux_trainable_class_t lux_rl_es_trainable = {
+    .name = "es",
+    .description = "OpenAI evolution strategies (antithetic, centred ranks, Adam)",
+    .validate = es_validate,
+    .setup = es_setup,
+    .step = es_step,
+    .save = es_save,
+    .restore = es_restore,
+    .cleanup = es_cleanup,
+};
+
+int lux_rl_es_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
+int lux_rl_es_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
+{
+    es_state_t *s = state;
+    double mean[LUX_ENV_MAX_OBS], std[LUX_ENV_MAX_OBS];
+    int filt = s->obs_filter && s->worker.mlp != NULL;
+    if (filt)
+        lux_obs_stat_mean_std(&s->obs_stat, mean, std);
+    return lux_rl_worker_episode(&s->worker, s->theta, seed, filt ? mean : NULL, filt ? std : NULL,
+                                 0.0, NULL, res);
+}

@@ -1,0 +1,272 @@
+/*
+ * The rl trainables through the tune interface: config validation,
+ * save/restore exactness (10 iterations straight == 5 + save + restore into a
+ * fresh instance + 5, compared byte for byte), determinism, and short
+ * learning runs on CartPole asserting clear progress.
+ */
+#include "trainables.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *cfg(const char *text)
+{
+    json_error_t e;
+    json_t *c = json_loads(text, 0, &e);
+    LUX_CHECK_MSG(c != NULL, "bad test config: %s", e.text);
+    return c;
+}
+
+static void *setup(const lux_trainable_class_t *cls, json_t *c, uint64_t seed)
+{
+    lux_trial_context_t ctx = {.trial_id = "t_00000", .seed = seed};
+    char err[256] = "";
+    void *st = NULL;
+    int rc = cls->setup(c, &ctx, &st, err, sizeof err);
+    LUX_CHECK_MSG(rc == 0, "setup: %s (%s)", lux_strerror(rc), err);
+    return st;
+}
+
+static json_t *step(const lux_trainable_class_t *cls, void *st)
+{
+    json_t *r = NULL;
+    char err[256] = "";
+    int rc = cls->step(st, &r, err, sizeof err);
+    LUX_CHECK_MSG(rc == 0, "step: %s (%s)", lux_strerror(rc), err);
+    return r;
+}
+
+static double num(json_t *r, const char *key)
+{
+    json_t *v = json_object_get(r, key);
+    LUX_CHECK_MSG(json_is_number(v), "result has no number '%s'", key);
+    return json_number_value(v);
+}
+
+/* 10 straight vs 5 + save + restore (fresh instance) + 5. */
+static void check_save_restore(const lux_trainable_class_t *cls, const char *config)
+{
+    json_t *c = cfg(config);
+    void *a = setup(cls, c, 77);
+    json_t *last_a = NULL;
+    for (int i = 0; i < 10; i++) {
+        json_decref(last_a);
+        last_a = step(cls, a);
+    }
+    void *b = setup(cls, c, 77);
+    for (int i = 0; i < 5; i++)
+        json_decref(step(cls, b));
+    void *bytes;
+    size_t len;
+    char err[256] = "";
+    LUX_CHECK_OK(cls->save(b, &bytes, &len, err, sizeof err));
+    cls->cleanup(b);
+    void *r = setup(cls, c, 77);
+    LUX_CHECK_OK(cls->restore(r, bytes, len, err, sizeof err));
+    lux_free(bytes);
+    json_t *last_r = NULL;
+    for (int i = 0; i < 5; i++) {
+        json_decref(last_r);
+        last_r = step(cls, r);
+    }
+    const char *keys[] = {"episode_reward_mean", "episode_reward_min", "timesteps_total",
+                          "episodes_total"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        LUX_CHECK_DBL(num(last_a, keys[i]), ==, num(last_r, keys[i]));
+    void *ba, *br;
+    size_t la, lr;
+    LUX_CHECK_OK(cls->save(a, &ba, &la, err, sizeof err));
+    LUX_CHECK_OK(cls->save(r, &br, &lr, err, sizeof err));
+    LUX_CHECK_INT_EQ(la, lr);
+    LUX_CHECK(memcmp(ba, br, la) == 0);
+    /* Garbage is refused with a message. */
+    LUX_CHECK_ERR(cls->restore(r, ba, la / 2, err, sizeof err), LUX_EINVAL);
+    LUX_CHECK(err[0] != '\0');
+    lux_free(ba);
+    lux_free(br);
+    json_decref(last_a);
+    json_decref(last_r);
+    cls->cleanup(a);
+    cls->cleanup(r);
+    json_decref(c);
+}
+
+LUX_TEST(validate_rejects_unknown_keys_with_suggestion)
+{
+    char err[256] = "";
+    json_t *c = cfg("{\"env\": \"CartPole-v1\", \"popsiz\": 10}");
+    LUX_CHECK_ERR(lux_rl_cmaes_trainable.validate(c, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "did you mean 'popsize'");
+    json_decref(c);
+    c = cfg("{\"env\": \"CartPole-v1\", \"noise_stdv\": 0.1}");
+    LUX_CHECK_ERR(lux_rl_es_trainable.validate(c, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "noise_stdev");
+    json_decref(c);
+    c = cfg("{\"env\": \"CartPole-v1\", \"seeding\": \"epoc\"}");
+    LUX_CHECK_ERR(lux_rl_sepcmaes_trainable.validate(c, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "epoch");
+    json_decref(c);
+    c = cfg("{\"env\": \"CartPol-v1\"}");
+    LUX_CHECK_ERR(lux_rl_a3c_trainable.validate(c, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "CartPole-v1");
+    json_decref(c);
+    c = cfg("{\"env\": \"CartPole-v1\", \"gamma\": 1.5}");
+    LUX_CHECK_ERR(lux_rl_a3c_trainable.validate(c, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "gamma");
+    json_decref(c);
+    c = cfg("{\"env\": \"Pendulum-v1\", \"fcnet_hiddens\": [8], \"sigma0\": 0.3}");
+    LUX_CHECK_OK(lux_rl_cmaes_trainable.validate(c, err, sizeof err));
+    json_decref(c);
+}
+
+LUX_TEST_T(cmaes_save_restore_exact, 60)
+{
+    check_save_restore(&lux_rl_cmaes_trainable,
+                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [4], \"popsize\": 6, "
+                       "\"episodes_per_eval\": 1, \"eval_episodes\": 2, "
+                       "\"env_config\": {\"max_episode_steps\": 100}}");
+}
+
+LUX_TEST_T(sepcmaes_save_restore_exact, 60)
+{
+    check_save_restore(&lux_rl_sepcmaes_trainable,
+                       "{\"env\": \"Pendulum-v1\", \"fcnet_hiddens\": [4], \"popsize\": 6, "
+                       "\"episodes_per_eval\": 1, \"eval_episodes\": 1, \"seeding\": \"random\", "
+                       "\"env_config\": {\"max_episode_steps\": 50}}");
+}
+
+LUX_TEST_T(es_save_restore_exact, 60)
+{
+    check_save_restore(&lux_rl_es_trainable,
+                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], "
+                       "\"episodes_per_batch\": 10, \"train_batch_size\": 0, "
+                       "\"noise_size\": 100000, \"eval_episodes\": 2, \"eval_prob\": 0.2, "
+                       "\"env_config\": {\"max_episode_steps\": 100}}");
+}
+
+LUX_TEST_T(es_save_restore_exact_continuous, 60)
+{
+    check_save_restore(&lux_rl_es_trainable,
+                       "{\"env\": \"MountainCarContinuous-v0\", \"fcnet_hiddens\": [8], "
+                       "\"episodes_per_batch\": 6, \"train_batch_size\": 0, "
+                       "\"noise_size\": 100000, \"eval_episodes\": 1, "
+                       "\"env_config\": {\"max_episode_steps\": 60}}");
+}
+
+LUX_TEST_T(a3c_save_restore_exact_one_worker, 60)
+{
+    check_save_restore(&lux_rl_a3c_trainable,
+                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [16], \"num_workers\": 1, "
+                       "\"gradients_per_iteration\": 7, \"rollout_fragment_length\": 9}");
+}
+
+LUX_TEST_T(a3c_save_restore_exact_two_workers_gaussian, 60)
+{
+    check_save_restore(&lux_rl_a3c_trainable,
+                       "{\"env\": \"Pendulum-v1\", \"fcnet_hiddens\": [8], \"num_workers\": 2, "
+                       "\"gradients_per_iteration\": 5, \"rollout_fragment_length\": 13}");
+}
+
+/* Same seed, same results; another seed, other results. */
+LUX_TEST_T(cmaes_deterministic_in_seed, 60)
+{
+    json_t *c = cfg("{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [], \"popsize\": 8, "
+                    "\"seeding\": \"random\", \"eval_episodes\": 3}");
+    double r[3];
+    uint64_t seeds[3] = {5, 5, 6};
+    for (int k = 0; k < 3; k++) {
+        void *st = setup(&lux_rl_cmaes_trainable, c, seeds[k]);
+        json_t *res = NULL;
+        for (int i = 0; i < 3; i++) {
+            json_decref(res);
+            res = step(&lux_rl_cmaes_trainable, st);
+        }
+        r[k] = num(res, "population_reward_mean") + 1e-3 * num(res, "sigma");
+        json_decref(res);
+        lux_rl_cmaes_trainable.cleanup(st);
+    }
+    LUX_CHECK_DBL(r[0], ==, r[1]);
+    LUX_CHECK_DBL(r[0], !=, r[2]);
+    json_decref(c);
+}
+
+/* Runs until the reward reaches `target` or `max_iters` pass. */
+static double learn(const lux_trainable_class_t *cls, const char *config, int max_iters,
+                    double target, double *first)
+{
+    json_t *c = cfg(config);
+    void *st = setup(cls, c, 1);
+    double best = -1e300;
+    for (int i = 0; i < max_iters && best < target; i++) {
+        json_t *r = step(cls, st);
+        double m = num(r, "episode_reward_mean");
+        LUX_CHECK(json_is_integer(json_object_get(r, "timesteps_total")));
+        if (i == 0)
+            *first = m;
+        if (m > best)
+            best = m;
+        json_decref(r);
+    }
+    cls->cleanup(st);
+    json_decref(c);
+    return best;
+}
+
+LUX_TEST_T(cmaes_learns_cartpole, 60)
+{
+    double first;
+    double best = learn(&lux_rl_cmaes_trainable,
+                        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [], \"popsize\": 10, "
+                        "\"episodes_per_eval\": 2, \"eval_episodes\": 5}",
+                        15, 300, &first);
+    LUX_CHECK_DBL(best, >=, 300);
+    LUX_CHECK_DBL(best, >, first);
+}
+
+LUX_TEST_T(sepcmaes_learns_cartpole, 60)
+{
+    double first;
+    double best = learn(&lux_rl_sepcmaes_trainable,
+                        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], \"popsize\": 12, "
+                        "\"episodes_per_eval\": 2, \"eval_episodes\": 5}",
+                        60, 300, &first);
+    LUX_CHECK_DBL(best, >=, 300);
+}
+
+LUX_TEST_T(es_learns_cartpole, 60)
+{
+    double first;
+    double best = learn(&lux_rl_es_trainable,
+                        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [16], "
+                        "\"episodes_per_batch\": 40, \"train_batch_size\": 0, "
+                        "\"stepsize\": 0.03, \"noise_stdev\": 0.05, "
+                        "\"noise_size\": 1000000, \"eval_episodes\": 5}",
+                        40, 300, &first);
+    LUX_CHECK_DBL(best, >=, 300);
+}
+
+LUX_TEST_T(a3c_learns_cartpole, 60)
+{
+    double first;
+    double best = learn(&lux_rl_a3c_trainable,
+                        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [32], \"num_workers\": 2, "
+                        "\"lr\": 0.003, \"gradients_per_iteration\": 200}",
+                        40, 150, &first);
+    LUX_CHECK_DBL(best, >=, 150);
+}
+
+LUX_TEST(register_twice_is_harmless)
+{
+    lux_trainable_registry_clear();
+    LUX_CHECK_OK(lux_rl_register_trainables());
+    LUX_CHECK_OK(lux_rl_register_trainables());
+    LUX_CHECK(lux_trainable_find("sepcmaes") == &lux_rl_sepcmaes_trainable);
+    LUX_CHECK(lux_trainable_find("es") == &lux_rl_es_trainable);
+    LUX_CHECK(lux_trainable_find("a3c") == &lux_rl_a3c_trainable);
+    LUX_CHECK(lux_trainable_find("cmaes") == &lux_rl_cmaes_trainable);
+}
