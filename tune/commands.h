@@ -19,8 +19,6 @@
     X("bench", bench, "run a benchmark and print its figures as JSON")                             \
     X("train", train, "train one trainable on one environment, like rllib train")                  \
     X("rollout", rollout, "evaluate the policy saved in a checkpoint")                             \
-    X("train", train, "train one trainable on one environment, like rllib train")                  \
-    X("rollout", rollout, "evaluate the policy saved in a checkpoint")                             \
     X("envs", envs, "list the environments: spaces, agents, time limits, reward thresholds")       \
     X("env-trace", env_trace, "print an environment trajectory for a seed, state and actions")     \
     X("status", status, "show the trials of an experiment, while it runs or after")                \
