@@ -61,6 +61,19 @@ json_t *lux_config_node_to_json(const lux_config_node_t *node);
 /* The value of `key` in a mapping node, or NULL. */
 const lux_config_node_t *lux_config_node_get(const lux_config_node_t *map, const char *key);
 
+/* Builds a tree from JSON (marks 0: messages then name paths). NULL on
+ * allocation failure. Free with lux_config_node_free. */
+lux_config_node_t *lux_config_node_from_json(const json_t *json);
+
+/* Parses YAML text into a tree (the first document). Returns 0 and *out,
+ * LUX_ECONFIG with "NAME:LINE:COL: YAML syntax error: ...; ..." in err, or
+ * LUX_ENOMEM. */
+int lux_config_node_parse(const char *yaml, size_t len, const char *name, lux_config_node_t **out,
+                          char *err, size_t errlen);
+
+/* Frees a tree. Accepts NULL. */
+void lux_config_node_free(lux_config_node_t *node);
+
 /* ---- the config ----------------------------------------------------------- */
 
 typedef enum { LUX_SEARCH_RANDOM = 0, LUX_SEARCH_GRID = 1 } lux_search_t;
@@ -126,6 +139,7 @@ typedef struct {
     lux_space_t *space;               /* the `config:` search space */
     lux_space_t *mutations;           /* PBT hyperparam_mutations or NULL */
     char *storage;                    /* default "runs" */
+    char *sched_time_attr_owned;      /* backs scheduler.time_attr when set in the file */
 } lux_config_t;
 
 /* Which names besides the trainable registry a config may use. Every field

@@ -300,6 +300,8 @@ bool lux_sched_number(const json_t *result, const char *key, double *out);
 size_t lux_sched_trials_in_order(const lux_scheduler_t *s, int *ids);
 int lux_sched_fifo_choose(lux_scheduler_t *s, const int *candidates,
                           const lux_trial_status_t *status, size_t n, int *chosen);
+/* ASHA's cutoff: numpy.nanpercentile(values, (1 - 1/rf) * 100), linear. */
+double lux_sched_asha_cutoff(const double *values, size_t n, double reduction_factor);
 
 #endif /* LUX_SCHEDULER_INTERNAL */
 

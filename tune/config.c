@@ -1,0 +1,1435 @@
+/*
+ * Experiment config loading.
+ *
+ * Two passes: libyaml's event parser builds a small tree in which every node
+ * keeps its 1-based line and column (libyaml's marks are 0-based), then the
+ * loader walks the tree section by section, checking keys before values so
+ * that a typo is reported as a typo and not as a missing field. Every check
+ * writes one "FILE:LINE:COL: what; what to do" message and returns
+ * LUX_ECONFIG; the first error wins.
+ *
+ * The loaded config owns every string and JSON value it holds; the
+ * scheduler parameters point into it. The canonical JSON form is built from
+ * the typed fields (not from the text), so two files that mean the same
+ * thing compare equal.
+ */
+#include "config.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "suggest.h"
+#include "trainable.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define MAX_DEPTH 64
+
+/* ---- the document tree ------------------------------------------------------ */
+
+void lux_config_node_free(lux_config_node_t *node)
+{
+    if (node == NULL)
+        return;
+    for (size_t i = 0; i < node->count; i++) {
+        if (node->keys)
+            lux_config_node_free(node->keys[i]);
+        lux_config_node_free(node->items[i]);
+    }
+    lux_free(node->keys);
+    lux_free(node->items);
+    lux_free(node->scalar);
+    lux_free(node);
+}
+
+static lux_config_node_t *node_new(lux_node_kind_t kind, int line, int column)
+{
+    lux_config_node_t *n = lux_calloc(1, sizeof *n);
+    if (n != NULL) {
+        n->kind = kind;
+        n->line = line;
+        n->column = column;
+    }
+    return n;
+}
+
+static int node_append(lux_config_node_t *parent, lux_config_node_t *key, lux_config_node_t *item)
+{
+    size_t n = parent->count + 1;
+    lux_config_node_t **items = lux_realloc(parent->items, n * sizeof *items);
+    if (items == NULL)
+        return LUX_ENOMEM;
+    parent->items = items;
+    if (parent->kind == LUX_NODE_MAPPING) {
+        lux_config_node_t **keys = lux_realloc(parent->keys, n * sizeof *keys);
+        if (keys == NULL)
+            return LUX_ENOMEM;
+        parent->keys = keys;
+        keys[parent->count] = key;
+    }
+    items[parent->count] = item;
+    parent->count = n;
+    return 0;
+}
+
+const lux_config_node_t *lux_config_node_get(const lux_config_node_t *map, const char *key)
+{
+    if (map == NULL || map->kind != LUX_NODE_MAPPING)
+        return NULL;
+    for (size_t i = 0; i < map->count; i++)
+        if (strcmp(map->keys[i]->scalar, key) == 0)
+            return map->items[i];
+    return NULL;
+}
+
+static bool is_plain_null(const lux_config_node_t *n)
+{
+    if (n->kind != LUX_NODE_SCALAR || n->quoted)
+        return false;
+    const char *t = n->scalar;
+    return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
+           strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
+}
+
+static json_t *scalar_to_json(const lux_config_node_t *n)
+{
+    const char *t = n->scalar;
+    if (n->quoted)
+        return json_string(t);
+    if (is_plain_null(n))
+        return json_null();
+    if (!strcmp(t, "true") || !strcmp(t, "True") || !strcmp(t, "TRUE"))
+        return json_true();
+    if (!strcmp(t, "false") || !strcmp(t, "False") || !strcmp(t, "FALSE"))
+        return json_false();
+    /* Integers: [-+]?[0-9]+ */
+    const char *p = t;
+    if (*p == '-' || *p == '+')
+        p++;
+    size_t digits = strspn(p, "0123456789");
+    if (digits > 0 && p[digits] == '\0') {
+        errno = 0;
+        long long v = strtoll(t, NULL, 10);
+        if (errno == 0)
+            return json_integer((json_int_t)v);
+        return json_real(strtod(t, NULL));
+    }
+    /* Floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+    size_t int_digits = digits;
+    const char *q = p + digits;
+    size_t frac_digits = 0;
+    if (*q == '.') {
+        q++;
+        frac_digits = strspn(q, "0123456789");
+        q += frac_digits;
+    }
+    if (int_digits + frac_digits > 0) {
+        if (*q == 'e' || *q == 'E') {
+            q++;
+            if (*q == '-' || *q == '+')
+                q++;
+            size_t e = strspn(q, "0123456789");
+            q = e ? q + e : NULL;
+        }
+        if (q != NULL && *q == '\0') {
+            double v = strtod(t, NULL);
+            if (isfinite(v))
+                return json_real(v);
+        }
+    }
+    return json_string(t);
+}
+
+json_t *lux_config_node_to_json(const lux_config_node_t *node)
+{
+    if (node == NULL)
+        return json_null();
+    switch (node->kind) {
+    case LUX_NODE_SCALAR:
+        return scalar_to_json(node);
+    case LUX_NODE_SEQUENCE: {
+        json_t *a = json_array();
+        for (size_t i = 0; a != NULL && i < node->count; i++) {
+            json_t *v = lux_config_node_to_json(node->items[i]);
+            if (v == NULL || json_array_append_new(a, v) != 0) {
+                json_decref(a);
+                a = NULL;
+            }
+        }
+        return a;
+    }
+    case LUX_NODE_MAPPING: {
+        json_t *o = json_object();
+        for (size_t i = 0; o != NULL && i < node->count; i++) {
+            json_t *v = lux_config_node_to_json(node->items[i]);
+            if (v == NULL || json_object_set_new(o, node->keys[i]->scalar, v) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
+        }
+        return o;
+    }
+    }
+    return NULL;
+}
+
+static lux_config_node_t *scalar_node(const char *text, bool quoted)
+{
+    lux_config_node_t *n = node_new(LUX_NODE_SCALAR, 0, 0);
+    if (n == NULL)
+        return NULL;
+    n->quoted = quoted;
+    if ((n->scalar = lux_strdup(text)) == NULL) {
+        lux_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+lux_config_node_t *lux_config_node_from_json(const json_t *json)
+{
+    char buf[64];
+    switch (json_typeof(json)) {
+    case JSON_OBJECT: {
+        lux_config_node_t *n = node_new(LUX_NODE_MAPPING, 0, 0);
+        const char *key;
+        json_t *value;
+        if (n == NULL)
+            return NULL;
+        json_object_foreach((json_t *)json, key, value)
+        {
+            lux_config_node_t *k = scalar_node(key, true);
+            lux_config_node_t *v = lux_config_node_from_json(value);
+            if (k == NULL || v == NULL || node_append(n, k, v) != 0) {
+                lux_config_node_free(k);
+                lux_config_node_free(v);
+                lux_config_node_free(n);
+                return NULL;
+            }
+        }
+        return n;
+    }
+    case JSON_ARRAY: {
+        lux_config_node_t *n = node_new(LUX_NODE_SEQUENCE, 0, 0);
+        size_t i;
+        json_t *value;
+        if (n == NULL)
+            return NULL;
+        json_array_foreach(json, i, value)
+        {
+            lux_config_node_t *v = lux_config_node_from_json(value);
+            if (v == NULL || node_append(n, NULL, v) != 0) {
+                lux_config_node_free(v);
+                lux_config_node_free(n);
+                return NULL;
+            }
+        }
+        return n;
+    }
+    case JSON_STRING:
+        return scalar_node(json_string_value(json), true);
+    case JSON_INTEGER:
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(json));
+        return scalar_node(buf, false);
+    case JSON_REAL:
+        snprintf(buf, sizeof buf, "%.17g", json_real_value(json));
+        if (strpbrk(buf, ".eEn") == NULL)
+            strcat(buf, ".0");
+        return scalar_node(buf, false);
+    case JSON_TRUE:
+        return scalar_node("true", false);
+    case JSON_FALSE:
+        return scalar_node("false", false);
+    case JSON_NULL:
+        return scalar_node("null", false);
+    }
+    return NULL;
+}
+
+typedef struct {
+    yaml_parser_t parser;
+    const char *name;
+    char *err;
+    size_t errlen;
+} yctx_t;
+
+static int yfail(yctx_t *c, int line, int column, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int yfail(yctx_t *c, int line, int column, const char *fmt, ...)
+{
+    if (c->err == NULL || c->errlen == 0)
+        return LUX_ECONFIG;
+    int n = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->name, line, column);
+    if (n < 0 || (size_t)n >= c->errlen)
+        return LUX_ECONFIG;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return LUX_ECONFIG;
+}
+
+static int next_event(yctx_t *c, yaml_event_t *ev)
+{
+    if (yaml_parser_parse(&c->parser, ev))
+        return 0;
+    yaml_parser_t *p = &c->parser;
+    if (p->error == YAML_MEMORY_ERROR)
+        return LUX_ENOMEM;
+    const char *problem = p->problem ? p->problem : "malformed YAML";
+    if (p->context != NULL)
+        return yfail(c, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
+                     "YAML syntax error: %s %s (line %d); fix the YAML here (indentation, "
+                     "colons, quotes, brackets)",
+                     problem, p->context, (int)p->context_mark.line + 1);
+    return yfail(c, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
+                 "YAML syntax error: %s; fix the YAML here (indentation, colons, quotes, "
+                 "brackets)",
+                 problem);
+}
+
+/* Builds the node starting with *ev (which it deletes). */
+static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_config_node_t **out)
+{
+    int line = (int)ev->start_mark.line + 1, column = (int)ev->start_mark.column + 1;
+    int rc = 0;
+    lux_config_node_t *n = NULL;
+    *out = NULL;
+    if (depth > MAX_DEPTH) {
+        yaml_event_delete(ev);
+        return yfail(c, line, column, "nesting deeper than %d levels; flatten the config",
+                     MAX_DEPTH);
+    }
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT: {
+        n = node_new(LUX_NODE_SCALAR, line, column);
+        if (n == NULL) {
+            rc = LUX_ENOMEM;
+            break;
+        }
+        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+                    (ev->data.scalar.tag != NULL &&
+                     strcmp((const char *)ev->data.scalar.tag, YAML_STR_TAG) == 0);
+        n->scalar = lux_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+        if (n->scalar == NULL)
+            rc = LUX_ENOMEM;
+        yaml_event_delete(ev);
+        break;
+    }
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+        bool map = ev->type == YAML_MAPPING_START_EVENT;
+        yaml_event_delete(ev);
+        n = node_new(map ? LUX_NODE_MAPPING : LUX_NODE_SEQUENCE, line, column);
+        if (n == NULL) {
+            rc = LUX_ENOMEM;
+            break;
+        }
+        for (;;) {
+            yaml_event_t e;
+            if ((rc = next_event(c, &e)) != 0)
+                break;
+            if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
+                yaml_event_delete(&e);
+                break;
+            }
+            lux_config_node_t *key = NULL, *item = NULL;
+            if ((rc = parse_node(c, &e, depth + 1, map ? &key : &item)) != 0)
+                break;
+            if (map) {
+                if (key->kind != LUX_NODE_SCALAR) {
+                    rc = yfail(c, key->line, key->column,
+                               "a mapping key must be a plain name, not a list or mapping; "
+                               "write name: value");
+                    lux_config_node_free(key);
+                    break;
+                }
+                for (size_t i = 0; i < n->count; i++)
+                    if (strcmp(n->keys[i]->scalar, key->scalar) == 0) {
+                        rc = yfail(c, key->line, key->column,
+                                   "duplicate key '%s' (first at line %d); keep only one",
+                                   key->scalar, n->keys[i]->line);
+                        break;
+                    }
+                if (rc == 0 && (rc = next_event(c, &e)) == 0)
+                    rc = parse_node(c, &e, depth + 1, &item);
+                if (rc != 0) {
+                    lux_config_node_free(key);
+                    break;
+                }
+            }
+            if ((rc = node_append(n, key, item)) != 0) {
+                lux_config_node_free(key);
+                lux_config_node_free(item);
+                break;
+            }
+        }
+        break;
+    }
+    case YAML_ALIAS_EVENT:
+        yaml_event_delete(ev);
+        return yfail(c, line, column,
+                     "YAML aliases (*name) are not supported; repeat the value instead");
+    default:
+        yaml_event_delete(ev);
+        return yfail(c, line, column, "unexpected YAML event; fix the YAML here");
+    }
+    if (rc != 0) {
+        lux_config_node_free(n);
+        return rc;
+    }
+    *out = n;
+    return 0;
+}
+
+int lux_config_node_parse(const char *yaml, size_t len, const char *name, lux_config_node_t **out,
+                          char *err, size_t errlen)
+{
+    yctx_t c = {.name = name ? name : "<string>", .err = err, .errlen = errlen};
+    *out = NULL;
+    if (!yaml_parser_initialize(&c.parser))
+        return LUX_ENOMEM;
+    yaml_parser_set_input_string(&c.parser, (const unsigned char *)yaml, len);
+    lux_config_node_t *root = NULL;
+    yaml_event_t ev;
+    int rc = 0;
+    /* STREAM-START, then DOCUMENT-START or STREAM-END. */
+    while ((rc = next_event(&c, &ev)) == 0) {
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_STREAM_START_EVENT || t == YAML_DOCUMENT_START_EVENT) {
+            yaml_event_delete(&ev);
+            continue;
+        }
+        if (t == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        if (t == YAML_DOCUMENT_END_EVENT) {
+            yaml_event_delete(&ev);
+            if ((rc = next_event(&c, &ev)) != 0)
+                break;
+            if (ev.type == YAML_DOCUMENT_START_EVENT)
+                rc = yfail(&c, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                           "a second YAML document; an experiment file holds one document, "
+                           "remove the '---' and what follows");
+            yaml_event_delete(&ev);
+            break;
+        }
+        rc = parse_node(&c, &ev, 0, &root);
+        if (rc != 0)
+            break;
+    }
+    yaml_parser_delete(&c.parser);
+    if (rc != 0) {
+        lux_config_node_free(root);
+        return rc;
+    }
+    if (root == NULL) {
+        root = node_new(LUX_NODE_SCALAR, 1, 1);
+        if (root == NULL || (root->scalar = lux_strdup("")) == NULL) {
+            lux_config_node_free(root);
+            return LUX_ENOMEM;
+        }
+    }
+    *out = root;
+    return 0;
+}
+
+/* ---- the loader -------------------------------------------------------------- */
+
+typedef struct {
+    const char *file;
+    char *err;
+    size_t errlen;
+    const lux_config_options_t *opts;
+    lux_config_t *cfg;
+} ctx_t;
+
+static int cfail(ctx_t *c, const lux_config_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int cfail(ctx_t *c, const lux_config_node_t *n, const char *fmt, ...)
+{
+    if (c->err == NULL || c->errlen == 0)
+        return LUX_ECONFIG;
+    int k;
+    if (n != NULL && n->line > 0)
+        k = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->file, n->line, n->column);
+    else
+        k = snprintf(c->err, c->errlen, "%s: ", c->file);
+    if (k < 0 || (size_t)k >= c->errlen)
+        return LUX_ECONFIG;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+    va_end(ap);
+    return LUX_ECONFIG;
+}
+
+static const char *node_type_name(const lux_config_node_t *n)
+{
+    if (n->kind == LUX_NODE_MAPPING)
+        return "a mapping";
+    if (n->kind == LUX_NODE_SEQUENCE)
+        return "a list";
+    json_t *j = scalar_to_json(n);
+    const char *r = json_is_string(j)    ? "a string"
+                    : json_is_integer(j) ? "an integer"
+                    : json_is_number(j)  ? "a number"
+                    : json_is_boolean(j) ? "a boolean"
+                                         : "null";
+    json_decref(j);
+    return r;
+}
+
+/* Rejects keys of `map` outside allowed[], suggesting the closest. */
+static int check_keys(ctx_t *c, const lux_config_node_t *map, const char *section,
+                      const char *const *allowed, size_t n)
+{
+    for (size_t i = 0; i < map->count; i++) {
+        const char *k = map->keys[i]->scalar;
+        bool ok = false;
+        for (size_t j = 0; j < n && !ok; j++)
+            ok = strcmp(k, allowed[j]) == 0;
+        if (ok)
+            continue;
+        const char *near = lux_suggest(k, allowed, n);
+        if (near != NULL)
+            return cfail(c, map->keys[i], "unknown key '%s' in %s; did you mean '%s'?", k, section,
+                         near);
+        return cfail(c, map->keys[i], "unknown key '%s' in %s; see docs/config.md for the keys", k,
+                     section);
+    }
+    return 0;
+}
+
+/* The value node of key, NULL when absent or null. */
+static const lux_config_node_t *field(const lux_config_node_t *map, const char *key)
+{
+    const lux_config_node_t *v = lux_config_node_get(map, key);
+    return v != NULL && is_plain_null(v) ? NULL : v;
+}
+
+static const lux_config_node_t *key_node(const lux_config_node_t *map, const char *key)
+{
+    if (map == NULL || map->kind != LUX_NODE_MAPPING)
+        return NULL;
+    for (size_t i = 0; i < map->count; i++)
+        if (strcmp(map->keys[i]->scalar, key) == 0)
+            return map->keys[i];
+    return NULL;
+}
+
+static int get_string(ctx_t *c, const lux_config_node_t *map, const char *key, char **out)
+{
+    const lux_config_node_t *v = field(map, key);
+    if (v == NULL)
+        return 0;
+    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    bool ok = json_is_string(j) && v->scalar[0] != '\0';
+    json_decref(j);
+    if (!ok)
+        return cfail(c, v, "%s must be a non-empty string, not %s; write %s: some_name", key,
+                     node_type_name(v), key);
+    lux_free(*out);
+    *out = lux_strdup(v->scalar);
+    return *out ? 0 : LUX_ENOMEM;
+}
+
+static int get_number(ctx_t *c, const lux_config_node_t *map, const char *key, double *out)
+{
+    const lux_config_node_t *v = field(map, key);
+    if (v == NULL)
+        return 0;
+    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    bool ok = json_is_number(j);
+    double d = ok ? json_number_value(j) : 0;
+    json_decref(j);
+    if (!ok)
+        return cfail(c, v, "%s must be a number, not %s; write e.g. %s: 10", key, node_type_name(v),
+                     key);
+    *out = d;
+    return 0;
+}
+
+static int get_int(ctx_t *c, const lux_config_node_t *map, const char *key, long min, long *out)
+{
+    const lux_config_node_t *v = field(map, key);
+    if (v == NULL)
+        return 0;
+    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    bool ok = json_is_integer(j);
+    json_int_t x = ok ? json_integer_value(j) : 0;
+    /* 2e6 reads as a float; accept it when it is a whole number. */
+    if (!ok && json_is_real(j) && json_real_value(j) == floor(json_real_value(j)) &&
+        fabs(json_real_value(j)) < 9e15) {
+        ok = true;
+        x = (json_int_t)json_real_value(j);
+    }
+    json_decref(j);
+    if (!ok)
+        return cfail(c, v, "%s must be an integer, not %s; write e.g. %s: %ld", key,
+                     node_type_name(v), key, min > 1 ? min : 1);
+    if (x < min)
+        return cfail(c, v, "%s must be >= %ld, not %lld; raise it", key, min, (long long)x);
+    *out = (long)x;
+    return 0;
+}
+
+static int get_bool(ctx_t *c, const lux_config_node_t *map, const char *key, bool *out)
+{
+    const lux_config_node_t *v = field(map, key);
+    if (v == NULL)
+        return 0;
+    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    bool ok = json_is_boolean(j);
+    if (ok)
+        *out = json_is_true(j);
+    json_decref(j);
+    if (!ok)
+        return cfail(c, v, "%s must be true or false, not %s", key, node_type_name(v));
+    return 0;
+}
+
+static int enum_node(ctx_t *c, const lux_config_node_t *v, const char *key,
+                     const char *const *names, size_t n, int *out)
+{
+    if (v->kind == LUX_NODE_SCALAR)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(v->scalar, names[i]) == 0) {
+                *out = (int)i;
+                return 0;
+            }
+    char list[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        strncat(list, names[i], sizeof list - strlen(list) - 1);
+        if (i + 1 < n)
+            strncat(list, i + 2 == n ? " or " : ", ", sizeof list - strlen(list) - 1);
+    }
+    const char *near = v->kind == LUX_NODE_SCALAR ? lux_suggest(v->scalar, names, n) : NULL;
+    if (near != NULL)
+        return cfail(c, v, "unknown %s '%s'; did you mean '%s'? (one of %s)", key, v->scalar, near,
+                     list);
+    return cfail(c, v, "%s must be one of %s, not %s%s%s", key, list,
+                 v->kind == LUX_NODE_SCALAR ? "'" : "",
+                 v->kind == LUX_NODE_SCALAR ? v->scalar : node_type_name(v),
+                 v->kind == LUX_NODE_SCALAR ? "'" : "");
+}
+
+static int get_enum(ctx_t *c, const lux_config_node_t *map, const char *key,
+                    const char *const *names, size_t n, int *out)
+{
+    const lux_config_node_t *v = field(map, key);
+    return v == NULL ? 0 : enum_node(c, v, key, names, n, out);
+}
+
+static int need_mapping(ctx_t *c, const lux_config_node_t *v, const char *key, const char *example)
+{
+    if (v->kind != LUX_NODE_MAPPING)
+        return cfail(c, v, "%s must be a mapping, not %s; write e.g. %s", key, node_type_name(v),
+                     example);
+    return 0;
+}
+
+static const char *const top_keys[] = {
+    "name",
+    "trainable",
+    "run",
+    "env",
+    "metric",
+    "mode",
+    "num_samples",
+    "seed",
+    "stop",
+    "time_budget_s",
+    "resources_per_trial",
+    "max_concurrent_trials",
+    "max_failures",
+    "checkpoint",
+    "search",
+    "scheduler",
+    "config",
+    "storage",
+};
+#define NTOP (sizeof top_keys / sizeof top_keys[0])
+
+static const char *const mode_names[] = {"max", "min"};
+static const char *const search_names[] = {"random", "grid"};
+static const char *const strategy_names[] = {
+#define LUX_PG_NAME(e, name) name,
+    LUX_PG_STRATEGY_MAP(LUX_PG_NAME)
+#undef LUX_PG_NAME
+};
+
+const char *lux_pg_strategy_name(lux_pg_strategy_t s)
+{
+    if ((int)s < 0 || (size_t)s >= sizeof strategy_names / sizeof strategy_names[0])
+        return "?";
+    return strategy_names[s];
+}
+
+static int parse_stop(ctx_t *c, const lux_config_node_t *v)
+{
+    if (v == NULL)
+        return 0;
+    int rc = need_mapping(c, v, "stop", "stop: {training_iteration: 100}");
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < v->count; i++) {
+        const lux_config_node_t *t = v->items[i];
+        json_t *j = t->kind == LUX_NODE_SCALAR ? scalar_to_json(t) : NULL;
+        if (!json_is_number(j)) {
+            json_decref(j);
+            return cfail(c, t,
+                         "stop threshold for '%s' must be a number, not %s; a trial stops when "
+                         "result['%s'] >= this value",
+                         v->keys[i]->scalar, node_type_name(t), v->keys[i]->scalar);
+        }
+        if (json_object_set_new(c->cfg->stop, v->keys[i]->scalar, j) != 0)
+            return LUX_ENOMEM;
+    }
+    return 0;
+}
+
+static int parse_bundle(ctx_t *c, const lux_config_node_t *v, lux_bundle_t *b)
+{
+    int rc = need_mapping(c, v, "a bundle", "{CPU: 1}");
+    if (rc != 0)
+        return rc;
+    if (v->count == 0)
+        return cfail(c, v, "a bundle may not be empty; write e.g. {CPU: 1}");
+    if ((b->resources = json_object()) == NULL)
+        return LUX_ENOMEM;
+    for (size_t i = 0; i < v->count; i++) {
+        const char *k = v->keys[i]->scalar;
+        if (strcmp(k, "cpu") == 0 || strcmp(k, "gpu") == 0 || strcmp(k, "Cpu") == 0 ||
+            strcmp(k, "Gpu") == 0)
+            return cfail(c, v->keys[i],
+                         "resource names in bundles are upper case; did you mean '%s'?",
+                         k[0] == 'c' || k[0] == 'C' ? "CPU" : "GPU");
+        const lux_config_node_t *t = v->items[i];
+        json_t *j = t->kind == LUX_NODE_SCALAR ? scalar_to_json(t) : NULL;
+        if (!json_is_number(j) || json_number_value(j) < 0) {
+            json_decref(j);
+            return cfail(c, t, "resource '%s' must be a number >= 0; write e.g. %s: 1", k, k);
+        }
+        double amount = json_number_value(j);
+        json_decref(j);
+        if (strcmp(k, "CPU") == 0)
+            b->cpu = amount;
+        else if (strcmp(k, "GPU") == 0)
+            b->gpu = amount;
+        if (json_object_set_new(b->resources, k, json_real(amount)) != 0)
+            return LUX_ENOMEM;
+    }
+    return 0;
+}
+
+static int parse_resources(ctx_t *c, const lux_config_node_t *v)
+{
+    lux_resources_t *r = &c->cfg->resources;
+    static const char *const keys[] = {"cpu", "gpu", "bundles", "strategy"};
+    double cpu = 1, gpu = 0;
+    int rc;
+    if (v != NULL) {
+        if ((rc = need_mapping(c, v, "resources_per_trial", "resources_per_trial: {cpu: 1}")) ||
+            (rc = check_keys(c, v, "resources_per_trial", keys, 4)))
+            return rc;
+        const lux_config_node_t *bundles = field(v, "bundles");
+        if (bundles != NULL && (field(v, "cpu") || field(v, "gpu")))
+            return cfail(c, key_node(v, field(v, "cpu") ? "cpu" : "gpu"),
+                         "resources_per_trial takes either cpu/gpu or bundles, not both; put the "
+                         "trainer's CPU into the first bundle");
+        int strategy = LUX_PG_PACK;
+        if ((rc = get_enum(c, v, "strategy", strategy_names, 4, &strategy)) != 0)
+            return rc;
+        r->strategy = (lux_pg_strategy_t)strategy;
+        if (bundles != NULL) {
+            if (bundles->kind != LUX_NODE_SEQUENCE || bundles->count == 0)
+                return cfail(c, bundles,
+                             "bundles must be a non-empty list of mappings; write e.g. bundles: "
+                             "[{CPU: 1}, {CPU: 1}]");
+            r->bundles = lux_calloc(bundles->count, sizeof *r->bundles);
+            if (r->bundles == NULL)
+                return LUX_ENOMEM;
+            r->num_bundles = bundles->count;
+            for (size_t i = 0; i < bundles->count; i++)
+                if ((rc = parse_bundle(c, bundles->items[i], &r->bundles[i])) != 0)
+                    return rc;
+            return 0;
+        }
+        if ((rc = get_number(c, v, "cpu", &cpu)) || (rc = get_number(c, v, "gpu", &gpu)))
+            return rc;
+        if (cpu < 0)
+            return cfail(c, field(v, "cpu"), "cpu must be >= 0, not %g", cpu);
+        if (gpu < 0)
+            return cfail(c, field(v, "gpu"), "gpu must be >= 0, not %g", gpu);
+    }
+    r->bundles = lux_calloc(1, sizeof *r->bundles);
+    if (r->bundles == NULL)
+        return LUX_ENOMEM;
+    r->num_bundles = 1;
+    r->bundles[0].cpu = cpu;
+    r->bundles[0].gpu = gpu;
+    r->bundles[0].resources = json_object();
+    if (r->bundles[0].resources == NULL ||
+        json_object_set_new(r->bundles[0].resources, "CPU", json_real(cpu)) != 0 ||
+        (gpu > 0 && json_object_set_new(r->bundles[0].resources, "GPU", json_real(gpu)) != 0))
+        return LUX_ENOMEM;
+    return 0;
+}
+
+static int parse_checkpoint(ctx_t *c, const lux_config_node_t *v)
+{
+    static const char *const keys[] = {"frequency", "at_end", "num_to_keep", "score_attribute",
+                                       "score_order"};
+    lux_checkpoint_config_t *k = &c->cfg->checkpoint;
+    k->score_order = LUX_MODE_MAX;
+    if (v == NULL)
+        return 0;
+    int rc, order = 0;
+    if ((rc = need_mapping(c, v, "checkpoint", "checkpoint: {frequency: 10, at_end: true}")) ||
+        (rc = check_keys(c, v, "checkpoint", keys, 5)) ||
+        (rc = get_int(c, v, "frequency", 0, &k->frequency)) ||
+        (rc = get_bool(c, v, "at_end", &k->at_end)) ||
+        (rc = get_int(c, v, "num_to_keep", 1, &k->num_to_keep)) ||
+        (rc = get_string(c, v, "score_attribute", &k->score_attribute)) ||
+        (rc = get_enum(c, v, "score_order", mode_names, 2, &order)))
+        return rc;
+    k->score_order = order == 0 ? LUX_MODE_MAX : LUX_MODE_MIN;
+    return 0;
+}
+
+static const char *const asha_keys[] = {
+    "type",     "time_attr",       "max_t", "grace_period", "reduction_factor",
+    "brackets", "stop_last_trials"};
+static const char *const pbt_keys[] = {"type",
+                                       "time_attr",
+                                       "perturbation_interval",
+                                       "burn_in_period",
+                                       "quantile_fraction",
+                                       "resample_probability",
+                                       "perturbation_factors",
+                                       "hyperparam_mutations",
+                                       "synch"};
+static const char *const fifo_keys[] = {"type"};
+static const char *const sched_names[] = {
+#define LUX_SCHED_NAME(e, name) name,
+    LUX_SCHEDULER_MAP(LUX_SCHED_NAME)
+#undef LUX_SCHED_NAME
+};
+
+static bool in_list(const char *k, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
+{
+    lux_config_t *cfg = c->cfg;
+    lux_scheduler_params_t *p = &cfg->scheduler;
+    int type = LUX_SCHEDULER_FIFO, rc;
+    const lux_config_node_t *where = v;
+    if (v != NULL && v->kind == LUX_NODE_SCALAR) {
+        /* scheduler: asha is shorthand for scheduler: {type: asha}. */
+        if ((rc = enum_node(c, v, "scheduler", sched_names, LUX_SCHEDULER_COUNT, &type)) != 0)
+            return rc;
+        v = NULL;
+    } else if (v != NULL) {
+        if ((rc = need_mapping(c, v, "scheduler", "scheduler: {type: asha, max_t: 100}")) != 0)
+            return rc;
+        const lux_config_node_t *t = field(v, "type");
+        if (t == NULL)
+            return cfail(c, v, "scheduler needs a type; add type: fifo, asha or pbt");
+        if ((rc = get_enum(c, v, "type", sched_names, LUX_SCHEDULER_COUNT, &type)) != 0)
+            return rc;
+        const char *const *keys = type == LUX_SCHEDULER_ASHA  ? asha_keys
+                                  : type == LUX_SCHEDULER_PBT ? pbt_keys
+                                                              : fifo_keys;
+        size_t nkeys = type == LUX_SCHEDULER_ASHA  ? sizeof asha_keys / sizeof *asha_keys
+                       : type == LUX_SCHEDULER_PBT ? sizeof pbt_keys / sizeof *pbt_keys
+                                                   : 1;
+        for (size_t i = 0; i < v->count; i++) {
+            const char *k = v->keys[i]->scalar;
+            if (in_list(k, keys, nkeys))
+                continue;
+            const char *owner = in_list(k, asha_keys, sizeof asha_keys / sizeof *asha_keys) ? "asha"
+                                : in_list(k, pbt_keys, sizeof pbt_keys / sizeof *pbt_keys)  ? "pbt"
+                                                                                            : NULL;
+            if (owner != NULL)
+                return cfail(c, v->keys[i],
+                             "'%s' is a parameter of the %s scheduler, not of %s; remove it or "
+                             "set type: %s",
+                             k, owner, sched_names[type], owner);
+            if (strcmp(k, "metric") == 0 || strcmp(k, "mode") == 0)
+                return cfail(c, v->keys[i],
+                             "'%s' belongs at the top level of the experiment, not under "
+                             "scheduler; move it there",
+                             k);
+            if ((rc = check_keys(c,
+                                 &(lux_config_node_t){.kind = LUX_NODE_MAPPING,
+                                                      .count = 1,
+                                                      .keys = &v->keys[i],
+                                                      .items = &v->items[i]},
+                                 "scheduler", keys, nkeys)) != 0)
+                return rc;
+        }
+    }
+    lux_scheduler_params_default(p, (lux_scheduler_type_t)type);
+    p->metric = cfg->metric;
+    p->mode = cfg->mode;
+    p->seed = cfg->seed;
+    if (v != NULL && type != LUX_SCHEDULER_FIFO) {
+        const lux_config_node_t *ta = field(v, "time_attr");
+        if (ta != NULL) {
+            char *s = NULL;
+            if ((rc = get_string(c, v, "time_attr", &s)) != 0)
+                return rc;
+            lux_free(cfg->sched_time_attr_owned);
+            cfg->sched_time_attr_owned = s;
+            p->time_attr = s;
+        }
+    }
+    if (v != NULL && type == LUX_SCHEDULER_ASHA) {
+        long brackets = p->brackets;
+        if ((rc = get_number(c, v, "max_t", &p->max_t)) ||
+            (rc = get_number(c, v, "grace_period", &p->grace_period)) ||
+            (rc = get_number(c, v, "reduction_factor", &p->reduction_factor)) ||
+            (rc = get_int(c, v, "brackets", 1, &brackets)) ||
+            (rc = get_bool(c, v, "stop_last_trials", &p->stop_last_trials)))
+            return rc;
+        p->brackets = (int)(brackets > 1000 ? 1000 : brackets);
+    }
+    if (v != NULL && type == LUX_SCHEDULER_PBT) {
+        if ((rc = get_number(c, v, "perturbation_interval", &p->perturbation_interval)) ||
+            (rc = get_number(c, v, "burn_in_period", &p->burn_in_period)) ||
+            (rc = get_number(c, v, "quantile_fraction", &p->quantile_fraction)) ||
+            (rc = get_number(c, v, "resample_probability", &p->resample_probability)) ||
+            (rc = get_bool(c, v, "synch", &p->synch)))
+            return rc;
+        const lux_config_node_t *f = field(v, "perturbation_factors");
+        if (f != NULL) {
+            if (f->kind != LUX_NODE_SEQUENCE || f->count == 0 || f->count > LUX_SCHED_MAX_FACTORS)
+                return cfail(c, f,
+                             "perturbation_factors must be a list of 1 to %d numbers; write e.g. "
+                             "perturbation_factors: [1.2, 0.8]",
+                             LUX_SCHED_MAX_FACTORS);
+            for (size_t i = 0; i < f->count; i++) {
+                json_t *j =
+                    f->items[i]->kind == LUX_NODE_SCALAR ? scalar_to_json(f->items[i]) : NULL;
+                bool ok = json_is_number(j) && json_number_value(j) > 0;
+                p->perturbation_factors[i] = ok ? json_number_value(j) : 0;
+                json_decref(j);
+                if (!ok)
+                    return cfail(c, f->items[i],
+                                 "perturbation factors must be positive numbers; write e.g. 1.2");
+            }
+            p->num_perturbation_factors = f->count;
+        }
+        const lux_config_node_t *m = field(v, "hyperparam_mutations");
+        if (m != NULL) {
+            if ((rc = need_mapping(c, m, "hyperparam_mutations",
+                                   "hyperparam_mutations: {lr: {loguniform: [1e-4, 1e-2]}}")))
+                return rc;
+            if ((rc = lux_space_from_node(m, c->file, LUX_SPACE_MUTATIONS, &cfg->mutations, c->err,
+                                          c->errlen)) != 0)
+                return rc;
+            p->hyperparam_mutations = cfg->mutations;
+        }
+    }
+    char msg[512];
+    if ((rc = lux_scheduler_params_check(p, msg, sizeof msg)) != 0) {
+        /* The message starts with the parameter's name: point at it. */
+        const char *colon = strchr(msg, ':');
+        const lux_config_node_t *at = where;
+        if (colon != NULL && v != NULL) {
+            char name[64];
+            size_t len =
+                (size_t)(colon - msg) < sizeof name - 1 ? (size_t)(colon - msg) : sizeof name - 1;
+            memcpy(name, msg, len);
+            name[len] = '\0';
+            const lux_config_node_t *pn = field(v, name);
+            if (pn != NULL)
+                at = pn;
+            else if (field(v, "type") != NULL)
+                at = field(v, "type");
+        }
+        return cfail(c, at, "scheduler %s", msg);
+    }
+    return 0;
+}
+
+static bool env_known(const lux_config_options_t *o, const char *env)
+{
+    if (o->env_exists != NULL)
+        return o->env_exists(env, o->env_user);
+    for (size_t i = 0; i < o->num_env_names; i++)
+        if (o->env_names[i] && strcmp(o->env_names[i], env) == 0)
+            return true;
+    return false;
+}
+
+static int check_trainable(ctx_t *c, const lux_config_node_t *at)
+{
+    const char *t = c->cfg->trainable;
+    size_t len = strlen(t);
+    if (c->opts->skip_trainable_check || strchr(t, '/') != NULL ||
+        (len > 3 && strcmp(t + len - 3, ".so") == 0))
+        return 0;
+    if (lux_trainable_find(t) != NULL)
+        return 0;
+    const char *names[64];
+    size_t n = lux_trainable_names(names, 64);
+    if (n > 64)
+        n = 64;
+    char list[512] = "";
+    for (size_t i = 0; i < n; i++) {
+        strncat(list, names[i], sizeof list - strlen(list) - 1);
+        if (i + 1 < n)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    const char *near = lux_suggest(t, names, n);
+    if (near != NULL)
+        return cfail(c, at, "unknown trainable '%s'; did you mean '%s'?", t, near);
+    if (n == 0)
+        return cfail(c, at, "unknown trainable '%s'; no trainables are registered", t);
+    return cfail(c, at, "unknown trainable '%s'; the trainables are: %s", t, list);
+}
+
+static int check_env(ctx_t *c, const lux_config_node_t *at)
+{
+    const lux_config_options_t *o = c->opts;
+    const char *env = c->cfg->env;
+    if (env == NULL || (o->env_exists == NULL && o->num_env_names == 0) || env_known(o, env))
+        return 0;
+    const char *near = o->num_env_names ? lux_suggest(env, o->env_names, o->num_env_names) : NULL;
+    if (near != NULL)
+        return cfail(c, at, "unknown env '%s'; did you mean '%s'? (`lux envs` lists them)", env,
+                     near);
+    return cfail(c, at, "unknown env '%s'; `lux envs` lists the environments", env);
+}
+
+static char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *dot = strrchr(b, '.');
+    size_t len = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+    return lux_strndup(b, len);
+}
+
+void lux_config_destroy(lux_config_t **cfg_p)
+{
+    if (cfg_p == NULL || *cfg_p == NULL)
+        return;
+    lux_config_t *c = *cfg_p;
+    lux_free(c->path);
+    lux_free(c->name);
+    lux_free(c->trainable);
+    lux_free(c->env);
+    lux_free(c->metric);
+    json_decref(c->stop);
+    for (size_t i = 0; i < c->resources.num_bundles; i++)
+        json_decref(c->resources.bundles[i].resources);
+    lux_free(c->resources.bundles);
+    lux_free(c->checkpoint.score_attribute);
+    lux_space_destroy(&c->space);
+    lux_space_destroy(&c->mutations);
+    lux_free(c->storage);
+    lux_free(c->sched_time_attr_owned);
+    lux_free(c);
+    *cfg_p = NULL;
+}
+
+static int load_tree(ctx_t *c, const lux_config_node_t *root)
+{
+    lux_config_t *cfg = c->cfg;
+    int rc;
+    if (root->kind != LUX_NODE_MAPPING) {
+        if (root->kind == LUX_NODE_SCALAR && root->scalar[0] == '\0')
+            return cfail(c, root,
+                         "the experiment file is empty; it needs at least trainable: "
+                         "and config:");
+        return cfail(c, root,
+                     "the experiment must be a mapping of keys to values, not %s; "
+                     "start with trainable: ...",
+                     node_type_name(root));
+    }
+    /* RLlib's shape: one top-level key naming the experiment. */
+    if (root->count == 1 && !in_list(root->keys[0]->scalar, top_keys, NTOP) &&
+        root->items[0]->kind == LUX_NODE_MAPPING) {
+        lux_free(cfg->name);
+        if ((cfg->name = lux_strdup(root->keys[0]->scalar)) == NULL)
+            return LUX_ENOMEM;
+        root = root->items[0];
+    }
+    if ((rc = check_keys(c, root, "the experiment", top_keys, NTOP)) != 0)
+        return rc;
+    if (field(root, "trainable") && field(root, "run"))
+        return cfail(c, key_node(root, "run"),
+                     "both trainable and run are given; keep one (run is RLlib's name for it)");
+    const char *tkey = field(root, "run") ? "run" : "trainable";
+    if ((rc = get_string(c, root, "name", &cfg->name)) ||
+        (rc = get_string(c, root, tkey, &cfg->trainable)) ||
+        (rc = get_string(c, root, "env", &cfg->env)) ||
+        (rc = get_string(c, root, "metric", &cfg->metric)) ||
+        (rc = get_string(c, root, "storage", &cfg->storage)))
+        return rc;
+    if (cfg->trainable == NULL)
+        return cfail(c, root, "the experiment needs a trainable; add e.g. trainable: sepcmaes");
+    int mode = 0, search = 0;
+    if ((rc = get_enum(c, root, "mode", mode_names, 2, &mode)) != 0)
+        return rc;
+    cfg->has_mode = field(root, "mode") != NULL;
+    cfg->mode = mode == 0 ? LUX_MODE_MAX : LUX_MODE_MIN;
+    if (cfg->has_mode && cfg->metric == NULL)
+        return cfail(c, field(root, "mode"), "mode is given without metric; add metric: NAME");
+    if (cfg->metric != NULL && !cfg->has_mode)
+        return cfail(c, key_node(root, "metric"),
+                     "metric is given without mode; add mode: max or mode: min");
+    long seed = 0;
+    if ((rc = get_int(c, root, "num_samples", 1, &cfg->num_samples)) ||
+        (rc = get_int(c, root, "seed", 0, &seed)) ||
+        (rc = get_number(c, root, "time_budget_s", &cfg->time_budget_s)) ||
+        (rc = get_int(c, root, "max_concurrent_trials", 0, &cfg->max_concurrent_trials)) ||
+        (rc = get_int(c, root, "max_failures", -1, &cfg->max_failures)) ||
+        (rc = get_enum(c, root, "search", search_names, 2, &search)))
+        return rc;
+    cfg->seed = (uint64_t)seed;
+    cfg->has_seed = field(root, "seed") != NULL;
+    cfg->search = (lux_search_t)search;
+    if (cfg->time_budget_s < 0 || !isfinite(cfg->time_budget_s))
+        return cfail(c, field(root, "time_budget_s"),
+                     "time_budget_s must be >= 0, not %g; use 0 or leave it out for no budget",
+                     cfg->time_budget_s);
+    if ((rc = parse_stop(c, field(root, "stop"))) ||
+        (rc = parse_resources(c, field(root, "resources_per_trial"))) ||
+        (rc = parse_checkpoint(c, field(root, "checkpoint"))))
+        return rc;
+    const lux_config_node_t *space = field(root, "config");
+    if (space != NULL &&
+        (rc = need_mapping(c, space, "config", "config: {lr: {loguniform: [1e-4, 1e-2]}}")))
+        return rc;
+    if ((rc = lux_space_from_node(space, c->file, LUX_SPACE_CONFIG, &cfg->space, c->err,
+                                  c->errlen)) != 0)
+        return rc;
+    if (cfg->search == LUX_SEARCH_GRID &&
+        (rc = lux_space_make_grid(cfg->space, c->err, c->errlen)) != 0)
+        return rc;
+    if ((rc = parse_scheduler(c, lux_config_node_get(root, "scheduler"))) != 0)
+        return rc;
+    if ((rc = check_trainable(c, field(root, tkey))) || (rc = check_env(c, field(root, "env"))))
+        return rc;
+    if (lux_space_num_trials(cfg->space, cfg->num_samples) > (size_t)LONG_MAX / 2)
+        return cfail(c, field(root, "num_samples") ? field(root, "num_samples") : space,
+                     "the experiment would have more trials than lux can count; lower "
+                     "num_samples or the grid");
+    if (cfg->name == NULL && (cfg->name = base_name(cfg->path)) == NULL)
+        return LUX_ENOMEM;
+    if (cfg->storage == NULL && (cfg->storage = lux_strdup("runs")) == NULL)
+        return LUX_ENOMEM;
+    /* The trainable's own checks, on trial 0's config. */
+    const lux_trainable_class_t *cls = lux_trainable_find(cfg->trainable);
+    if (cls != NULL && cls->validate != NULL) {
+        json_t *t0 = NULL;
+        if ((rc = lux_config_trial_config(cfg, 0, &t0)) != 0)
+            return rc;
+        char msg[512] = "";
+        rc = cls->validate(t0, msg, sizeof msg);
+        json_decref(t0);
+        if (rc != 0)
+            return cfail(c, space ? key_node(root, "config") : root,
+                         "trainable '%s' rejects the config: %s", cfg->trainable,
+                         msg[0] ? msg : lux_strerror(rc));
+    }
+    return 0;
+}
+
+static lux_config_t *config_alloc(const char *path)
+{
+    lux_config_t *cfg = lux_calloc(1, sizeof *cfg);
+    if (cfg == NULL)
+        return NULL;
+    cfg->num_samples = 1;
+    cfg->mode = LUX_MODE_MAX;
+    cfg->path = lux_strdup(path);
+    cfg->stop = json_object();
+    lux_scheduler_params_default(&cfg->scheduler, LUX_SCHEDULER_FIFO);
+    if (cfg->path == NULL || cfg->stop == NULL)
+        lux_config_destroy(&cfg);
+    return cfg;
+}
+
+static int load_root(const lux_config_node_t *root, const char *name,
+                     const lux_config_options_t *opts, lux_config_t **out, char *err, size_t errlen)
+{
+    static const lux_config_options_t none = {0};
+    lux_config_t *cfg = config_alloc(name);
+    if (cfg == NULL)
+        return LUX_ENOMEM;
+    ctx_t c = {name, err, errlen, opts ? opts : &none, cfg};
+    int rc = load_tree(&c, root);
+    if (rc != 0) {
+        lux_config_destroy(&cfg);
+        return rc;
+    }
+    *out = cfg;
+    return 0;
+}
+
+int lux_config_load_string(const char *yaml, size_t len, const char *name,
+                           const lux_config_options_t *opts, lux_config_t **out, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    if (name == NULL)
+        name = "<string>";
+    lux_config_node_t *root = NULL;
+    int rc = lux_config_node_parse(yaml, len, name, &root, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = load_root(root, name, opts, out, err, errlen);
+    lux_config_node_free(root);
+    return rc;
+}
+
+int lux_config_load(const char *path, const lux_config_options_t *opts, lux_config_t **out,
+                    char *err, size_t errlen)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        if (err && errlen)
+            snprintf(err, errlen, "%s: cannot open: %s; check the path", path, strerror(e));
+        return e == ENOENT ? LUX_ENOENT : LUX_EIO;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = lux_malloc(cap);
+    int rc = 0;
+    while (buf != NULL) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        char *nb = cap > (64u << 20) ? NULL : lux_realloc(buf, cap * 2);
+        if (nb == NULL) {
+            lux_free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (buf == NULL)
+        rc = LUX_ENOMEM;
+    else if (ferror(f)) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: read error; check the file", path);
+        rc = LUX_EIO;
+    }
+    fclose(f);
+    if (rc == 0)
+        rc = lux_config_load_string(buf, len, path, opts, out, err, errlen);
+    lux_free(buf);
+    return rc;
+}
+
+int lux_config_from_json(const json_t *json, const lux_config_options_t *opts, lux_config_t **out,
+                         char *err, size_t errlen)
+{
+    *out = NULL;
+    lux_config_node_t *root = lux_config_node_from_json(json);
+    if (root == NULL)
+        return LUX_ENOMEM;
+    int rc = load_root(root, "<json>", opts, out, err, errlen);
+    lux_config_node_free(root);
+    if (rc == 0) {
+        /* Keep the stored name even though the file name is "<json>". */
+        lux_free((*out)->path);
+        (*out)->path = lux_strdup("<json>");
+        if ((*out)->path == NULL) {
+            lux_config_destroy(out);
+            return LUX_ENOMEM;
+        }
+    }
+    return rc;
+}
+
+/* ---- canonical form ------------------------------------------------------------ */
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static int put(json_t *o, const char *k, json_t *v)
+{
+    return v == NULL ? -1 : json_object_set_new(o, k, v);
+}
+
+static json_t *scheduler_json(const lux_config_t *cfg)
+{
+    const lux_scheduler_params_t *p = &cfg->scheduler;
+    json_t *o = json_object();
+    int rc = o ? put(o, "type", json_string(lux_scheduler_type_name(p->type))) : -1;
+    if (p->type == LUX_SCHEDULER_ASHA) {
+        rc |= put(o, "time_attr", json_string(p->time_attr));
+        rc |= put(o, "max_t", json_real(p->max_t));
+        rc |= put(o, "grace_period", json_real(p->grace_period));
+        rc |= put(o, "reduction_factor", json_real(p->reduction_factor));
+        rc |= put(o, "brackets", json_integer(p->brackets));
+        rc |= put(o, "stop_last_trials", json_boolean(p->stop_last_trials));
+    } else if (p->type == LUX_SCHEDULER_PBT) {
+        rc |= put(o, "time_attr", json_string(p->time_attr));
+        rc |= put(o, "perturbation_interval", json_real(p->perturbation_interval));
+        rc |= put(o, "burn_in_period", json_real(p->burn_in_period));
+        rc |= put(o, "quantile_fraction", json_real(p->quantile_fraction));
+        rc |= put(o, "resample_probability", json_real(p->resample_probability));
+        json_t *f = json_array();
+        for (size_t i = 0; f && i < p->num_perturbation_factors; i++)
+            rc |= json_array_append_new(f, json_real(p->perturbation_factors[i]));
+        rc |= put(o, "perturbation_factors", f);
+        rc |= put(o, "hyperparam_mutations",
+                  cfg->mutations ? json_deep_copy(lux_space_spec(cfg->mutations)) : json_null());
+        rc |= put(o, "synch", json_boolean(p->synch));
+    }
+    if (rc != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *lux_config_to_json(const lux_config_t *cfg)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    int rc = 0;
+    rc |= put(o, "name", json_string(cfg->name));
+    rc |= put(o, "trainable", json_string(cfg->trainable));
+    rc |= put(o, "env", str_or_null(cfg->env));
+    rc |= put(o, "metric", str_or_null(cfg->metric));
+    rc |= put(o, "mode",
+              cfg->has_mode ? json_string(cfg->mode == LUX_MODE_MAX ? "max" : "min") : json_null());
+    rc |= put(o, "num_samples", json_integer(cfg->num_samples));
+    rc |= put(o, "seed", json_integer((json_int_t)cfg->seed));
+    rc |= put(o, "stop", json_deep_copy(cfg->stop));
+    rc |= put(o, "time_budget_s", json_real(cfg->time_budget_s));
+    json_t *res = json_object(), *bundles = json_array();
+    for (size_t i = 0; bundles && i < cfg->resources.num_bundles; i++)
+        rc |= json_array_append_new(bundles, json_deep_copy(cfg->resources.bundles[i].resources));
+    if (res) {
+        rc |= put(res, "bundles", bundles);
+        rc |= put(res, "strategy", json_string(lux_pg_strategy_name(cfg->resources.strategy)));
+    } else {
+        json_decref(bundles);
+    }
+    rc |= put(o, "resources_per_trial", res);
+    rc |= put(o, "max_concurrent_trials", json_integer(cfg->max_concurrent_trials));
+    rc |= put(o, "max_failures", json_integer(cfg->max_failures));
+    json_t *ck = json_object();
+    if (ck) {
+        const lux_checkpoint_config_t *k = &cfg->checkpoint;
+        rc |= put(ck, "frequency", json_integer(k->frequency));
+        rc |= put(ck, "at_end", json_boolean(k->at_end));
+        rc |= put(ck, "num_to_keep", k->num_to_keep ? json_integer(k->num_to_keep) : json_null());
+        rc |= put(ck, "score_attribute", str_or_null(k->score_attribute));
+        rc |= put(ck, "score_order", json_string(k->score_order == LUX_MODE_MAX ? "max" : "min"));
+    }
+    rc |= put(o, "checkpoint", ck);
+    rc |= put(o, "search", json_string(cfg->search == LUX_SEARCH_GRID ? "grid" : "random"));
+    rc |= put(o, "scheduler", scheduler_json(cfg));
+    rc |= put(o, "config", json_deep_copy(lux_space_spec(cfg->space)));
+    rc |= put(o, "storage", json_string(cfg->storage));
+    if (rc != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+size_t lux_config_diff(const lux_config_t *a, const lux_config_t *b, const char **fields,
+                       size_t max)
+{
+    json_t *ja = lux_config_to_json(a), *jb = lux_config_to_json(b);
+    size_t n = 0;
+    for (size_t i = 0; i < NTOP; i++) {
+        const char *k = top_keys[i];
+        if (strcmp(k, "run") == 0)
+            continue;
+        json_t *va = json_object_get(ja, k), *vb = json_object_get(jb, k);
+        /* Reals and integers that are equal numbers are equal. */
+        bool same = json_equal(va, vb) || (json_is_number(va) && json_is_number(vb) &&
+                                           json_number_value(va) == json_number_value(vb));
+        if (ja == NULL || jb == NULL || !same) {
+            if (n < max)
+                fields[n] = k;
+            n++;
+        }
+    }
+    json_decref(ja);
+    json_decref(jb);
+    return n;
+}
+
+int lux_config_resume_check(const lux_config_t *stored, const lux_config_t *now, char *err,
+                            size_t errlen)
+{
+    const char *fields[NTOP];
+    size_t n = lux_config_diff(stored, now, fields, NTOP);
+    for (size_t i = 0; i < n && i < NTOP; i++) {
+        const char *f = fields[i];
+        if (strcmp(f, "stop") == 0 || strcmp(f, "time_budget_s") == 0)
+            continue;
+        if (strcmp(f, "num_samples") == 0 && now->num_samples >= stored->num_samples)
+            continue;
+        if (err && errlen) {
+            if (strcmp(f, "num_samples") == 0)
+                snprintf(err, errlen,
+                         "%s: num_samples shrank from %ld to %ld since the experiment started; "
+                         "--resume can only add samples, set it back to at least %ld",
+                         now->path, stored->num_samples, now->num_samples, stored->num_samples);
+            else
+                snprintf(err, errlen,
+                         "%s: '%s' changed since the experiment started; --resume accepts "
+                         "changes to stop, time_budget_s and a larger num_samples only: restore "
+                         "'%s' or start a new experiment (another name or storage)",
+                         now->path, f, f);
+        }
+        return LUX_ECONFIG;
+    }
+    return 0;
+}
+
+long lux_config_num_trials(const lux_config_t *cfg)
+{
+    return (long)lux_space_num_trials(cfg->space, cfg->num_samples);
+}
+
+int lux_config_trial_config(const lux_config_t *cfg, long k, json_t **config)
+{
+    *config = NULL;
+    if (k < 0 || k >= lux_config_num_trials(cfg))
+        return LUX_ERANGE;
+    int rc = lux_space_trial_config(cfg->space, cfg->seed, k, config);
+    if (rc != 0)
+        return rc;
+    if (cfg->env != NULL && json_object_get(*config, "env") == NULL &&
+        json_object_set_new(*config, "env", json_string(cfg->env)) != 0) {
+        json_decref(*config);
+        *config = NULL;
+        return LUX_ENOMEM;
+    }
+    return 0;
+}

@@ -1,0 +1,386 @@
+/*
+ * ASHA as Ray's AsyncHyperBandScheduler: a stopping rule over rungs.
+ *
+ * Bracket s has int(log(max_t/grace)/log(rf) - s + 1) rungs at milestones
+ * grace * rf^(k+s), kept in descending order as Ray keeps them. A result at
+ * time t is checked against the highest milestone <= t that the trial has
+ * not recorded yet: the cutoff is the (1 - 1/rf) percentile, numpy's
+ * nanpercentile with linear interpolation, of every value recorded at that
+ * rung so far (stopped trials included); the trial stops when its value is
+ * below it, and its value is recorded either way. Values are stored as
+ * mode * metric so that larger is better. A new trial joins a bracket drawn
+ * from softmax(#rungs) with the scheduler's seeded RNG.
+ *
+ * Rung numbers in decisions count from the lowest milestone (rung 0 is
+ * grace_period * rf^s).
+ */
+#define LUX_SCHEDULER_INTERNAL
+#include "scheduler.h"
+
+#include "alloc.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    double milestone;
+    size_t n, cap;
+    int *trial;
+    double *value; /* mode * metric */
+} rung_t;
+
+typedef struct {
+    size_t nrungs;
+    rung_t *rungs; /* descending milestones */
+} bracket_t;
+
+typedef struct {
+    size_t nbrackets;
+    bracket_t *brackets;
+    long num_stopped;
+} asha_t;
+
+static void brackets_free(bracket_t *b, size_t n)
+{
+    for (size_t i = 0; b && i < n; i++) {
+        for (size_t j = 0; j < b[i].nrungs; j++) {
+            lux_free(b[i].rungs[j].trial);
+            lux_free(b[i].rungs[j].value);
+        }
+        lux_free(b[i].rungs);
+    }
+    lux_free(b);
+}
+
+static bracket_t *brackets_build(const lux_scheduler_params_t *p, size_t *n)
+{
+    size_t nb = (size_t)p->brackets;
+    bracket_t *b = lux_calloc(nb, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    for (size_t s = 0; s < nb; s++) {
+        double r = log(p->max_t / p->grace_period) / log(p->reduction_factor) - (double)s + 1;
+        long max_rungs = r > 0 ? (long)r : 0;
+        b[s].nrungs = (size_t)max_rungs;
+        b[s].rungs = max_rungs ? lux_calloc((size_t)max_rungs, sizeof(rung_t)) : NULL;
+        if (max_rungs && b[s].rungs == NULL) {
+            brackets_free(b, nb);
+            return NULL;
+        }
+        for (long k = 0; k < max_rungs; k++)
+            b[s].rungs[max_rungs - 1 - k].milestone =
+                p->grace_period * pow(p->reduction_factor, (double)(k + (long)s));
+    }
+    *n = nb;
+    return b;
+}
+
+static int asha_init(lux_scheduler_t *s, char *err, size_t errlen)
+{
+    asha_t *a = lux_calloc(1, sizeof *a);
+    if (a == NULL)
+        return LUX_ENOMEM;
+    a->brackets = brackets_build(&s->p, &a->nbrackets);
+    if (a->brackets == NULL) {
+        lux_free(a);
+        return LUX_ENOMEM;
+    }
+    s->impl = a;
+    return 0;
+}
+
+static void asha_fini(lux_scheduler_t *s)
+{
+    asha_t *a = s->impl;
+    if (a == NULL)
+        return;
+    brackets_free(a->brackets, a->nbrackets);
+    lux_free(a);
+    s->impl = NULL;
+}
+
+static int rung_find(const rung_t *r, int trial)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->trial[i] == trial)
+            return (int)i;
+    return -1;
+}
+
+static int rung_record(rung_t *r, int trial, double value)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        int *t = lux_realloc(r->trial, cap * sizeof *t);
+        if (t == NULL)
+            return LUX_ENOMEM;
+        r->trial = t;
+        double *v = lux_realloc(r->value, cap * sizeof *v);
+        if (v == NULL)
+            return LUX_ENOMEM;
+        r->value = v;
+        r->cap = cap;
+    }
+    r->trial[r->n] = trial;
+    r->value[r->n] = value;
+    r->n++;
+    return 0;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* numpy.nanpercentile(values, pct), method "linear". NaN when every value is
+ * NaN. */
+static double nanpercentile(const double *values, size_t n, double pct)
+{
+    double *v = lux_malloc((n ? n : 1) * sizeof *v);
+    if (v == NULL)
+        return NAN;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(values[i]))
+            v[m++] = values[i];
+    if (m == 0) {
+        lux_free(v);
+        return NAN;
+    }
+    qsort(v, m, sizeof *v, dbl_cmp);
+    double rank = pct / 100.0 * (double)(m - 1);
+    size_t lo = (size_t)floor(rank);
+    double t = rank - (double)lo;
+    double a = v[lo], b = v[lo + 1 < m ? lo + 1 : lo];
+    lux_free(v);
+    /* numpy's _lerp: a + (b - a) * t, computed from b's side when t >= 0.5. */
+    double d = b - a;
+    return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+double lux_sched_asha_cutoff(const double *values, size_t n, double reduction_factor)
+{
+    return nanpercentile(values, n, (1 - 1 / reduction_factor) * 100);
+}
+
+static int asha_on_add(lux_scheduler_t *s, int trial, json_t *config)
+{
+    asha_t *a = s->impl;
+    lux_sched_trial_t *t = lux_sched_trial(s, trial);
+    size_t idx = 0;
+    if (a->nbrackets > 1) {
+        double maxsize = 0, total = 0;
+        for (size_t i = 0; i < a->nbrackets; i++)
+            if ((double)a->brackets[i].nrungs > maxsize)
+                maxsize = (double)a->brackets[i].nrungs;
+        for (size_t i = 0; i < a->nbrackets; i++)
+            total += exp((double)a->brackets[i].nrungs - maxsize);
+        double u = lux_rng_uniform(&s->rng) * total, c = 0;
+        idx = a->nbrackets - 1;
+        for (size_t i = 0; i < a->nbrackets; i++) {
+            c += exp((double)a->brackets[i].nrungs - maxsize);
+            if (u < c) {
+                idx = i;
+                break;
+            }
+        }
+        json_t *extra = json_pack("{s:i}", "bracket", (int)idx);
+        int rc = lux_sched_decide(s, LUX_DECISION_BRACKET, trial, extra,
+                                  "trial %d joins ASHA bracket %zu (%zu rungs)", trial, idx,
+                                  a->brackets[idx].nrungs);
+        if (rc != 0)
+            return rc;
+    }
+    t->bracket = (int)idx;
+    return 0;
+}
+
+/* Ray's _Bracket.on_result, with decisions. */
+static int bracket_on_result(lux_scheduler_t *s, int trial, double time, double value,
+                             lux_sched_action_t *action, bool report)
+{
+    asha_t *a = s->impl;
+    lux_sched_trial_t *t = lux_sched_trial(s, trial);
+    bracket_t *b = &a->brackets[t->bracket];
+    int mode = s->p.mode;
+    *action = LUX_SCHED_CONTINUE;
+    for (size_t j = 0; j < b->nrungs; j++) {
+        rung_t *r = &b->rungs[j];
+        bool recorded = rung_find(r, trial) >= 0;
+        if (time >= r->milestone && recorded && !s->p.stop_last_trials)
+            break;
+        if (time < r->milestone || recorded)
+            continue;
+        int k = (int)(b->nrungs - 1 - j);
+        double cutoff = r->n ? lux_sched_asha_cutoff(r->value, r->n, s->p.reduction_factor) : NAN;
+        bool stop = r->n > 0 && value < cutoff;
+        if (stop)
+            *action = LUX_SCHED_STOP;
+        int rc = rung_record(r, trial, value);
+        if (rc != 0)
+            return rc;
+        if (!report)
+            break;
+        double uv = mode * value, uc = mode * cutoff;
+        json_t *cut = r->n > 1 && !isnan(cutoff) ? json_real(uc) : json_null();
+        rc = lux_sched_decide(s, LUX_DECISION_RUNG, trial,
+                              json_pack("{s:i,s:f,s:f,s:f,s:o}", "rung", k, "milestone",
+                                        r->milestone, "time", time, "value", uv, "cutoff", cut),
+                              "trial %d reached rung %d (t=%g >= %g) with %s=%g", trial, k, time,
+                              r->milestone, s->p.metric, uv);
+        if (rc == 0 && stop)
+            rc =
+                lux_sched_decide(s, LUX_DECISION_STOP, trial,
+                                 json_pack("{s:i,s:f,s:f,s:f,s:f}", "rung", k, "milestone",
+                                           r->milestone, "time", time, "value", uv, "cutoff", uc),
+                                 "STOP trial %d at rung %d (t=%g): %s=%g is %s the cutoff %g",
+                                 trial, k, time, s->p.metric, uv, mode > 0 ? "below" : "above", uc);
+        return rc;
+    }
+    return 0;
+}
+
+static int asha_on_result(lux_scheduler_t *s, int trial, const json_t *result,
+                          lux_sched_action_t *action, char *err, size_t errlen)
+{
+    asha_t *a = s->impl;
+    lux_sched_trial_t *t = lux_sched_trial(s, trial);
+    double time, metric;
+    *action = LUX_SCHED_CONTINUE;
+    if (t->bracket < 0 || !lux_sched_number(result, s->p.time_attr, &time) ||
+        !lux_sched_number(result, s->p.metric, &metric))
+        return 0; /* Ray ignores such results */
+    int rc = 0;
+    if (time >= s->p.max_t && s->p.stop_last_trials) {
+        *action = LUX_SCHED_STOP;
+        rc = lux_sched_decide(
+            s, LUX_DECISION_STOP, trial,
+            json_pack("{s:s,s:f,s:f}", "reason", "max_t", "time", time, "value", metric),
+            "STOP trial %d: %s=%g reached max_t=%g", trial, s->p.time_attr, time, s->p.max_t);
+    } else {
+        rc = bracket_on_result(s, trial, time, s->p.mode * metric, action, true);
+    }
+    if (*action == LUX_SCHED_STOP)
+        a->num_stopped++;
+    return rc;
+}
+
+static int asha_on_complete(lux_scheduler_t *s, int trial, const json_t *result)
+{
+    lux_sched_trial_t *t = lux_sched_trial(s, trial);
+    double time, metric;
+    int rc = 0;
+    if (t->bracket >= 0 && result != NULL && lux_sched_number(result, s->p.time_attr, &time) &&
+        lux_sched_number(result, s->p.metric, &metric)) {
+        lux_sched_action_t ignored;
+        rc = bracket_on_result(s, trial, time, s->p.mode * metric, &ignored, false);
+    }
+    t->bracket = -1;
+    return rc;
+}
+
+static int asha_on_remove(lux_scheduler_t *s, int trial)
+{
+    lux_sched_trial(s, trial)->bracket = -1;
+    return 0;
+}
+
+static int asha_state(const lux_scheduler_t *s, json_t *obj)
+{
+    const asha_t *a = s->impl;
+    json_t *bs = json_array();
+    int rc = bs == NULL;
+    for (size_t i = 0; !rc && i < a->nbrackets; i++) {
+        json_t *rs = json_array();
+        rc |= json_array_append_new(bs, rs);
+        for (size_t j = 0; !rc && j < a->brackets[i].nrungs; j++) {
+            const rung_t *r = &a->brackets[i].rungs[j];
+            json_t *rec = json_array();
+            for (size_t k = 0; rec && k < r->n; k++)
+                rc |= json_array_append_new(rec, json_pack("[i,f]", r->trial[k], r->value[k]));
+            rc |= json_array_append_new(
+                rs, json_pack("{s:f,s:o}", "milestone", r->milestone, "recorded", rec));
+        }
+    }
+    rc |= json_object_set_new(obj, "brackets", bs);
+    rc |= json_object_set_new(obj, "num_stopped", json_integer(a->num_stopped));
+    return rc ? LUX_ENOMEM : 0;
+}
+
+static int asha_restore(lux_scheduler_t *s, const json_t *obj, char *err, size_t errlen)
+{
+    asha_t *a = s->impl;
+    const json_t *bs = json_object_get(obj, "brackets");
+    size_t nb = 0;
+    bracket_t *b = brackets_build(&s->p, &nb);
+    if (b == NULL)
+        return LUX_ENOMEM;
+    int rc = 0;
+    if (!json_is_array(bs) || json_array_size(bs) != nb)
+        rc = LUX_EINVAL;
+    for (size_t i = 0; rc == 0 && i < nb; i++) {
+        const json_t *rs = json_array_get(bs, i);
+        if (!json_is_array(rs) || json_array_size(rs) != b[i].nrungs) {
+            rc = LUX_EINVAL;
+            break;
+        }
+        for (size_t j = 0; rc == 0 && j < b[i].nrungs; j++) {
+            const json_t *r = json_array_get(rs, j);
+            double m = json_number_value(json_object_get(r, "milestone"));
+            const json_t *rec = json_object_get(r, "recorded");
+            if (fabs(m - b[i].rungs[j].milestone) > 1e-9 * fabs(m) || !json_is_array(rec)) {
+                rc = LUX_EINVAL;
+                break;
+            }
+            size_t k;
+            const json_t *pair;
+            json_array_foreach(rec, k, pair)
+            {
+                if (!json_is_integer(json_array_get(pair, 0)) ||
+                    !json_is_number(json_array_get(pair, 1))) {
+                    rc = LUX_EINVAL;
+                    break;
+                }
+                rc = rung_record(&b[i].rungs[j], (int)json_integer_value(json_array_get(pair, 0)),
+                                 json_number_value(json_array_get(pair, 1)));
+                if (rc != 0)
+                    break;
+            }
+        }
+    }
+    if (rc != 0) {
+        brackets_free(b, nb);
+        if (rc == LUX_EINVAL && err && errlen)
+            snprintf(err, errlen,
+                     "ASHA state does not match this scheduler's brackets and milestones (was it "
+                     "saved with other max_t, grace_period, reduction_factor or brackets?)");
+        return rc;
+    }
+    brackets_free(a->brackets, a->nbrackets);
+    a->brackets = b;
+    a->nbrackets = nb;
+    a->num_stopped = (long)json_integer_value(json_object_get(obj, "num_stopped"));
+    return 0;
+}
+
+static json_t *asha_stats(const lux_scheduler_t *s)
+{
+    const asha_t *a = s->impl;
+    return json_pack("{s:I}", "num_stopped", (json_int_t)a->num_stopped);
+}
+
+const lux_sched_ops_t lux_sched_asha_ops = {
+    .init = asha_init,
+    .fini = asha_fini,
+    .on_add = asha_on_add,
+    .on_result = asha_on_result,
+    .on_complete = asha_on_complete,
+    .on_remove = asha_on_remove,
+    .state = asha_state,
+    .restore = asha_restore,
+    .stats = asha_stats,
+};
