@@ -600,10 +600,21 @@ static int spawn_worker(lux_node_t *n, const char *gpus, worker_t **out)
     posix_spawn_file_actions_addopen(&fa, 1, w->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    /* The node thread blocks every signal; a worker starts with none blocked
+     * and default dispositions, so a crash is reported as itself. */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     char *argv[] = {"lux-worker", NULL};
     pid_t pid;
-    int rc = posix_spawn(&pid, n->exe, &fa, NULL, argv, envp);
+    int rc = posix_spawn(&pid, n->exe, &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     lux_free(envp);
     if (rc != 0) {
         lux_log_error("node: cannot start a worker (%s): %s", n->exe, strerror(rc));

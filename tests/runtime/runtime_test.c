@@ -148,3 +148,883 @@ LUX_TEST_T(task_error_names_function_and_pid, 30)
     lux_ref_release(r);
     stop();
 }
+
+/* ---- objects ---- */
+
+LUX_REMOTE(sum_bytes)
+{
+    size_t len;
+    const unsigned char *p = lux_call_arg(call, 0, &len);
+    long s = 0;
+    for (size_t i = 0; i < len; i++)
+        s += p[i];
+    return ret_long(call, s);
+}
+
+LUX_REMOTE(make_big)
+{
+    long n = arg_long(call, 0);
+    unsigned char *buf = malloc((size_t)n);
+    for (long i = 0; i < n; i++)
+        buf[i] = (unsigned char)(i % 251);
+    int rc = lux_call_return(call, 0, buf, (size_t)n);
+    free(buf);
+    return rc;
+}
+
+LUX_TEST_T(put_get_small_and_large, 30)
+{
+    start(2);
+    lux_ref_t small, big;
+    LUX_CHECK_OK(lux_put("abc", 3, 5, &small));
+    size_t n = 8u << 20;
+    unsigned char *buf = malloc(n);
+    long expect = 0;
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (unsigned char)(i * 31);
+        expect += buf[i];
+    }
+    LUX_CHECK_OK(lux_put(buf, n, 5, &big));
+    lux_value_t v[2];
+    lux_ref_t both[2] = {small, big};
+    LUX_CHECK_OK(lux_get(both, 2, 10, v));
+    LUX_CHECK_INT_EQ(v[0].len, 3);
+    LUX_CHECK(memcmp(v[0].data, "abc", 3) == 0);
+    LUX_CHECK_INT_EQ(v[1].len, n);
+    LUX_CHECK(memcmp(v[1].data, buf, n) == 0);
+    /* Zero-copy: a second get of the large object sees the same memory. */
+    lux_value_t again;
+    LUX_CHECK_OK(lux_get(&big, 1, 10, &again));
+    LUX_CHECK(again.data == v[1].data);
+    lux_value_release(&again);
+    lux_value_release(&v[0]);
+    lux_value_release(&v[1]);
+    /* A put object passed by ref to a task (read from shared memory there). */
+    lux_arg_t arg = lux_arg_ref(big);
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&sum_bytes_remote, &arg, 1, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), expect);
+    /* A large return value travels through shared memory too. */
+    long want = 3 << 20;
+    arg = lux_arg_value(&want, sizeof want);
+    LUX_CHECK_OK(lux_submit(&make_big_remote, &arg, 1, NULL, &r));
+    lux_value_t bv;
+    LUX_CHECK_OK(lux_get(&r, 1, 30, &bv));
+    LUX_CHECK_INT_EQ(bv.len, want);
+    LUX_CHECK_INT_EQ(((const unsigned char *)bv.data)[1000], 1000 % 251);
+    lux_value_release(&bv);
+    lux_ref_release(r);
+    lux_ref_release(small);
+    lux_ref_release(big);
+    free(buf);
+    stop();
+}
+
+static long store_used(void)
+{
+    char *s = lux_node_status_json();
+    LUX_CHECK(s != NULL);
+    const char *p = strstr(s, "\"used_bytes\":");
+    LUX_CHECK(p != NULL);
+    long v = atol(p + 13);
+    free(s);
+    return v;
+}
+
+LUX_TEST_T(objects_freed_when_released, 30)
+{
+    start(1);
+    size_t n = 1 << 20;
+    char *buf = calloc(1, n);
+    lux_ref_t r[4];
+    for (int i = 0; i < 4; i++)
+        LUX_CHECK_OK(lux_put(buf, n, 5, &r[i]));
+    LUX_CHECK(store_used() >= 4 * (long)n);
+    lux_value_t v;
+    LUX_CHECK_OK(lux_get(&r[0], 1, 5, &v));
+    lux_refs_release(r, 4);
+    /* r[0] is still pinned by the view. */
+    long used = store_used();
+    LUX_CHECK(used >= (long)n && used < 2 * (long)n);
+    LUX_CHECK((((const char *)v.data)[n - 1]) == 0);
+    lux_value_release(&v);
+    LUX_CHECK_INT_EQ(store_used(), 0);
+    /* A released ref is gone. */
+    LUX_CHECK_ERR(lux_get(&r[1], 1, 1, &v), LUX_ENOENT);
+    free(buf);
+    stop();
+}
+
+LUX_TEST_T(put_waits_for_room_then_fails_clearly, 30)
+{
+    lux_init_opts_t o = {0};
+    o.num_cpus = 1;
+    o.log_dir = lux_test_tmpdir();
+    o.num_prestart = -1;
+    o.object_store_bytes = 4u << 20;
+    LUX_CHECK_OK(lux_init(&o));
+    size_t n = 3u << 20;
+    char *buf = calloc(1, 5u << 20);
+    lux_ref_t a, b;
+    LUX_CHECK_OK(lux_put(buf, n, 1, &a));
+    double t0 = lux_test_now();
+    LUX_CHECK_ERR(lux_put(buf, n, 0.3, &b), LUX_EFULL);
+    LUX_CHECK(lux_test_now() - t0 >= 0.25);
+    /* Larger than the whole store: fails at once. */
+    LUX_CHECK_ERR(lux_put(buf, 5u << 20, 10, &b), LUX_EFULL);
+    /* Room appears when a is released. */
+    lux_ref_release(a);
+    LUX_CHECK_OK(lux_put(buf, n, 1, &b));
+    lux_ref_release(b);
+    free(buf);
+    stop();
+}
+
+LUX_REMOTE(sleep_ms)
+{
+    long ms = arg_long(call, 0);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    return ret_long(call, ms);
+}
+
+LUX_TEST_T(wait_returns_ready_subset, 30)
+{
+    start(2);
+    long fast = 10, slow = 3000;
+    lux_ref_t r[2];
+    lux_arg_t a0 = lux_arg_value(&fast, sizeof fast), a1 = lux_arg_value(&slow, sizeof slow);
+    LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a1, 1, NULL, &r[0]));
+    LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a0, 1, NULL, &r[1]));
+    unsigned char ready[2];
+    size_t nready;
+    LUX_CHECK_OK(lux_wait(r, 2, 1, 20, ready, &nready));
+    LUX_CHECK_INT_EQ(nready, 1);
+    LUX_CHECK_INT_EQ(ready[0], 0);
+    LUX_CHECK_INT_EQ(ready[1], 1);
+    /* Timeout: returns with what is ready. */
+    double t0 = lux_test_now();
+    LUX_CHECK_OK(lux_wait(r, 2, 2, 0.2, ready, &nready));
+    LUX_CHECK(lux_test_now() - t0 < 2);
+    LUX_CHECK_INT_EQ(nready, 1);
+    lux_value_t v;
+    LUX_CHECK_ERR(lux_get(&r[0], 1, 0.1, &v), LUX_ETIMEDOUT);
+    LUX_CHECK_ERR(lux_wait(r, 2, 3, 1, ready, &nready), LUX_EINVAL);
+    lux_refs_release(r, 2);
+    stop();
+}
+
+LUX_TEST_T(ref_arguments_wait_without_holding_a_worker, 30)
+{
+    /* One CPU: a task whose argument is produced by a later-finishing task
+     * must not hold the only worker while it waits. */
+    start(1);
+    long ms = 200;
+    lux_arg_t a = lux_arg_value(&ms, sizeof ms);
+    lux_ref_t dep;
+    LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a, 1, NULL, &dep));
+    long one = 1;
+    lux_arg_t args[2] = {lux_arg_ref(dep), lux_arg_value(&one, sizeof one)};
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&add_remote, args, 2, NULL, &r));
+    lux_ref_release(dep); /* the pending task keeps it alive */
+    LUX_CHECK_INT_EQ(get_long(r), 201);
+    stop();
+}
+
+LUX_REMOTE(multi_ret)
+{
+    long x = arg_long(call, 0);
+    for (int i = 0; i < lux_call_num_returns(call); i++) {
+        long y = x * (i + 1);
+        lux_call_return(call, i, &y, sizeof y);
+    }
+    return 0;
+}
+
+LUX_TEST_T(num_returns, 30)
+{
+    start(1);
+    long x = 5;
+    lux_arg_t a = lux_arg_value(&x, sizeof x);
+    lux_task_opts_t o = LUX_TASK_OPTS_INIT;
+    o.num_returns = 3;
+    lux_ref_t r[3];
+    LUX_CHECK_OK(lux_submit(&multi_ret_remote, &a, 1, &o, r));
+    LUX_CHECK_INT_EQ(get_long(r[2]), 15);
+    LUX_CHECK_INT_EQ(get_long(r[0]), 5);
+    LUX_CHECK_INT_EQ(get_long(r[1]), 10);
+    stop();
+}
+
+/* ---- failures ---- */
+
+static char *flag_path(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", lux_test_tmpdir(), name);
+    return path;
+}
+
+/* Dies the first time (the flag file does not exist yet), then succeeds. */
+LUX_REMOTE(die_once)
+{
+    size_t len;
+    const char *path = lux_call_arg(call, 0, &len);
+    long how = arg_long(call, 1);
+    char p[512];
+    snprintf(p, sizeof p, "%.*s", (int)len, path);
+    if (access(p, F_OK) != 0) {
+        FILE *f = fopen(p, "w");
+        if (f)
+            fclose(f);
+        if (how == 0)
+            raise(SIGKILL);
+        if (how == 1)
+            raise(SIGSEGV);
+        abort();
+    }
+    return ret_long(call, (long)getpid());
+}
+
+LUX_REMOTE(die_always)
+{
+    long how = lux_call_nargs(call) > 0 ? arg_long(call, 0) : 0;
+    if (how == 1)
+        raise(SIGSEGV);
+    if (how == 2)
+        abort();
+    raise(SIGKILL);
+    return 0;
+}
+
+LUX_TEST_T(worker_death_is_retried_on_a_new_worker, 60)
+{
+    start(1);
+    for (long how = 0; how < 3; how++) {
+        char name[32];
+        snprintf(name, sizeof name, "flag%ld", how);
+        const char *p = flag_path(name);
+        lux_arg_t args[2] = {lux_arg_str(p), lux_arg_value(&how, sizeof how)};
+        lux_ref_t r;
+        LUX_CHECK_OK(lux_submit(&die_once_remote, args, 2, NULL, &r));
+        long pid = get_long(r);
+        LUX_CHECK(pid > 0);
+        LUX_CHECK(access(p, F_OK) == 0); /* it did die once */
+    }
+    stop();
+}
+
+LUX_TEST_T(worker_death_without_retries_is_an_error, 60)
+{
+    start(1);
+    lux_task_opts_t o = LUX_TASK_OPTS_INIT;
+    o.max_retries = 0;
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&die_always_remote, NULL, 0, &o, &r));
+    lux_value_t v;
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EWORKERDIED);
+    LUX_CHECK_CONTAINS((const char *)v.data, "die_always");
+    LUX_CHECK_CONTAINS((const char *)v.data, "SIGKILL");
+    LUX_CHECK_CONTAINS((const char *)v.data, "pid");
+    LUX_CHECK_CONTAINS((const char *)v.data, "worker-");
+    lux_value_release(&v);
+    lux_ref_release(r);
+    /* A segfault and an abort are reported as such. */
+    const char *causes[] = {"SIGSEGV", "SIGABRT"};
+    for (long how = 1; how <= 2; how++) {
+        lux_arg_t a = lux_arg_value(&how, sizeof how);
+        LUX_CHECK_OK(lux_submit(&die_always_remote, &a, 1, &o, &r));
+        LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EWORKERDIED);
+        LUX_CHECK_CONTAINS((const char *)v.data, causes[how - 1]);
+        lux_value_release(&v);
+        lux_ref_release(r);
+    }
+    /* Two retries: three deaths, then the error. */
+    o.max_retries = 2;
+    LUX_CHECK_OK(lux_submit(&die_always_remote, NULL, 0, &o, &r));
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EWORKERDIED);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    /* The node still works. */
+    long a = 1, b = 2;
+    lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
+    LUX_CHECK_OK(lux_submit(&add_remote, args, 2, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 3);
+    stop();
+}
+
+LUX_REMOTE(flaky)
+{
+    size_t len;
+    const char *path = lux_call_arg(call, 0, &len);
+    char q[512];
+    snprintf(q, sizeof q, "%.*s", (int)len, path);
+    if (access(q, F_OK) != 0) {
+        FILE *f = fopen(q, "w");
+        if (f)
+            fclose(f);
+        return lux_call_fail(call, "transient failure");
+    }
+    return ret_long(call, 99);
+}
+
+LUX_TEST_T(retry_exceptions, 30)
+{
+    start(1);
+    lux_task_opts_t o = LUX_TASK_OPTS_INIT;
+    o.retry_exceptions = 1;
+    const char *p = flag_path("flaky");
+    lux_arg_t a = lux_arg_str(p);
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&flaky_remote, &a, 1, &o, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 99);
+    stop();
+}
+
+LUX_TEST_T(infeasible_fails_at_once_busy_waits, 30)
+{
+    start(2);
+    lux_task_opts_t o = LUX_TASK_OPTS_INIT;
+    o.num_cpus = 64;
+    lux_ref_t r;
+    LUX_CHECK_ERR(lux_submit(&getpid_fn_remote, NULL, 0, &o, &r), LUX_EINFEASIBLE);
+    lux_resource_t custom = {"tpu", 1};
+    o.num_cpus = 1;
+    o.custom = &custom;
+    o.ncustom = 1;
+    LUX_CHECK_ERR(lux_submit(&getpid_fn_remote, NULL, 0, &o, &r), LUX_EINFEASIBLE);
+    o.ncustom = 0;
+    o.num_gpus = 1;
+    LUX_CHECK_ERR(lux_submit(&getpid_fn_remote, NULL, 0, &o, &r), LUX_EINFEASIBLE);
+    lux_actor_opts_t ao = LUX_ACTOR_OPTS_INIT;
+    ao.num_cpus = 3;
+    lux_actor_t actor;
+    LUX_ACTOR_CLASS_DECLARE(counter);
+    LUX_CHECK_ERR(lux_actor_create(&counter_class, NULL, 0, &ao, &actor), LUX_EINFEASIBLE);
+    /* Busy (2 CPUs held by sleeping tasks): a third waits, then runs. */
+    long ms = 300;
+    lux_arg_t a = lux_arg_value(&ms, sizeof ms);
+    lux_ref_t s[3];
+    for (int i = 0; i < 3; i++)
+        LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a, 1, NULL, &s[i]));
+    double t0 = lux_test_now();
+    for (int i = 0; i < 3; i++)
+        LUX_CHECK_INT_EQ(get_long(s[i]), 300);
+    LUX_CHECK(lux_test_now() - t0 >= 0.55);
+    stop();
+}
+
+LUX_TEST_T(cancel_queued_and_running, 30)
+{
+    start(1);
+    long ms = 5000;
+    lux_arg_t a = lux_arg_value(&ms, sizeof ms);
+    lux_ref_t run, queued;
+    LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a, 1, NULL, &run));
+    LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a, 1, NULL, &queued));
+    unsigned char ready;
+    size_t nready;
+    LUX_CHECK_OK(lux_wait(&run, 1, 1, 0.3, &ready, &nready));
+    LUX_CHECK_OK(lux_cancel(queued, 0));
+    LUX_CHECK_ERR(lux_cancel(run, 0), LUX_EBUSY);
+    LUX_CHECK_OK(lux_cancel(run, 1));
+    lux_value_t v;
+    LUX_CHECK_ERR(lux_get(&queued, 1, 5, &v), LUX_ECANCELLED);
+    lux_value_release(&v);
+    LUX_CHECK_ERR(lux_get(&run, 1, 5, &v), LUX_ECANCELLED);
+    lux_value_release(&v);
+    lux_ref_release(run);
+    lux_ref_release(queued);
+    stop();
+}
+
+/* ---- actors ---- */
+
+typedef struct {
+    long count;
+} counter_t;
+
+static int counter_init(lux_call_t *call)
+{
+    counter_t *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return lux_call_fail(call, "out of memory");
+    c->count = lux_call_nargs(call) > 0 ? arg_long(call, 0) : 0;
+    if (c->count < 0) {
+        free(c);
+        return lux_call_fail(call, "negative start %ld", arg_long(call, 0));
+    }
+    lux_call_set_self(call, c);
+    return 0;
+}
+
+static void counter_fini(void *self)
+{
+    free(self);
+}
+
+/* incr(expected_previous): fails if calls ran out of order. */
+static int incr(lux_call_t *call)
+{
+    counter_t *c = lux_call_self(call);
+    if (lux_call_nargs(call) > 0 && arg_long(call, 0) != c->count)
+        return lux_call_fail(call, "out of order: expected %ld, count %ld", arg_long(call, 0),
+                             c->count);
+    c->count++;
+    return ret_long(call, c->count);
+}
+
+static int value(lux_call_t *call)
+{
+    counter_t *c = lux_call_self(call);
+    return ret_long(call, c->count);
+}
+
+static int crash(lux_call_t *call)
+{
+    (void)call;
+    raise(SIGKILL);
+    return 0;
+}
+
+static int pid_method(lux_call_t *call)
+{
+    return ret_long(call, (long)getpid());
+}
+
+static int slow(lux_call_t *call)
+{
+    struct timespec ts = {0, 300 * 1000000L};
+    nanosleep(&ts, NULL);
+    return value(call);
+}
+
+LUX_ACTOR_CLASS(counter, counter_init, counter_fini, LUX_METHOD(incr), LUX_METHOD(value),
+                LUX_METHOD(crash), LUX_METHOD(pid_method), LUX_METHOD(slow));
+
+static long call_long(lux_actor_t a, const char *method, const lux_arg_t *args, size_t n)
+{
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_actor_call(a, method, args, n, 1, &r));
+    return get_long(r);
+}
+
+LUX_TEST_T(actor_calls_run_in_order, 30)
+{
+    start(2);
+    long start_at = 100;
+    lux_arg_t a = lux_arg_value(&start_at, sizeof start_at);
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, &a, 1, NULL, &actor));
+    enum { N = 500 };
+    lux_ref_t r[N];
+    long expect[N];
+    for (long i = 0; i < N; i++) {
+        expect[i] = start_at + i;
+        lux_arg_t e = lux_arg_value(&expect[i], sizeof expect[i]);
+        LUX_CHECK_OK(lux_actor_call(actor, "incr", &e, 1, 1, &r[i]));
+    }
+    for (long i = 0; i < N; i++)
+        LUX_CHECK_INT_EQ(get_long(r[i]), start_at + i + 1);
+    lux_ref_t bad;
+    LUX_CHECK_ERR(lux_actor_call(actor, "nope", NULL, 0, 1, &bad), LUX_ENOENT);
+    /* One process for the actor's whole life. */
+    long p1 = call_long(actor, "pid_method", NULL, 0);
+    long p2 = call_long(actor, "pid_method", NULL, 0);
+    LUX_CHECK_INT_EQ(p1, p2);
+    LUX_CHECK_INT_EQ(lux_actor_pid(actor), p1);
+    LUX_CHECK_OK(lux_actor_kill(actor, 1));
+    stop();
+}
+
+LUX_TEST_T(actor_constructor_failure, 30)
+{
+    start(1);
+    long neg = -5;
+    lux_arg_t a = lux_arg_value(&neg, sizeof neg);
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, &a, 1, NULL, &actor));
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_actor_call(actor, "value", NULL, 0, 1, &r));
+    lux_value_t v;
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EACTORDIED);
+    LUX_CHECK_CONTAINS((const char *)v.data, "negative start -5");
+    lux_value_release(&v);
+    lux_ref_release(r);
+    stop();
+}
+
+LUX_TEST_T(actor_restarts_then_fails_fast, 60)
+{
+    start(2);
+    lux_actor_opts_t o = LUX_ACTOR_OPTS_INIT;
+    o.max_restarts = 1;
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, &o, &actor));
+    LUX_CHECK_INT_EQ(call_long(actor, "incr", NULL, 0), 1);
+    long pid1 = call_long(actor, "pid_method", NULL, 0);
+    /* The call that kills the process fails (no task retries). */
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_actor_call(actor, "crash", NULL, 0, 1, &r));
+    lux_value_t v;
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EACTORDIED);
+    LUX_CHECK_CONTAINS((const char *)v.data, "counter");
+    LUX_CHECK_CONTAINS((const char *)v.data, "SIGKILL");
+    lux_value_release(&v);
+    lux_ref_release(r);
+    /* Restarted: constructor re-run (state reset), new process. */
+    LUX_CHECK_INT_EQ(call_long(actor, "value", NULL, 0), 0);
+    long pid2 = call_long(actor, "pid_method", NULL, 0);
+    LUX_CHECK(pid2 != pid1);
+    /* Kill from outside: over the limit now, so dead for good. */
+    kill((pid_t)pid2, SIGKILL);
+    LUX_CHECK_OK(lux_actor_call(actor, "value", NULL, 0, 1, &r));
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EACTORDIED);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    double t0 = lux_test_now();
+    LUX_CHECK_OK(lux_actor_call(actor, "value", NULL, 0, 1, &r));
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EACTORDIED);
+    LUX_CHECK(lux_test_now() - t0 < 0.5); /* fails fast */
+    lux_value_release(&v);
+    lux_ref_release(r);
+    stop();
+}
+
+LUX_TEST_T(actor_task_retries_replay_calls_in_flight, 60)
+{
+    start(2);
+    lux_actor_opts_t o = LUX_ACTOR_OPTS_INIT;
+    o.max_restarts = -1;
+    o.max_task_retries = -1;
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, &o, &actor));
+    long pid1 = call_long(actor, "pid_method", NULL, 0);
+    lux_ref_t r[3];
+    LUX_CHECK_OK(lux_actor_call(actor, "slow", NULL, 0, 1, &r[0]));
+    LUX_CHECK_OK(lux_actor_call(actor, "incr", NULL, 0, 1, &r[1]));
+    LUX_CHECK_OK(lux_actor_call(actor, "incr", NULL, 0, 1, &r[2]));
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+    kill((pid_t)pid1, SIGKILL); /* during slow() */
+    LUX_CHECK_INT_EQ(get_long(r[0]), 0);
+    LUX_CHECK_INT_EQ(get_long(r[1]), 1);
+    LUX_CHECK_INT_EQ(get_long(r[2]), 2);
+    LUX_CHECK(call_long(actor, "pid_method", NULL, 0) != pid1);
+    stop();
+}
+
+/* A task that receives an actor handle and calls it. */
+LUX_REMOTE(call_actor)
+{
+    size_t len;
+    const void *p = lux_call_arg(call, 0, &len);
+    lux_actor_t a;
+    if (len != sizeof a)
+        return lux_call_fail(call, "bad handle");
+    memcpy(&a, p, sizeof a);
+    lux_ref_t r;
+    int rc = lux_actor_call(a, "incr", NULL, 0, 1, &r);
+    if (rc)
+        return lux_call_fail(call, "call: %s", lux_strerror(rc));
+    lux_value_t v;
+    rc = lux_get(&r, 1, 30, &v);
+    if (rc)
+        return lux_call_fail(call, "get: %s", lux_strerror(rc));
+    rc = lux_call_return(call, 0, v.data, v.len);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    return rc;
+}
+
+LUX_TEST_T(actor_handle_passed_to_tasks, 30)
+{
+    start(2);
+    lux_actor_opts_t o = LUX_ACTOR_OPTS_INIT;
+    o.num_cpus = 0.01;
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, &o, &actor));
+    lux_ref_t r[4];
+    for (int i = 0; i < 4; i++) {
+        lux_arg_t a = lux_arg_value(&actor, sizeof actor);
+        LUX_CHECK_OK(lux_submit(&call_actor_remote, &a, 1, NULL, &r[i]));
+    }
+    long seen = 0;
+    for (int i = 0; i < 4; i++)
+        seen |= 1L << get_long(r[i]);
+    LUX_CHECK_INT_EQ(seen, 0x1e); /* 1, 2, 3, 4 each once */
+    LUX_CHECK_INT_EQ(call_long(actor, "value", NULL, 0), 4);
+    stop();
+}
+
+/* ---- resources, groups, nesting ---- */
+
+LUX_REMOTE(gpu_fn)
+{
+    int ids[8];
+    int n = lux_gpu_ids(ids, 8);
+    const char *env = getenv("CUDA_VISIBLE_DEVICES");
+    char buf[64];
+    snprintf(buf, sizeof buf, "%d:%s", n, env ? env : "-");
+    return lux_call_return(call, 0, buf, strlen(buf) + 1);
+}
+
+LUX_TEST_T(gpus_are_assigned_and_visible, 30)
+{
+    lux_init_opts_t o = {0};
+    o.num_cpus = 2;
+    o.num_gpus = 2;
+    o.log_dir = lux_test_tmpdir();
+    o.num_prestart = -1;
+    LUX_CHECK_OK(lux_init(&o));
+    lux_task_opts_t t = LUX_TASK_OPTS_INIT;
+    t.num_gpus = 1;
+    t.num_cpus = 0.5;
+    lux_ref_t r[2];
+    LUX_CHECK_OK(lux_submit(&gpu_fn_remote, NULL, 0, &t, &r[0]));
+    t.num_gpus = 2;
+    LUX_CHECK_OK(lux_submit(&gpu_fn_remote, NULL, 0, &t, &r[1]));
+    lux_value_t v[2];
+    LUX_CHECK_OK(lux_get(r, 2, 30, v));
+    LUX_CHECK(strcmp(v[0].data, "1:0") == 0 || strcmp(v[0].data, "1:1") == 0);
+    LUX_CHECK_STR_EQ((const char *)v[1].data, "2:0,1");
+    lux_value_release(&v[0]);
+    lux_value_release(&v[1]);
+    lux_refs_release(r, 2);
+    t.num_gpus = 0;
+    LUX_CHECK_OK(lux_submit(&gpu_fn_remote, NULL, 0, &t, &r[0]));
+    LUX_CHECK_OK(lux_get(r, 1, 30, v));
+    LUX_CHECK_STR_EQ((const char *)v[0].data, "0:-");
+    lux_value_release(&v[0]);
+    lux_ref_release(r[0]);
+    t.num_gpus = 3;
+    LUX_CHECK_ERR(lux_submit(&gpu_fn_remote, NULL, 0, &t, &r[0]), LUX_EINFEASIBLE);
+    stop();
+}
+
+LUX_TEST_T(custom_and_fractional_resources, 30)
+{
+    lux_resource_t custom = {"slot", 1};
+    lux_init_opts_t o = {0};
+    o.num_cpus = 1;
+    o.custom = &custom;
+    o.ncustom = 1;
+    o.log_dir = lux_test_tmpdir();
+    o.num_prestart = -1;
+    LUX_CHECK_OK(lux_init(&o));
+    /* Two tasks of "slot": 1 run one after the other, although CPUs allow both. */
+    lux_task_opts_t t = LUX_TASK_OPTS_INIT;
+    t.num_cpus = 0.25;
+    t.custom = &custom;
+    t.ncustom = 1;
+    long ms = 300;
+    lux_arg_t a = lux_arg_value(&ms, sizeof ms);
+    lux_ref_t r[2];
+    double t0 = lux_test_now();
+    LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a, 1, &t, &r[0]));
+    LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a, 1, &t, &r[1]));
+    get_long(r[0]);
+    get_long(r[1]);
+    LUX_CHECK(lux_test_now() - t0 >= 0.55);
+    /* Four tasks of 0.25 CPU run together on 1 CPU. */
+    t.ncustom = 0;
+    lux_ref_t q[4];
+    t0 = lux_test_now();
+    for (int i = 0; i < 4; i++)
+        LUX_CHECK_OK(lux_submit(&sleep_ms_remote, &a, 1, &t, &q[i]));
+    for (int i = 0; i < 4; i++)
+        get_long(q[i]);
+    LUX_CHECK(lux_test_now() - t0 < 1.1);
+    stop();
+}
+
+LUX_REMOTE(pg_of_task)
+{
+    lux_pg_t pg = lux_current_pg();
+    return lux_call_return(call, 0, &pg, sizeof pg);
+}
+
+/* Submits a child task and returns the group the child ran in. */
+LUX_REMOTE(spawn_child_pg)
+{
+    lux_task_opts_t o = LUX_TASK_OPTS_INIT;
+    o.num_cpus = 0.5;
+    lux_ref_t r;
+    int rc = lux_submit(&pg_of_task_remote, NULL, 0, &o, &r);
+    if (rc)
+        return lux_call_fail(call, "submit: %s", lux_strerror(rc));
+    lux_value_t v;
+    rc = lux_get(&r, 1, 30, &v);
+    if (rc)
+        return lux_call_fail(call, "get: %s", lux_strerror(rc));
+    rc = lux_call_return(call, 0, v.data, v.len);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    return rc;
+}
+
+LUX_TEST_T(placement_groups, 60)
+{
+    start(2);
+    lux_bundle_t b[3] = {{.num_cpus = 0.01}, {.num_cpus = 1}, {.num_cpus = 0.5}};
+    lux_pg_t pg;
+    LUX_CHECK_OK(lux_pg_create(b, 3, LUX_PG_PACK, &pg));
+    LUX_CHECK_OK(lux_pg_wait(pg, 10));
+    /* A second group that does not fit now waits; removing the first frees it. */
+    lux_bundle_t big = {.num_cpus = 1};
+    lux_pg_t pg2;
+    LUX_CHECK_OK(lux_pg_create(&big, 1, LUX_PG_STRICT_PACK, &pg2));
+    LUX_CHECK_ERR(lux_pg_wait(pg2, 0.2), LUX_ETIMEDOUT);
+    /* Infeasible groups fail at once. */
+    lux_pg_t bad;
+    lux_bundle_t huge = {.num_cpus = 8};
+    LUX_CHECK_ERR(lux_pg_create(&huge, 1, LUX_PG_PACK, &bad), LUX_EINFEASIBLE);
+    lux_bundle_t two[2] = {{.num_cpus = 0.1}, {.num_cpus = 0.1}};
+    LUX_CHECK_ERR(lux_pg_create(two, 2, LUX_PG_STRICT_SPREAD, &bad), LUX_EINFEASIBLE);
+    /* A task in bundle 1, and a task that asks more than its bundle. */
+    lux_task_opts_t t = LUX_TASK_OPTS_INIT;
+    t.pg = pg;
+    t.bundle_index = 1;
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&pg_of_task_remote, NULL, 0, &t, &r));
+    lux_value_t v;
+    LUX_CHECK_OK(lux_get(&r, 1, 30, &v));
+    LUX_CHECK(memcmp(v.data, &pg, sizeof pg) == 0);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    t.bundle_index = 0;
+    LUX_CHECK_OK(lux_submit(&pg_of_task_remote, NULL, 0, &t, &r));
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EINFEASIBLE);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    /* Child tasks of a task in a group run in the group by default. */
+    t.bundle_index = 1;
+    LUX_CHECK_OK(lux_submit(&spawn_child_pg_remote, NULL, 0, &t, &r));
+    LUX_CHECK_OK(lux_get(&r, 1, 30, &v));
+    LUX_CHECK(memcmp(v.data, &pg, sizeof pg) == 0);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    /* An actor in the trainer bundle. */
+    lux_actor_opts_t ao = LUX_ACTOR_OPTS_INIT;
+    ao.num_cpus = 0.01;
+    ao.pg = pg;
+    ao.bundle_index = 0;
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, &ao, &actor));
+    LUX_CHECK_INT_EQ(call_long(actor, "incr", NULL, 0), 1);
+    LUX_CHECK_OK(lux_pg_remove(pg));
+    LUX_CHECK_OK(lux_pg_wait(pg2, 10));
+    /* Its actor went with it. */
+    LUX_CHECK_OK(lux_actor_call(actor, "value", NULL, 0, 1, &r));
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EACTORDIED);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    LUX_CHECK_ERR(lux_pg_remove(pg), LUX_ENOENT);
+    LUX_CHECK_OK(lux_pg_remove(pg2));
+    stop();
+}
+
+/* fib(n) by nested tasks: a fan-out far deeper than the CPUs. */
+LUX_REMOTE(fib)
+{
+    long n = arg_long(call, 0);
+    if (n < 2)
+        return ret_long(call, n);
+    long a = n - 1, b = n - 2;
+    lux_arg_t a0 = lux_arg_value(&a, sizeof a), a1 = lux_arg_value(&b, sizeof b);
+    lux_ref_t r[2];
+    if (lux_submit(&fib_remote, &a0, 1, NULL, &r[0]) ||
+        lux_submit(&fib_remote, &a1, 1, NULL, &r[1]))
+        return lux_call_fail(call, "submit failed");
+    lux_value_t v[2];
+    int rc = lux_get(r, 2, 60, v);
+    if (rc)
+        return lux_call_fail(call, "get failed: %s", lux_strerror(rc));
+    long x, y;
+    memcpy(&x, v[0].data, sizeof x);
+    memcpy(&y, v[1].data, sizeof y);
+    lux_value_release(&v[0]);
+    lux_value_release(&v[1]);
+    lux_refs_release(r, 2);
+    return ret_long(call, x + y);
+}
+
+LUX_TEST_T(nested_tasks_lend_cpus, 60)
+{
+    start(1);
+    long n = 7; /* depth 6 of blocked parents on one CPU */
+    lux_arg_t a = lux_arg_value(&n, sizeof n);
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&fib_remote, &a, 1, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 13);
+    stop();
+}
+
+/* ---- processes ---- */
+
+LUX_TEST_T(worker_logs_capture_output, 30)
+{
+    start(1);
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&getpid_fn_remote, NULL, 0, NULL, &r));
+    long pid = get_long(r);
+    (void)pid;
+    char *s = lux_node_status_json();
+    LUX_CHECK(s != NULL);
+    LUX_CHECK_CONTAINS(s, "\"resources_total\"");
+    LUX_CHECK_CONTAINS(s, "\"workers\"");
+    free(s);
+    stop();
+    char path[600];
+    snprintf(path, sizeof path, "%s/worker-1.log", lux_test_tmpdir());
+    LUX_CHECK(access(path, F_OK) == 0);
+}
+
+/* The driver is a child process killed with SIGKILL while its workers run;
+ * none of them may survive it. */
+LUX_TEST_T(killed_driver_leaves_no_workers, 30)
+{
+    const char *dir = lux_test_tmpdir(); /* made here, so this process removes it */
+    int pipefd[2];
+    LUX_CHECK(pipe(pipefd) == 0);
+    pid_t child = fork();
+    LUX_CHECK(child >= 0);
+    if (child == 0) {
+        close(pipefd[0]);
+        lux_init_opts_t o = {0};
+        o.num_cpus = 2;
+        o.log_dir = dir;
+        o.num_prestart = 0;
+        if (lux_init(&o) != 0)
+            _exit(3);
+        long ms = 60000;
+        lux_arg_t a = lux_arg_value(&ms, sizeof ms);
+        lux_ref_t r[2];
+        lux_submit(&sleep_ms_remote, &a, 1, NULL, &r[0]);
+        lux_submit(&getpid_fn_remote, NULL, 0, NULL, &r[1]);
+        lux_value_t v;
+        lux_get(&r[1], 1, 30, &v);
+        long pid = 0;
+        memcpy(&pid, v.data, sizeof pid);
+        if (write(pipefd[1], &pid, sizeof pid) != sizeof pid)
+            _exit(4);
+        pause();
+        _exit(0);
+    }
+    close(pipefd[1]);
+    long wpid = 0;
+    LUX_CHECK_INT_EQ(read(pipefd[0], &wpid, sizeof wpid), sizeof wpid);
+    close(pipefd[0]);
+    LUX_CHECK(wpid > 0);
+    LUX_CHECK_INT_EQ(kill((pid_t)wpid, 0), 0);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    /* Workers die with the driver (parent-death signal). */
+    double t0 = lux_test_now();
+    while (kill((pid_t)wpid, 0) == 0 && lux_test_now() - t0 < 5) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    LUX_CHECK_MSG(kill((pid_t)wpid, 0) != 0, "worker %ld survived its driver", wpid);
+}
