@@ -617,10 +617,10 @@ static int enum_node(ctx_t *c, const lux_config_node_t *v, const char *key,
     if (near != NULL)
         return cfail(c, v, "unknown %s '%s'; did you mean '%s'? (one of %s)", key, v->scalar, near,
                      list);
-    return cfail(c, v, "%s must be one of %s, not %s%s%s", key, list,
+    return cfail(c, v, "%s must be one of %s, not %s%s%s; write e.g. %s: %s", key, list,
                  v->kind == LUX_NODE_SCALAR ? "'" : "",
                  v->kind == LUX_NODE_SCALAR ? v->scalar : node_type_name(v),
-                 v->kind == LUX_NODE_SCALAR ? "'" : "");
+                 v->kind == LUX_NODE_SCALAR ? "'" : "", key, names[0]);
 }
 
 static int get_enum(ctx_t *c, const lux_config_node_t *map, const char *key,
@@ -1149,8 +1149,9 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
         json_decref(t0);
         if (rc != 0)
             return cfail(c, space ? key_node(root, "config") : root,
-                         "trainable '%s' rejects the config: %s", cfg->trainable,
-                         msg[0] ? msg : lux_strerror(rc));
+                         "trainable '%s' rejects the config: %s; fix the config section (it "
+                         "checked the first trial's sampled config)",
+                         cfg->trainable, msg[0] ? msg : lux_strerror(rc));
     }
     return 0;
 }

@@ -1,0 +1,554 @@
+/*
+ * Tests of experiment config loading: the example configs load with the
+ * values they say, broken configs fail with the exact file:line:column and
+ * key in their message, the canonical JSON form round-trips, and the
+ * --resume comparison accepts only stop / num_samples growth.
+ */
+#include "test.h"
+
+#include "config.h"
+#include "error.h"
+#include "trainable.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- toy trainables ------------------------------------------------------- */
+
+static int toy_setup(const json_t *config, const lux_trial_context_t *ctx, void **state, char *err,
+                     size_t errlen)
+{
+    *state = NULL;
+    return 0;
+}
+static int toy_step(void *state, json_t **result, char *err, size_t errlen)
+{
+    *result = json_object();
+    return 0;
+}
+static int toy_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
+{
+    *bytes = NULL;
+    *len = 0;
+    return 0;
+}
+static int toy_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)
+{
+    return 0;
+}
+static void toy_cleanup(void *state)
+{
+}
+
+/* Rejects a popsize below 2, as a real trainable's validate() would. */
+static int picky_validate(const json_t *config, char *err, size_t errlen)
+{
+    const json_t *p = json_object_get(config, "popsize");
+    if (p != NULL && json_integer_value(p) < 2) {
+        snprintf(err, errlen, "popsize must be >= 2");
+        return LUX_ECONFIG;
+    }
+    return 0;
+}
+
+#define TOY(n, v)                                                                                  \
+    {                                                                                              \
+        n, "toy", v, toy_setup, toy_step, toy_save, toy_restore, toy_cleanup                       \
+    }
+static const lux_trainable_class_t toys[] = {
+    TOY("cmaes", NULL), TOY("sepcmaes", NULL),        TOY("es", NULL),
+    TOY("a3c", NULL),   TOY("picky", picky_validate),
+};
+
+static const char *const envs[] = {"CartPole-v1", "Pendulum-v1", "builders"};
+
+static lux_config_options_t opts(void)
+{
+    lux_trainable_registry_clear();
+    for (size_t i = 0; i < sizeof toys / sizeof toys[0]; i++)
+        LUX_CHECK_OK(lux_trainable_register(&toys[i]));
+    lux_config_options_t o = {.env_names = envs, .num_env_names = 3};
+    return o;
+}
+
+static char *config_path(const char *name)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/tests/tune/configs/%s", lux_test_source_dir(), name);
+    return path;
+}
+
+static lux_config_t *load_file(const char *name)
+{
+    lux_config_options_t o = opts();
+    lux_config_t *cfg = NULL;
+    char err[1024] = "";
+    int rc = lux_config_load(config_path(name), &o, &cfg, err, sizeof err);
+    LUX_CHECK_MSG(rc == 0, "%s: %s", name, err);
+    return cfg;
+}
+
+static lux_config_t *load_str(const char *yaml)
+{
+    lux_config_options_t o = opts();
+    lux_config_t *cfg = NULL;
+    char err[1024] = "";
+    int rc = lux_config_load_string(yaml, strlen(yaml), "t.yaml", &o, &cfg, err, sizeof err);
+    LUX_CHECK_MSG(rc == 0, "%s", err);
+    return cfg;
+}
+
+/* ---- good configs ----------------------------------------------------------- */
+
+LUX_TEST(builders_random_search_loads)
+{
+    lux_config_t *c = load_file("builders-random.yaml");
+    LUX_CHECK_STR_EQ(c->name, "builders-random");
+    LUX_CHECK_STR_EQ(c->trainable, "sepcmaes");
+    LUX_CHECK_STR_EQ(c->env, "builders");
+    LUX_CHECK_STR_EQ(c->metric, "score");
+    LUX_CHECK_INT_EQ(c->mode, LUX_MODE_MAX);
+    LUX_CHECK_INT_EQ(c->num_samples, 81);
+    LUX_CHECK_INT_EQ(c->seed, 2024);
+    LUX_CHECK_INT_EQ(c->max_concurrent_trials, 8);
+    LUX_CHECK_DBL(json_number_value(json_object_get(c->stop, "total_episodes")), ==, 3e7);
+    LUX_CHECK_INT_EQ(c->resources.num_bundles, 3);
+    LUX_CHECK_DBL(c->resources.bundles[0].cpu, ==, 0.01);
+    LUX_CHECK_DBL(c->resources.bundles[2].cpu, ==, 1);
+    LUX_CHECK_INT_EQ(c->resources.strategy, LUX_PG_PACK);
+    LUX_CHECK_INT_EQ(c->checkpoint.frequency, 10);
+    LUX_CHECK(c->checkpoint.at_end);
+    LUX_CHECK_INT_EQ(c->checkpoint.num_to_keep, 3);
+    LUX_CHECK_STR_EQ(c->checkpoint.score_attribute, "score");
+    LUX_CHECK_INT_EQ(c->scheduler.type, LUX_SCHEDULER_FIFO);
+    LUX_CHECK_STR_EQ(c->storage, "runs");
+    LUX_CHECK_INT_EQ(lux_config_num_trials(c), 81);
+    LUX_CHECK_INT_EQ(lux_space_num_variables(c->space), 8);
+
+    /* Trial configs: study bounds, env added, constants kept. */
+    for (long k = 0; k < 81; k++) {
+        json_t *t = NULL;
+        LUX_CHECK_OK(lux_config_trial_config(c, k, &t));
+        LUX_CHECK_STR_EQ(json_string_value(json_object_get(t, "env")), "builders");
+        json_int_t pop = json_integer_value(json_object_get(t, "popsize"));
+        LUX_CHECK(pop >= 30 && pop < 200);
+        double a = json_number_value(json_object_get(t, "actions_scale"));
+        LUX_CHECK(a >= 2 && a <= 40);
+        LUX_CHECK_INT_EQ(json_integer_value(json_object_get(t, "n_hidden")), 20);
+        LUX_CHECK_DBL(json_number_value(json_object_get(t, "bias_fac")), ==, 0.1);
+        json_decref(t);
+    }
+    json_t *t = NULL;
+    LUX_CHECK_ERR(lux_config_trial_config(c, 81, &t), LUX_ERANGE);
+    lux_config_destroy(&c);
+    LUX_CHECK(c == NULL);
+}
+
+LUX_TEST(builders_asha_loads)
+{
+    lux_config_t *c = load_file("builders-asha.yaml");
+    const lux_scheduler_params_t *p = &c->scheduler;
+    LUX_CHECK_INT_EQ(p->type, LUX_SCHEDULER_ASHA);
+    LUX_CHECK_STR_EQ(p->time_attr, "total_episodes");
+    LUX_CHECK_STR_EQ(p->metric, "score");
+    LUX_CHECK_DBL(p->max_t, ==, 3e7);
+    LUX_CHECK_DBL(p->grace_period, ==, 1.2e6);
+    LUX_CHECK_DBL(p->reduction_factor, ==, 3);
+    LUX_CHECK_INT_EQ(p->brackets, 1);
+    LUX_CHECK(p->stop_last_trials);
+    LUX_CHECK_INT_EQ(c->resources.num_bundles, 1);
+    LUX_CHECK_DBL(c->resources.bundles[0].cpu, ==, 1);
+    lux_scheduler_t *s = NULL;
+    char err[256];
+    LUX_CHECK_OK(lux_scheduler_new(p, &s, err, sizeof err));
+    lux_scheduler_destroy(&s);
+    lux_config_destroy(&c);
+}
+
+LUX_TEST(builders_pbt_loads)
+{
+    lux_config_t *c = load_file("builders-pbt.yaml");
+    const lux_scheduler_params_t *p = &c->scheduler;
+    LUX_CHECK_INT_EQ(p->type, LUX_SCHEDULER_PBT);
+    LUX_CHECK_STR_EQ(p->time_attr, "total_episodes");
+    LUX_CHECK_DBL(p->perturbation_interval, ==, 5e6);
+    LUX_CHECK_DBL(p->quantile_fraction, ==, 0.25);
+    LUX_CHECK_INT_EQ(p->num_perturbation_factors, 2);
+    LUX_CHECK(!p->synch);
+    LUX_CHECK(p->hyperparam_mutations == c->mutations);
+    const lux_domain_t *d = lux_space_find(c->mutations, "episodes_per_eval");
+    LUX_CHECK(d != NULL);
+    LUX_CHECK_INT_EQ(d->kind, LUX_DOMAIN_LOGRANDINT);
+    LUX_CHECK_DBL(d->lower, ==, 50);
+    LUX_CHECK_DBL(d->upper, ==, 500);
+    LUX_CHECK_INT_EQ(lux_config_num_trials(c), 16);
+    lux_config_destroy(&c);
+}
+
+LUX_TEST(rllib_shape_with_run_and_grid)
+{
+    lux_config_t *c = load_file("cartpole-grid-rllib.yaml");
+    LUX_CHECK_STR_EQ(c->name, "cartpole-a3c");
+    LUX_CHECK_STR_EQ(c->trainable, "a3c");
+    LUX_CHECK_INT_EQ(c->search, LUX_SEARCH_GRID);
+    LUX_CHECK_DBL(c->time_budget_s, ==, 3600);
+    /* 2 lr x 2 entropy (choice enumerated by search: grid) x 2 samples */
+    LUX_CHECK_INT_EQ(lux_config_num_trials(c), 8);
+    json_t *t = NULL;
+    LUX_CHECK_OK(lux_config_trial_config(c, 3, &t));
+    LUX_CHECK_DBL(json_number_value(json_object_get(t, "entropy_coeff")), ==, 0.01);
+    LUX_CHECK_DBL(json_number_value(json_object_get(t, "lr")), ==, 0.001);
+    LUX_CHECK(json_is_array(json_object_get(json_object_get(t, "model"), "fcnet_hiddens")));
+    json_decref(t);
+    lux_config_destroy(&c);
+}
+
+LUX_TEST(defaults_are_rays)
+{
+    lux_config_t *c = load_str("trainable: es\n");
+    LUX_CHECK_STR_EQ(c->name, "t");
+    LUX_CHECK(c->env == NULL && c->metric == NULL);
+    LUX_CHECK_INT_EQ(c->num_samples, 1);
+    LUX_CHECK_INT_EQ(c->max_failures, 0);
+    LUX_CHECK_INT_EQ(c->resources.num_bundles, 1);
+    LUX_CHECK_DBL(c->resources.bundles[0].cpu, ==, 1);
+    LUX_CHECK_INT_EQ(c->scheduler.type, LUX_SCHEDULER_FIFO);
+    LUX_CHECK_INT_EQ(c->checkpoint.frequency, 0);
+    LUX_CHECK(!c->checkpoint.at_end);
+    LUX_CHECK_INT_EQ(lux_config_num_trials(c), 1);
+    lux_config_destroy(&c);
+
+    c = load_str("trainable: es\nmetric: r\nmode: min\nscheduler: asha\n");
+    LUX_CHECK_INT_EQ(c->scheduler.type, LUX_SCHEDULER_ASHA);
+    LUX_CHECK_INT_EQ(c->scheduler.mode, LUX_MODE_MIN);
+    LUX_CHECK_STR_EQ(c->scheduler.time_attr, "training_iteration");
+    LUX_CHECK_DBL(c->scheduler.max_t, ==, 100);
+    LUX_CHECK_DBL(c->scheduler.grace_period, ==, 1);
+    LUX_CHECK_DBL(c->scheduler.reduction_factor, ==, 4);
+    lux_config_destroy(&c);
+
+    c = load_str("trainable: es\nmetric: r\nmode: max\n"
+                 "scheduler: {type: pbt, hyperparam_mutations: {lr: [1, 2]}}\n");
+    LUX_CHECK_STR_EQ(c->scheduler.time_attr, "time_total_s");
+    LUX_CHECK_DBL(c->scheduler.perturbation_interval, ==, 60);
+    LUX_CHECK_DBL(c->scheduler.quantile_fraction, ==, 0.25);
+    LUX_CHECK_DBL(c->scheduler.resample_probability, ==, 0.25);
+    LUX_CHECK_DBL(c->scheduler.perturbation_factors[0], ==, 1.2);
+    LUX_CHECK_DBL(c->scheduler.perturbation_factors[1], ==, 0.8);
+    lux_config_destroy(&c);
+}
+
+/* ---- broken configs ------------------------------------------------------------ */
+
+typedef struct {
+    const char *yaml;
+    const char *message; /* the exact start of the message */
+} broken_t;
+
+static const broken_t broken[] = {
+    /* 0 YAML syntax */
+    {"trainable: es\nconfig: {lr: [1, 2}\n", "t.yaml:2:"},
+    /* 1 unknown key with suggestion */
+    {"trainable: es\nnum_sample: 4\n",
+     "t.yaml:2:1: unknown key 'num_sample' in the experiment; did you mean 'num_samples'?"},
+    /* 2 wrong type */
+    {"trainable: es\nnum_samples: many\n",
+     "t.yaml:2:14: num_samples must be an integer, not a string"},
+    /* 3 out of range */
+    {"trainable: es\nnum_samples: 0\n", "t.yaml:2:14: num_samples must be >= 1, not 0"},
+    /* 4 unknown trainable */
+    {"trainable: sepcmaez\n",
+     "t.yaml:1:12: unknown trainable 'sepcmaez'; did you mean 'sepcmaes'?"},
+    /* 5 unknown env */
+    {"trainable: es\nenv: CartPole-v0\n",
+     "t.yaml:2:6: unknown env 'CartPole-v0'; did you mean 'CartPole-v1'?"},
+    /* 6 empty range */
+    {"trainable: es\nconfig:\n  lr: {uniform: [1, 1]}\n",
+     "t.yaml:3:17: uniform range [1, 1] is empty"},
+    /* 7 inverted range */
+    {"trainable: es\nconfig:\n  lr: {loguniform: [0.01, 0.0001]}\n",
+     "t.yaml:3:20: loguniform range [0.01, 0.0001] is inverted; write [0.0001, 0.01]"},
+    /* 8 loguniform with a non-positive bound */
+    {"trainable: es\nconfig:\n  lr: {loguniform: [0, 1]}\n",
+     "t.yaml:3:21: loguniform needs a lower bound > 0, not 0"},
+    /* 9 misspelt distribution */
+    {"trainable: es\nconfig:\n  lr: {loguniforn: [1, 2]}\n",
+     "t.yaml:3:8: unknown distribution 'loguniforn'; did you mean 'loguniform'?"},
+    /* 10 argument count */
+    {"trainable: es\nconfig:\n  lr: {uniform: [1]}\n",
+     "t.yaml:3:17: uniform takes [lower, upper], not 1 argument"},
+    /* 11 integer bounds */
+    {"trainable: es\nconfig:\n  pop: {randint: [1.5, 10]}\n",
+     "t.yaml:3:19: randint's lower bound must be an integer"},
+    /* 12 ASHA grace_period */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler:\n  type: asha\n  grace_period: 0\n",
+     "t.yaml:6:17: scheduler grace_period: must be > 0, not 0"},
+    /* 13 ASHA max_t < grace_period */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler:\n  type: asha\n  max_t: 5\n"
+     "  grace_period: 10\n",
+     "t.yaml:6:10: scheduler max_t: must be >= grace_period (10), not 5"},
+    /* 14 ASHA reduction_factor */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler: {type: asha, reduction_factor: 1}\n",
+     "t.yaml:4:43: scheduler reduction_factor: must be > 1, not 1"},
+    /* 15 PBT quantile_fraction */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler:\n  type: pbt\n  quantile_fraction: 0.7\n"
+     "  hyperparam_mutations: {lr: [1, 2]}\n",
+     "t.yaml:6:22: scheduler quantile_fraction: must be within [0, 0.5], not 0.7"},
+    /* 16 PBT without mutations */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler:\n  type: pbt\n",
+     "t.yaml:5:9: scheduler hyperparam_mutations: pbt needs hyperparameters to mutate"},
+    /* 17 parameter of another scheduler */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler:\n  type: pbt\n  grace_period: 3\n",
+     "t.yaml:6:3: 'grace_period' is a parameter of the asha scheduler, not of pbt"},
+    /* 18 ASHA without metric */
+    {"trainable: es\nscheduler:\n  type: asha\n",
+     "t.yaml:3:9: scheduler metric: asha needs the experiment's metric and mode"},
+    /* 19 lower-case resource in a bundle */
+    {"trainable: es\nresources_per_trial:\n  bundles: [{cpu: 1}]\n",
+     "t.yaml:3:14: resource names in bundles are upper case; did you mean 'CPU'?"},
+    /* 20 strategy typo */
+    {"trainable: es\nresources_per_trial:\n  bundles: [{CPU: 1}]\n  strategy: SPREADS\n",
+     "t.yaml:4:13: unknown strategy 'SPREADS'; did you mean 'SPREAD'?"},
+    /* 21 stop threshold type */
+    {"trainable: es\nstop:\n  training_iteration: lots\n",
+     "t.yaml:3:23: stop threshold for 'training_iteration' must be a number"},
+    /* 22 duplicate key */
+    {"trainable: es\nseed: 1\nseed: 2\n", "t.yaml:3:1: duplicate key 'seed' (first at line 2)"},
+    /* 23 checkpoint key typo */
+    {"trainable: es\ncheckpoint:\n  frequncy: 5\n",
+     "t.yaml:3:3: unknown key 'frequncy' in checkpoint; did you mean 'frequency'?"},
+    /* 24 empty file */
+    {"", "t.yaml:1:1: the experiment file is empty"},
+    /* 25 grid search over a continuous distribution */
+    {"trainable: es\nsearch: grid\nconfig:\n  lr: {uniform: [0, 1]}\n",
+     "t.yaml:4:8: 'lr' is a uniform distribution, which grid search cannot enumerate"},
+    /* 26 the trainable's own validate() */
+    {"trainable: picky\nconfig:\n  popsize: 1\n",
+     "t.yaml:2:1: trainable 'picky' rejects the config: popsize must be >= 2"},
+    /* 27 YAML alias */
+    {"trainable: es\nstop: &s {training_iteration: 3}\nconfig: *s\n",
+     "t.yaml:3:9: YAML aliases (*name) are not supported"},
+    /* 28 empty choice */
+    {"trainable: es\nconfig:\n  opt: {choice: []}\n",
+     "t.yaml:3:17: choice needs at least one value"},
+    /* 29 unknown search */
+    {"trainable: es\nsearch: bayes\n", "t.yaml:2:9: search must be one of random or grid"},
+    /* 30 missing trainable */
+    {"env: builders\n", "t.yaml:1:1: the experiment needs a trainable"},
+    /* 31 mode typo */
+    {"trainable: es\nmetric: r\nmode: mx\n", "t.yaml:3:7: unknown mode 'mx'; did you mean 'max'?"},
+    /* 32 metric without mode */
+    {"trainable: es\nmetric: r\n", "t.yaml:2:1: metric is given without mode"},
+    /* 33 scheduler type typo */
+    {"trainable: es\nscheduler: {type: ashaa}\n",
+     "t.yaml:2:19: unknown type 'ashaa'; did you mean 'asha'?"},
+    /* 34 cpu and bundles together */
+    {"trainable: es\nresources_per_trial:\n  cpu: 2\n  bundles: [{CPU: 1}]\n",
+     "t.yaml:3:3: resources_per_trial takes either cpu/gpu or bundles, not both"},
+    /* 35 quniform with no multiple of q in range */
+    {"trainable: es\nconfig:\n  x: {quniform: [0.1, 0.2, 0.5]}\n",
+     "t.yaml:3:17: quniform range [0.1, 0.2] holds no multiple of q=0.5"},
+    /* 36 grid_search inside PBT mutations */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler:\n  type: pbt\n"
+     "  hyperparam_mutations:\n    lr: {grid_search: [1, 2]}\n",
+     "t.yaml:7:10: grid_search cannot be a PBT mutation"},
+    /* 37 negative time budget */
+    {"trainable: es\ntime_budget_s: -5\n", "t.yaml:2:16: time_budget_s must be >= 0, not -5"},
+    /* 38 the top level is a list */
+    {"- trainable: es\n",
+     "t.yaml:1:1: the experiment must be a mapping of keys to values, not a list"},
+    /* 39 a second document */
+    {"trainable: es\n---\ntrainable: a3c\n", "t.yaml:2:1: a second YAML document"},
+};
+
+LUX_TEST(broken_configs_name_file_line_column)
+{
+    lux_config_options_t o = opts();
+    size_t n = sizeof broken / sizeof broken[0];
+    LUX_CHECK(n >= 20);
+    for (size_t i = 0; i < n; i++) {
+        lux_config_t *cfg = NULL;
+        char err[1024] = "";
+        int rc = lux_config_load_string(broken[i].yaml, strlen(broken[i].yaml), "t.yaml", &o, &cfg,
+                                        err, sizeof err);
+        LUX_CHECK_MSG(rc == LUX_ECONFIG, "case %zu: rc %d, err '%s'", i, rc, err);
+        LUX_CHECK(cfg == NULL);
+        if (getenv("LUX_CONFIG_TEST_SHOW") != NULL) /* to read them all */
+            fprintf(stderr, "%2zu %s\n", i, err);
+        LUX_CHECK_MSG(strncmp(err, broken[i].message, strlen(broken[i].message)) == 0,
+                      "case %zu:\n  got:      %s\n  expected: %s", i, err, broken[i].message);
+        /* Every message says what to do after a ';' or asks a question. */
+        LUX_CHECK_MSG(strchr(err, ';') != NULL || strchr(err, '?') != NULL,
+                      "case %zu lacks advice: %s", i, err);
+    }
+}
+
+LUX_TEST(syntax_error_points_at_the_problem)
+{
+    lux_config_options_t o = opts();
+    const char *y = "trainable: es\nconfig:\n  lr: 1\n    bad: 2\n";
+    lux_config_t *cfg = NULL;
+    char err[512] = "";
+    LUX_CHECK_ERR(lux_config_load_string(y, strlen(y), "t.yaml", &o, &cfg, err, sizeof err),
+                  LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "t.yaml:4:8: YAML syntax error: mapping values are not allowed");
+}
+
+LUX_TEST(missing_file_is_noent)
+{
+    lux_config_t *cfg = NULL;
+    char err[512] = "";
+    LUX_CHECK_ERR(lux_config_load("/nonexistent/x.yaml", NULL, &cfg, err, sizeof err), LUX_ENOENT);
+    LUX_CHECK_CONTAINS(err, "/nonexistent/x.yaml: cannot open");
+}
+
+LUX_TEST(env_predicate_and_unchecked_env)
+{
+    lux_config_options_t o = opts();
+    o.env_names = NULL;
+    o.num_env_names = 0;
+    lux_config_t *cfg = NULL;
+    char err[512] = "";
+    const char *y = "trainable: es\nenv: Anything-v9\n";
+    LUX_CHECK_OK(lux_config_load_string(y, strlen(y), "t.yaml", &o, &cfg, err, sizeof err));
+    lux_config_destroy(&cfg);
+}
+
+/* ---- canonical form and resume ----------------------------------------------------- */
+
+LUX_TEST(canonical_json_round_trips)
+{
+    const char *files[] = {"builders-random.yaml", "builders-asha.yaml", "builders-pbt.yaml",
+                           "cartpole-grid-rllib.yaml"};
+    for (size_t i = 0; i < 4; i++) {
+        lux_config_t *a = load_file(files[i]);
+        json_t *ja = lux_config_to_json(a);
+        LUX_CHECK(ja != NULL);
+        /* Through text, as the store keeps it. */
+        char *text = json_dumps(ja, JSON_COMPACT);
+        json_t *back = json_loads(text, 0, NULL);
+        free(text);
+        lux_config_options_t o = opts();
+        lux_config_t *b = NULL;
+        char err[1024] = "";
+        int rc = lux_config_from_json(back, &o, &b, err, sizeof err);
+        LUX_CHECK_MSG(rc == 0, "%s: %s", files[i], err);
+        json_t *jb = lux_config_to_json(b);
+        LUX_CHECK_MSG(json_equal(ja, jb), "%s: canonical forms differ", files[i]);
+        const char *fields[20];
+        LUX_CHECK_INT_EQ(lux_config_diff(a, b, fields, 20), 0);
+        /* The same trials come back. */
+        for (long k = 0; k < lux_config_num_trials(a); k += 7) {
+            json_t *ta = NULL, *tb = NULL;
+            LUX_CHECK_OK(lux_config_trial_config(a, k, &ta));
+            LUX_CHECK_OK(lux_config_trial_config(b, k, &tb));
+            LUX_CHECK(json_equal(ta, tb));
+            json_decref(ta);
+            json_decref(tb);
+        }
+        json_decref(ja);
+        json_decref(jb);
+        json_decref(back);
+        lux_config_destroy(&a);
+        lux_config_destroy(&b);
+    }
+}
+
+LUX_TEST(canonical_json_fills_defaults_in_fixed_order)
+{
+    lux_config_t *c = load_str("trainable: es\n");
+    json_t *j = lux_config_to_json(c);
+    const char *want[] = {"name",
+                          "trainable",
+                          "env",
+                          "metric",
+                          "mode",
+                          "num_samples",
+                          "seed",
+                          "stop",
+                          "time_budget_s",
+                          "resources_per_trial",
+                          "max_concurrent_trials",
+                          "max_failures",
+                          "checkpoint",
+                          "search",
+                          "scheduler",
+                          "config",
+                          "storage"};
+    size_t i = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        LUX_CHECK(i < sizeof want / sizeof want[0]);
+        LUX_CHECK_STR_EQ(key, want[i]);
+        i++;
+    }
+    LUX_CHECK_INT_EQ(i, sizeof want / sizeof want[0]);
+    char *text = json_dumps(json_object_get(j, "resources_per_trial"), JSON_COMPACT);
+    LUX_CHECK_STR_EQ(text, "{\"bundles\":[{\"CPU\":1.0}],\"strategy\":\"PACK\"}");
+    free(text);
+    json_decref(j);
+    lux_config_destroy(&c);
+}
+
+LUX_TEST(diff_names_changed_fields_and_resume_rule)
+{
+    const char *base = "trainable: es\nmetric: r\nmode: max\nnum_samples: 4\n"
+                       "stop: {training_iteration: 10}\nconfig: {lr: {uniform: [0, 1]}}\n";
+    lux_config_t *a = load_str(base);
+    lux_config_t *b = load_str("trainable: es\nmetric: r\nmode: max\nnum_samples: 8\n"
+                               "stop: {training_iteration: 20}\n"
+                               "config: {lr: {uniform: [0, 1]}}\n");
+    const char *f[20];
+    size_t n = lux_config_diff(a, b, f, 20);
+    LUX_CHECK_INT_EQ(n, 2);
+    LUX_CHECK_STR_EQ(f[0], "num_samples");
+    LUX_CHECK_STR_EQ(f[1], "stop");
+    char err[512] = "";
+    LUX_CHECK_OK(lux_config_resume_check(a, b, err, sizeof err));
+    /* Fewer samples is refused. */
+    LUX_CHECK_ERR(lux_config_resume_check(b, a, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "num_samples shrank from 8 to 4");
+    lux_config_destroy(&b);
+    /* Another search space is refused. */
+    b = load_str("trainable: es\nmetric: r\nmode: max\nnum_samples: 4\n"
+                 "stop: {training_iteration: 10}\nconfig: {lr: {uniform: [0, 2]}}\n");
+    n = lux_config_diff(a, b, f, 20);
+    LUX_CHECK_INT_EQ(n, 1);
+    LUX_CHECK_STR_EQ(f[0], "config");
+    LUX_CHECK_ERR(lux_config_resume_check(a, b, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "'config' changed since the experiment started");
+    lux_config_destroy(&b);
+    /* So is another scheduler parameter. */
+    b = load_str("trainable: es\nmetric: r\nmode: max\nnum_samples: 4\n"
+                 "stop: {training_iteration: 10}\nconfig: {lr: {uniform: [0, 1]}}\n"
+                 "scheduler: {type: asha, max_t: 50}\n");
+    n = lux_config_diff(a, b, f, 20);
+    LUX_CHECK_INT_EQ(n, 1);
+    LUX_CHECK_STR_EQ(f[0], "scheduler");
+    lux_config_destroy(&b);
+    lux_config_destroy(&a);
+}
+
+LUX_TEST(yaml_scalars_follow_the_core_schema)
+{
+    lux_config_t *c = load_str("trainable: es\nconfig:\n  a: 1e-4\n  b: '12'\n  c: 12\n"
+                               "  d: true\n  e: ~\n  f: 1.5\n  g: -3\n  h: text\n  i: \"1.0\"\n");
+    json_t *t = NULL;
+    LUX_CHECK_OK(lux_config_trial_config(c, 0, &t));
+    LUX_CHECK(json_is_real(json_object_get(t, "a")));
+    LUX_CHECK_DBL(json_real_value(json_object_get(t, "a")), ==, 1e-4);
+    LUX_CHECK(json_is_string(json_object_get(t, "b")));
+    LUX_CHECK(json_is_integer(json_object_get(t, "c")));
+    LUX_CHECK(json_is_true(json_object_get(t, "d")));
+    LUX_CHECK(json_is_null(json_object_get(t, "e")));
+    LUX_CHECK(json_is_real(json_object_get(t, "f")));
+    LUX_CHECK_INT_EQ(json_integer_value(json_object_get(t, "g")), -3);
+    LUX_CHECK_STR_EQ(json_string_value(json_object_get(t, "h")), "text");
+    LUX_CHECK(json_is_string(json_object_get(t, "i")));
+    json_decref(t);
+    lux_config_destroy(&c);
+}
