@@ -300,6 +300,12 @@ LUX_TEST(mountain_car_boundaries)
     double s3[2] = {0.49, 0.02};
     LUX_CHECK_DBL(step_from(env, s3, 2, 2, next, NULL, &term), ==, -1.0);
     LUX_CHECK_INT_EQ(term, 1);
+    /* Exactly at the goal with velocity exactly 0 (>= on both). */
+    double s5[2] = {0.5, -(cos(3 * 0.5) * (-0.0025))};
+    step_from(env, s5, 2, 1, next, NULL, &term);
+    LUX_CHECK_DBL(next[0], ==, 0.5);
+    LUX_CHECK_DBL(next[1], ==, 0.0);
+    LUX_CHECK_INT_EQ(term, 1);
     double s4[2] = {0.55, -0.01}; /* beyond the goal but rolling back */
     step_from(env, s4, 2, 0, next, NULL, &term);
     LUX_CHECK_INT_EQ(term, 0);
