@@ -213,6 +213,8 @@ LUX_TEST(time_limits_truncate)
     /* Doing nothing never reaches the mountain car's goal. */
     check_truncation("MountainCar-v0", NULL, 1, 200, -1.0);
     check_truncation("MountainCarContinuous-v0", NULL, 0, 999, 0.0);
+    /* Without torque from near rest the acrobot never swings up. */
+    check_truncation("Acrobot-v1", NULL, 1, 500, -1.0);
     check_truncation("Pendulum-v1", NULL, 0, 200, 0.0);
     check_truncation("Pendulum-v1", "max_episode_steps=17", 0, 17, 0.0);
     check_truncation("CartPole-v1", "{\"max_episode_steps\": 5}", 0, 5, 1.0);
