@@ -12,6 +12,7 @@
 /* X(name, id, summary) */
 #define LUX_BENCH_MAP(X)                                                                           \
     X("memcpy", memcpy, "memcpy bandwidth of this machine (the physical limit for put)")           \
+    X("runtime", runtime, "task/actor runtime: figures of Ray's microbenchmark")                   \
     X("envs", envs, "environment steps/s with random actions, builders reset time")                \
     X("rl", rl, "optimizer speed and correctness (CMA-ES, sep-CMA-ES); --part, --full")
 

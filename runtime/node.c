@@ -1695,8 +1695,9 @@ static void on_result(lux_node_t *n, const char *who, size_t wholen, const lux_m
         }
         obj_maybe_free(n, o);
     }
+    int plain = t->kind == T_TASK;
     task_done(n, t);
-    if (t->kind == T_TASK || w->actor == NULL) {
+    if (plain) {
         worker_release_resources(n, w);
         idle_push(n, w);
     }
