@@ -51,6 +51,7 @@ struct lux_cmaes {
     /* State. */
     double sigma, best_f, cond;
     int64_t gen, evals, last_eigen_gen, hist_count, eigen_failed;
+    int64_t ask_valid; /* Xask/Zraw hold the last ask() (full mode) */
     rng_t rng;
     double *w; /* lambda */
     double *m; /* n */
@@ -60,6 +61,8 @@ struct lux_cmaes {
     double *D;      /* n: sqrt of eigenvalues or of diag(C) */
     double *best_x; /* n */
     double *hist;   /* 2 * hist_len: best and worst f of the last generations */
+    double *Xask;   /* lambda*n: the last candidates asked (full mode only) */
+    double *Zraw;   /* lambda*n: their N(0, I) vectors z, so that tell() need not whiten */
 
     /* Workspace, not saved. */
     double *Y, *Z, *E, *tmp, *tmp2, *fs, *work; /* E: n*n decomposition scratch */
@@ -259,9 +262,9 @@ static void set_params(lux_cmaes_t *es)
 
 static void free_arrays(lux_cmaes_t *es)
 {
-    double **arrays[] = {&es->w,   &es->m,      &es->ps,   &es->pc,  &es->C, &es->Bt,
-                         &es->D,   &es->best_x, &es->hist, &es->Y,   &es->Z, &es->E,
-                         &es->tmp, &es->tmp2,   &es->fs,   &es->work};
+    double **arrays[] = {&es->w, &es->m,      &es->ps,   &es->pc,   &es->C,    &es->Bt,
+                         &es->D, &es->best_x, &es->hist, &es->Xask, &es->Zraw, &es->Y,
+                         &es->Z, &es->E,      &es->tmp,  &es->tmp2, &es->fs,   &es->work};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
         lux_free(*arrays[i]);
         *arrays[i] = NULL;
@@ -307,9 +310,11 @@ static int alloc_arrays(lux_cmaes_t *es)
         es->liwork = (int)(3 + 5 * n);
         es->Bt = lux_calloc(n * n, sizeof(double));
         es->E = lux_calloc(n * n, sizeof(double));
+        es->Xask = lux_calloc(lam * n, sizeof(double));
+        es->Zraw = lux_calloc(lam * n, sizeof(double));
         es->work = lux_calloc((size_t)es->lwork, sizeof(double));
         es->iwork = lux_calloc((size_t)es->liwork, sizeof(int));
-        if (!es->Bt || !es->E || !es->work || !es->iwork)
+        if (!es->Bt || !es->E || !es->Xask || !es->Zraw || !es->work || !es->iwork)
             return LUX_ENOMEM;
     }
     return 0;
@@ -394,15 +399,20 @@ int lux_cmaes_ask(lux_cmaes_t *es, double *X)
         }
         return 0;
     }
-    double *Z = es->Z;
+    double *Z = es->Zraw, *DZ = es->Z;
     for (size_t k = 0; k < lam; k++)
-        for (size_t i = 0; i < n; i++)
-            Z[k * n + i] = D[i] * rng_normal(es);
+        for (size_t i = 0; i < n; i++) {
+            double z = rng_normal(es);
+            Z[k * n + i] = z;
+            DZ[k * n + i] = D[i] * z;
+        }
     /* X = m + sigma (Z diag(D)) Bt: start from the mean rows and add the product. */
     for (size_t k = 0; k < lam; k++)
         memcpy(X + k * n, m, n * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)lam, (int)n, (int)n, sigma, Z,
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)lam, (int)n, (int)n, sigma, DZ,
                 (int)n, es->Bt, (int)n, 1.0, X, (int)n);
+    memcpy(es->Xask, X, lam * n * sizeof(double));
+    es->ask_valid = 1;
     return 0;
 }
 
@@ -563,12 +573,21 @@ static void tell_full(lux_cmaes_t *es, const double *X)
         for (size_t i = 0; i < n; i++)
             y[i] = (x[i] - es->m[i]) * isig;
     }
-    /* Zt = Y Bt^T, scaled by 1/D per column: row k is D^-1 B^T y_k. */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)lam, nn, nn, 1.0, Y, nn, es->Bt, nn,
-                0.0, Zt, nn);
-    for (size_t k = 0; k < lam; k++)
-        for (size_t i = 0; i < n; i++)
-            Zt[k * n + i] /= es->D[i];
+    /* Zt row k is D^-1 B^T y_k. When X are the candidates of the last ask()
+     * (B and D have not changed since: they change only at the end of
+     * tell), that is the z the candidate was drawn from; otherwise whiten:
+     * Zt = Y Bt^T, scaled by 1/D per column. */
+    if (es->ask_valid && memcmp(X, es->Xask, lam * n * sizeof(double)) == 0) {
+        for (size_t k = 0; k < lam; k++)
+            memcpy(Zt + k * n, es->Zraw + (size_t)es->idx[k] * n, n * sizeof(double));
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)lam, nn, nn, 1.0, Y, nn, es->Bt,
+                    nn, 0.0, Zt, nn);
+        for (size_t k = 0; k < lam; k++)
+            for (size_t i = 0; i < n; i++)
+                Zt[k * n + i] /= es->D[i];
+    }
+    es->ask_valid = 0;
     /* y_w and D^-1 B^T y_w over the mu best. */
     memset(yw, 0, n * sizeof(double));
     for (int k = 0; k < mu; k++)
@@ -800,9 +819,17 @@ static size_t walk_arrays(lux_cmaes_t *es, unsigned char *buf, int load)
         double *p;
         size_t count;
     } arrays[] = {
-        {es->w, lam}, {es->m, n},      {es->ps, n},
-        {es->pc, n},  {es->C, csize},  {es->Bt, es->diag ? 0 : n * n},
-        {es->D, n},   {es->best_x, n}, {es->hist, 2 * (size_t)es->hist_len},
+        {es->w, lam},
+        {es->m, n},
+        {es->ps, n},
+        {es->pc, n},
+        {es->C, csize},
+        {es->Bt, es->diag ? 0 : n * n},
+        {es->D, n},
+        {es->best_x, n},
+        {es->hist, 2 * (size_t)es->hist_len},
+        {es->Xask, es->diag ? 0 : lam * n},
+        {es->Zraw, es->diag ? 0 : lam * n},
     };
     size_t pos = 0;
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
@@ -859,7 +886,8 @@ int lux_cmaes_restore(const void *bytes, size_t len, lux_cmaes_t **out)
     /* Check the length before allocating anything large. */
     size_t n = probe.n, lam = (size_t)probe.lambda;
     size_t expect =
-        (lam + 5 * n + (probe.diag ? n : 2 * n * n) + 2 * (size_t)probe.hist_len) * sizeof(double);
+        (lam + 5 * n + (probe.diag ? n : 2 * n * n + 2 * lam * n) + 2 * (size_t)probe.hist_len) *
+        sizeof(double);
     if (len != head + scalars + expect)
         return LUX_EINVAL;
     lux_cmaes_t *es = lux_calloc(1, sizeof *es);
