@@ -28,7 +28,7 @@ static inline uint64_t next_random(uint64_t *x)
 static double run_steps(lux_env_t *env, double seconds, uint64_t seed)
 {
     const lux_env_info_t *info = lux_env_info(env);
-    const lux_space_t *as = &info->action;
+    const lux_env_space_t *as = &info->action;
     float obs[LUX_ENV_MAX_OBS];
     double reward, checksum = 0;
     int term, trunc;
@@ -38,7 +38,7 @@ static double run_steps(lux_env_t *env, double seconds, uint64_t seed)
     const long chunk = 1 << 16;
     double t0 = lux_bench_now(), elapsed = 0;
     do {
-        if (as->kind == LUX_SPACE_DISCRETE) {
+        if (as->kind == LUX_ENV_SPACE_DISCRETE) {
             uint64_t n = (uint64_t)as->n;
             for (long i = 0; i < chunk; i++) {
                 int a = (int)(((next_random(&x) >> 32) * n) >> 32);

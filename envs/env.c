@@ -132,11 +132,11 @@ static const double ones24[LUX_BUILDERS_OBS] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 
 #define BOX1(n_, lo, hi)                                                                           \
     {                                                                                              \
-        LUX_SPACE_BOX, (n_), 1, {(n_)}, (lo), (hi)                                                 \
+        LUX_ENV_SPACE_BOX, (n_), 1, {(n_)}, (lo), (hi)                                             \
     }
 #define DISCRETE(n_)                                                                               \
     {                                                                                              \
-        LUX_SPACE_DISCRETE, (n_), 0, {0}, NULL, NULL                                               \
+        LUX_ENV_SPACE_DISCRETE, (n_), 0, {0}, NULL, NULL                                           \
     }
 
 typedef struct {
@@ -597,7 +597,7 @@ static int step_builders(lux_env_t *env, int action, float *obs, double *r)
 int lux_env_step_discrete(lux_env_t *env, int action, float *obs, double *reward, int *terminated,
                           int *truncated)
 {
-    if (env->info.action.kind != LUX_SPACE_DISCRETE || !env->ready)
+    if (env->info.action.kind != LUX_ENV_SPACE_DISCRETE || !env->ready)
         return LUX_EINVAL;
     if (action < 0 || action >= env->info.action.n)
         return LUX_ERANGE;
@@ -626,7 +626,7 @@ int lux_env_step_discrete(lux_env_t *env, int action, float *obs, double *reward
 int lux_env_step_box(lux_env_t *env, const double *action, float *obs, double *reward,
                      int *terminated, int *truncated)
 {
-    if (env->info.action.kind != LUX_SPACE_BOX || !env->ready || action == NULL)
+    if (env->info.action.kind != LUX_ENV_SPACE_BOX || !env->ready || action == NULL)
         return LUX_EINVAL;
     for (int i = 0; i < env->info.action.n; i++)
         if (!isfinite(action[i]))
@@ -651,7 +651,7 @@ int lux_env_step(lux_env_t *env, const double *action, float *obs, double *rewar
 {
     if (action == NULL)
         return LUX_EINVAL;
-    if (env->info.action.kind == LUX_SPACE_BOX)
+    if (env->info.action.kind == LUX_ENV_SPACE_BOX)
         return lux_env_step_box(env, action, obs, reward, terminated, truncated);
     double a = action[0];
     if (!isfinite(a) || a != floor(a) || a < 0 || a >= env->info.action.n)

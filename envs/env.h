@@ -59,26 +59,30 @@ typedef struct lux_env lux_env_t;
 #define LUX_ENV_MAX_STATE  8
 
 typedef enum {
-    LUX_SPACE_DISCRETE = 0, /* integers 0..n-1 */
-    LUX_SPACE_BOX = 1,      /* reals in [low[i], high[i]] per element */
-} lux_space_kind_t;
+    LUX_ENV_SPACE_DISCRETE = 0, /* integers 0..n-1 */
+    LUX_ENV_SPACE_BOX = 1,      /* reals in [low[i], high[i]] per element */
+} lux_env_space_kind_t;
+
+/* Earlier names of the two kinds, kept for code written against them. */
+#define LUX_SPACE_DISCRETE LUX_ENV_SPACE_DISCRETE
+#define LUX_SPACE_BOX      LUX_ENV_SPACE_BOX
 
 typedef struct {
-    lux_space_kind_t kind;
+    lux_env_space_kind_t kind;
     int n;              /* discrete: number of values; box: number of elements */
     int ndim;           /* box: number of dimensions (shape); 0 for discrete */
     int shape[4];       /* box: the shape; the product is n */
     const double *low;  /* box: n lower bounds (may be -INFINITY); NULL for discrete */
     const double *high; /* box: n upper bounds (may be INFINITY); NULL for discrete */
-} lux_space_t;
+} lux_env_space_t;
 
 /* What the registry and `lux envs` say about an environment. For an
  * instance (lux_env_info), the values reflect its options. */
 typedef struct {
-    const char *name;        /* "CartPole-v1" */
-    const char *summary;     /* one line */
-    lux_space_t observation; /* float32 observations, always a box */
-    lux_space_t action;
+    const char *name;            /* "CartPole-v1" */
+    const char *summary;         /* one line */
+    lux_env_space_t observation; /* float32 observations, always a box */
+    lux_env_space_t action;
     int num_agents;         /* 1 for single-agent environments */
     int state_dim;          /* length of lux_env_set_state's vector; 0: not supported */
     long max_episode_steps; /* steps per agent before truncation / the end; 0: no limit */

@@ -68,9 +68,9 @@ static int parse_numbers(const char *text, char sep, double **out, char *bad, si
     return n;
 }
 
-static void print_space(const lux_space_t *s, char *buf, size_t size)
+static void print_space(const lux_env_space_t *s, char *buf, size_t size)
 {
-    if (s->kind == LUX_SPACE_DISCRETE)
+    if (s->kind == LUX_ENV_SPACE_DISCRETE)
         snprintf(buf, size, "Discrete(%d), 0..%d", s->n, s->n - 1);
     else
         snprintf(buf, size, "Box(%d)", s->n);
@@ -121,7 +121,8 @@ static void print_row(printer_t *pr, lux_env_t *env, long step, const double *ac
     if (action == NULL)
         printf("%s", pr->csv ? "" : "-");
     else
-        for (int i = 0; i < info->action.n && (i == 0 || info->action.kind == LUX_SPACE_BOX); i++)
+        for (int i = 0; i < info->action.n && (i == 0 || info->action.kind == LUX_ENV_SPACE_BOX);
+             i++)
             printf("%s%.17g", i ? ":" : "", action[i]);
     printf("%s", sep);
     if (!pr->csv)
@@ -207,7 +208,7 @@ int lux_cmd_env_trace(int argc, char **argv)
     }
 
     /* Actions: validate all of them before printing anything. */
-    int nact = 0, width = info->action.kind == LUX_SPACE_BOX ? info->action.n : 1;
+    int nact = 0, width = info->action.kind == LUX_ENV_SPACE_BOX ? info->action.n : 1;
     if (actions_text != NULL && *actions_text != '\0') {
         int tokens = 1;
         for (const char *p = actions_text; *p; p++)
@@ -237,7 +238,7 @@ int lux_cmd_env_trace(int argc, char **argv)
                                     tok, nv, space, width);
                 goto out;
             }
-            if (info->action.kind == LUX_SPACE_DISCRETE &&
+            if (info->action.kind == LUX_ENV_SPACE_DISCRETE &&
                 (vals[0] != floor(vals[0]) || vals[0] < 0 || vals[0] >= info->action.n)) {
                 lux_free(vals);
                 lux_cli_usage_error("env-trace", "--actions: action %d '%s' is outside %s", k + 1,
@@ -245,7 +246,7 @@ int lux_cmd_env_trace(int argc, char **argv)
                 goto out;
             }
             for (int i = 0; i < nv; i++) {
-                if (info->action.kind == LUX_SPACE_BOX &&
+                if (info->action.kind == LUX_ENV_SPACE_BOX &&
                     (vals[i] < info->action.low[i] || vals[i] > info->action.high[i]))
                     fprintf(stderr,
                             "lux env-trace: note: action %d '%s' is outside [%g, %g]; the "

@@ -23,17 +23,17 @@ const char lux_cmd_envs_help[] =
     "                  'lux env-trace --options')\n";
 
 /* "Discrete(3)" or "Box(4)". */
-static void space_name(const lux_space_t *s, char *buf, size_t size)
+static void space_name(const lux_env_space_t *s, char *buf, size_t size)
 {
-    if (s->kind == LUX_SPACE_DISCRETE)
+    if (s->kind == LUX_ENV_SPACE_DISCRETE)
         snprintf(buf, size, "Discrete(%d)", s->n);
     else
         snprintf(buf, size, "Box(%d)", s->n);
 }
 
-static void print_bounds(const char *label, const lux_space_t *s)
+static void print_bounds(const char *label, const lux_env_space_t *s)
 {
-    if (s->kind == LUX_SPACE_DISCRETE) {
+    if (s->kind == LUX_ENV_SPACE_DISCRETE) {
         printf("    %-12s {0..%d}\n", label, s->n - 1);
         return;
     }
@@ -46,12 +46,13 @@ static void print_bounds(const char *label, const lux_space_t *s)
     printf("]\n");
 }
 
-static json_t *space_json(const lux_space_t *s)
+static json_t *space_json(const lux_env_space_t *s)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string(s->kind == LUX_SPACE_DISCRETE ? "Discrete" : "Box"));
+    json_object_set_new(o, "type",
+                        json_string(s->kind == LUX_ENV_SPACE_DISCRETE ? "Discrete" : "Box"));
     json_object_set_new(o, "n", json_integer(s->n));
-    if (s->kind == LUX_SPACE_BOX) {
+    if (s->kind == LUX_ENV_SPACE_BOX) {
         json_t *shape = json_array(), *low = json_array(), *high = json_array();
         for (int i = 0; i < s->ndim; i++)
             json_array_append_new(shape, json_integer(s->shape[i]));

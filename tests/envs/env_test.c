@@ -32,20 +32,20 @@ LUX_TEST(registry_matches_gymnasium)
         int has_thr;
         double thr;
     } want[] = {
-        {"CartPole-v0", 4, LUX_SPACE_DISCRETE, 2, 200, 1, 195.0},
-        {"CartPole-v1", 4, LUX_SPACE_DISCRETE, 2, 500, 1, 475.0},
-        {"Acrobot-v1", 6, LUX_SPACE_DISCRETE, 3, 500, 1, -100.0},
-        {"MountainCar-v0", 2, LUX_SPACE_DISCRETE, 3, 200, 1, -110.0},
-        {"MountainCarContinuous-v0", 2, LUX_SPACE_BOX, 1, 999, 1, 90.0},
-        {"Pendulum-v1", 3, LUX_SPACE_BOX, 1, 200, 0, 0},
-        {"builders", 24, LUX_SPACE_DISCRETE, 10, 10000, 0, 0},
+        {"CartPole-v0", 4, LUX_ENV_SPACE_DISCRETE, 2, 200, 1, 195.0},
+        {"CartPole-v1", 4, LUX_ENV_SPACE_DISCRETE, 2, 500, 1, 475.0},
+        {"Acrobot-v1", 6, LUX_ENV_SPACE_DISCRETE, 3, 500, 1, -100.0},
+        {"MountainCar-v0", 2, LUX_ENV_SPACE_DISCRETE, 3, 200, 1, -110.0},
+        {"MountainCarContinuous-v0", 2, LUX_ENV_SPACE_BOX, 1, 999, 1, 90.0},
+        {"Pendulum-v1", 3, LUX_ENV_SPACE_BOX, 1, 200, 0, 0},
+        {"builders", 24, LUX_ENV_SPACE_DISCRETE, 10, 10000, 0, 0},
     };
     LUX_CHECK_INT_EQ(lux_env_registry_count(), sizeof want / sizeof want[0]);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const lux_env_info_t *e = lux_env_registry_find(want[i].name);
         LUX_CHECK_MSG(e != NULL, "%s missing", want[i].name);
         LUX_CHECK(e == lux_env_registry_get(i));
-        LUX_CHECK_INT_EQ(e->observation.kind, LUX_SPACE_BOX);
+        LUX_CHECK_INT_EQ(e->observation.kind, LUX_ENV_SPACE_BOX);
         LUX_CHECK_INT_EQ(e->observation.n, want[i].obs);
         LUX_CHECK_INT(e->observation.n, <=, LUX_ENV_MAX_OBS);
         LUX_CHECK_INT_EQ(e->observation.shape[0], want[i].obs);
@@ -228,7 +228,7 @@ LUX_TEST(classic_seed_determinism)
         LUX_CHECK(memcmp(oa, ob, sizeof(float) * (size_t)info->observation.n) == 0);
         for (int t = 0; t < 50; t++) {
             double act =
-                info->action.kind == LUX_SPACE_DISCRETE ? (double)(t % info->action.n) : sin(t);
+                info->action.kind == LUX_ENV_SPACE_DISCRETE ? (double)(t % info->action.n) : sin(t);
             double ra, rb;
             int ta, tb, ua, ub;
             LUX_CHECK_OK(lux_env_step(a, &act, oa, &ra, &ta, &ua));
