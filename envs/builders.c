@@ -211,7 +211,7 @@ const lux_builders_agent_t *lux_builders_agent(const lux_builders_t *self, int a
 
 /* ---- generation ---- */
 
-static void automaton_step(lux_builders_t *self, lux_rng_t *rng)
+static void automaton_step(lux_builders_t *self, lux_env_rng_t *rng)
 {
     const lux_builders_config_t *cfg = &self->cfg;
     memcpy(self->next, self->cells, (size_t)self->ncells);
@@ -230,9 +230,9 @@ static void automaton_step(lux_builders_t *self, lux_rng_t *rng)
             if (food > 0)
                 self->next[i] = LUX_CELL_AIR;
         } else if (walls >= 1) {
-            if (lux_rng_bernoulli(rng, cfg->ca_wall_prob))
+            if (lux_env_rng_bernoulli(rng, cfg->ca_wall_prob))
                 self->next[i] = LUX_CELL_WALL;
-            else if (walls == 1 && lux_rng_bernoulli(rng, cfg->ca_wall_single_prob))
+            else if (walls == 1 && lux_env_rng_bernoulli(rng, cfg->ca_wall_single_prob))
                 self->next[i] = LUX_CELL_WALL;
         }
     }
@@ -241,7 +241,7 @@ static void automaton_step(lux_builders_t *self, lux_rng_t *rng)
     self->next = t;
 }
 
-void lux_builders_generate(lux_builders_t *self, lux_rng_t *rng)
+void lux_builders_generate(lux_builders_t *self, lux_env_rng_t *rng)
 {
     const lux_builders_config_t *cfg = &self->cfg;
     lux_builders_clear(self, LUX_CELL_AIR);
@@ -252,9 +252,9 @@ void lux_builders_generate(lux_builders_t *self, lux_rng_t *rng)
             c < cfg->wall_free_radius
                 ? 0.0
                 : (c % cfg->wall_ring_period == 0 ? cfg->wall_ring_prob : cfg->wall_prob);
-        if (wall_p > 0 && lux_rng_bernoulli(rng, wall_p))
+        if (wall_p > 0 && lux_env_rng_bernoulli(rng, wall_p))
             self->cells[i] = LUX_CELL_WALL;
-        else if (c > cfg->food_min_distance && lux_rng_bernoulli(rng, cfg->food_prob))
+        else if (c > cfg->food_min_distance && lux_env_rng_bernoulli(rng, cfg->food_prob))
             self->cells[i] = LUX_CELL_FOOD;
     }
     for (int s = 0; s < cfg->ca_steps; s++)
@@ -265,20 +265,20 @@ void lux_builders_generate(lux_builders_t *self, lux_rng_t *rng)
  * cell is reachable; after a million steps (only possible in a world nearly
  * without Air) the agent takes the first Air cell in scan order, or failing
  * that the first cell without an agent. */
-static int placement_walk(lux_builders_t *self, lux_rng_t *rng)
+static int placement_walk(lux_builders_t *self, lux_env_rng_t *rng)
 {
     double decay = self->cfg.place_reject_decay;
     double reject = 1.0;
     int pos = self->centre;
     for (long step = 0; step < 1000000; step++) {
         if (self->cells[pos] == LUX_CELL_AIR) {
-            if (lux_rng_double(rng) >= reject)
+            if (lux_env_rng_double(rng) >= reject)
                 return pos;
             reject *= decay;
         } else {
             reject = decay * reject + (1 - decay);
         }
-        int next = pos + self->offset[lux_rng_below(rng, 6)];
+        int next = pos + self->offset[lux_env_rng_below(rng, 6)];
         if (self->cells[next] != LUX_CELL_BORDER)
             pos = next;
     }
@@ -291,12 +291,12 @@ static int placement_walk(lux_builders_t *self, lux_rng_t *rng)
     return self->centre; /* unreachable: num_agents <= cells was checked */
 }
 
-void lux_builders_reset(lux_builders_t *self, lux_rng_t *rng)
+void lux_builders_reset(lux_builders_t *self, lux_env_rng_t *rng)
 {
     lux_builders_generate(self, rng);
     for (int a = 0; a < self->cfg.num_agents; a++) {
         int pos = placement_walk(self, rng);
-        int heading = (int)lux_rng_below(rng, 6);
+        int heading = (int)lux_env_rng_below(rng, 6);
         lux_builders_place_agent(self, a, pos, heading);
     }
 }

@@ -100,10 +100,10 @@ const lux_builders_config_t *lux_builders_config(const lux_builders_t *self);
 
 /* Generates a new world and places the agents with draws from rng; agent 0
  * has the first turn. Cannot fail. */
-void lux_builders_reset(lux_builders_t *self, lux_rng_t *rng);
+void lux_builders_reset(lux_builders_t *self, lux_env_rng_t *rng);
 
 /* Like reset without the agents: generation only (for statistics). */
-void lux_builders_generate(lux_builders_t *self, lux_rng_t *rng);
+void lux_builders_generate(lux_builders_t *self, lux_env_rng_t *rng);
 
 /* Writes the 24 indicators of agent `agent` (Air x6, Food x6, Wall x6,
  * Agent x6 over Forward, Left, Right, LeftBack, RightBack, Back). */

@@ -46,12 +46,12 @@ static inline void lux_cartpole_obs(const lux_cartpole_t *s, float *obs)
     }
 }
 
-static inline void lux_cartpole_reset(lux_cartpole_t *s, lux_rng_t *rng)
+static inline void lux_cartpole_reset(lux_cartpole_t *s, lux_env_rng_t *rng)
 {
-    s->x = lux_rng_uniform(rng, -0.05, 0.05);
-    s->x_dot = lux_rng_uniform(rng, -0.05, 0.05);
-    s->theta = lux_rng_uniform(rng, -0.05, 0.05);
-    s->theta_dot = lux_rng_uniform(rng, -0.05, 0.05);
+    s->x = lux_env_rng_uniform(rng, -0.05, 0.05);
+    s->x_dot = lux_env_rng_uniform(rng, -0.05, 0.05);
+    s->theta = lux_env_rng_uniform(rng, -0.05, 0.05);
+    s->theta_dot = lux_env_rng_uniform(rng, -0.05, 0.05);
 }
 
 /* Explicit Euler: positions advance with the old velocities. */
@@ -112,12 +112,12 @@ static inline void lux_acrobot_obs(const lux_acrobot_t *s, float *obs)
 }
 
 /* Gymnasium draws the initial state in float64 and stores it as float32. */
-static inline void lux_acrobot_reset(lux_acrobot_t *s, lux_rng_t *rng)
+static inline void lux_acrobot_reset(lux_acrobot_t *s, lux_env_rng_t *rng)
 {
-    s->theta1 = (float)lux_rng_uniform(rng, -0.1, 0.1);
-    s->theta2 = (float)lux_rng_uniform(rng, -0.1, 0.1);
-    s->dtheta1 = (float)lux_rng_uniform(rng, -0.1, 0.1);
-    s->dtheta2 = (float)lux_rng_uniform(rng, -0.1, 0.1);
+    s->theta1 = (float)lux_env_rng_uniform(rng, -0.1, 0.1);
+    s->theta2 = (float)lux_env_rng_uniform(rng, -0.1, 0.1);
+    s->dtheta1 = (float)lux_env_rng_uniform(rng, -0.1, 0.1);
+    s->dtheta2 = (float)lux_env_rng_uniform(rng, -0.1, 0.1);
 }
 
 /* The "book" dynamics: d/dt of (theta1, theta2, dtheta1, dtheta2) under
@@ -221,9 +221,9 @@ static inline void lux_mcar_obs(const lux_mcar_t *s, float *obs)
     }
 }
 
-static inline void lux_mcar_reset(lux_mcar_t *s, lux_rng_t *rng)
+static inline void lux_mcar_reset(lux_mcar_t *s, lux_env_rng_t *rng)
 {
-    s->position = lux_rng_uniform(rng, -0.6, -0.4);
+    s->position = lux_env_rng_uniform(rng, -0.6, -0.4);
     s->velocity = 0.0;
 }
 
@@ -250,9 +250,9 @@ static inline int lux_mcar_step(lux_mcar_t *s, int action, float *obs, double *r
 
 /* The continuous version keeps its state in float32: reset and every step
  * round it (the arithmetic in between is float64). */
-static inline void lux_mcarc_reset(lux_mcar_t *s, lux_rng_t *rng)
+static inline void lux_mcarc_reset(lux_mcar_t *s, lux_env_rng_t *rng)
 {
-    s->position = (float)lux_rng_uniform(rng, -0.6, -0.4);
+    s->position = (float)lux_env_rng_uniform(rng, -0.6, -0.4);
     s->velocity = 0.0;
 }
 
@@ -303,10 +303,10 @@ static inline void lux_pendulum_obs(const lux_pendulum_t *s, float *obs)
     }
 }
 
-static inline void lux_pendulum_reset(lux_pendulum_t *s, lux_rng_t *rng)
+static inline void lux_pendulum_reset(lux_pendulum_t *s, lux_env_rng_t *rng)
 {
-    s->theta = lux_rng_uniform(rng, -M_PI, M_PI);
-    s->theta_dot = lux_rng_uniform(rng, -1.0, 1.0);
+    s->theta = lux_env_rng_uniform(rng, -M_PI, M_PI);
+    s->theta_dot = lux_env_rng_uniform(rng, -1.0, 1.0);
 }
 
 /* ((x + pi) mod 2 pi) - pi with Python's modulo (result of the divisor's

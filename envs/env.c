@@ -422,7 +422,7 @@ struct lux_env {
     long steps; /* since reset */
     long limit; /* truncation after this many steps; 0: none */
     double episode_return;
-    lux_rng_t rng;
+    lux_env_rng_t rng;
     union {
         lux_cartpole_t cartpole;
         lux_acrobot_t acrobot;
@@ -538,7 +538,7 @@ static void write_obs(lux_env_t *env, float *obs)
 
 int lux_env_reset(lux_env_t *env, uint64_t seed, float *obs)
 {
-    lux_rng_seed(&env->rng, seed);
+    lux_env_rng_seed(&env->rng, seed);
     switch (env->kind) {
     case KIND_CARTPOLE:
         lux_cartpole_reset(&env->u.cartpole, &env->rng);

@@ -82,8 +82,8 @@ static void survey(const lux_builders_config_t *cfg, int worlds, band_t *bands)
     LUX_CHECK(w != NULL);
     memset(bands, 0, sizeof(band_t) * (size_t)(cfg->radius + 1));
     for (int s = 0; s < worlds; s++) {
-        lux_rng_t rng;
-        lux_rng_seed(&rng, (uint64_t)s);
+        lux_env_rng_t rng;
+        lux_env_rng_seed(&rng, (uint64_t)s);
         lux_builders_generate(w, &rng);
         for (int i = 0; i < lux_builders_num_cells(w); i++) {
             lux_cell_t c = lux_builders_get(w, i);
@@ -146,8 +146,8 @@ LUX_TEST(generation_statistics_default)
 
     lux_builders_t *w = lux_builders_new(&cfg, 0);
     for (int s = 0; s < 10; s++) {
-        lux_rng_t rng;
-        lux_rng_seed(&rng, (uint64_t)s);
+        lux_env_rng_t rng;
+        lux_env_rng_seed(&rng, (uint64_t)s);
         lux_builders_reset(w, &rng);
         for (int i = 0; i < lux_builders_num_cells(w); i++) {
             if (lux_builders_get(w, i) != LUX_CELL_FOOD)
@@ -605,7 +605,7 @@ static uint64_t episode_hash(lux_env_t *env, uint64_t seed)
     int term = 0, trunc = 0;
     double r = 0;
     while (!term) {
-        int a = (int)(lux_rng_splitmix64(&x) % 10);
+        int a = (int)(lux_env_rng_splitmix64(&x) % 10);
         LUX_CHECK_OK(lux_env_step_discrete(env, a, obs, &r, &term, &trunc));
         for (int k = 0; k < 24; k++)
             h = (h ^ (uint64_t)(obs[k] != 0)) * 1099511628211ULL;
