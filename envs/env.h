@@ -127,8 +127,9 @@ const lux_env_info_t *lux_env_info(const lux_env_t *env);
 /* Starts a new episode from `seed` (Gymnasium's reset(seed=...)): reseeds the
  * environment's generator, draws the initial state, and writes the first
  * observation to obs (info->observation.n floats; obs may be NULL). Returns
- * 0, or LUX_ENOMEM only for builders' first reset if it could not allocate
- * (builders allocates its world in lux_env_make, so in practice 0). */
+ * 0; it cannot fail today (builders allocates its world in lux_env_make) but
+ * callers should still check, so that a future environment may report
+ * errors. Never allocates. */
 int lux_env_reset(lux_env_t *env, uint64_t seed, float *obs);
 
 /* Takes one step with `action` for the current agent and writes the next
