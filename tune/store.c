@@ -19,13 +19,16 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Readers wait this long for a lock (only WAL recovery or a checkpoint
  * restart can make them wait at all); the writer too, for a reader that is
@@ -187,6 +190,7 @@ struct lux_store {
     sqlite3 *db;
     char *dir;
     char *path;
+    int lock_fd; /* the writer's flock on DIR/experiment.lock, or -1 */
     int readonly;
     int in_tx;
     int version;
@@ -420,6 +424,7 @@ static int open_common(const char *dir, int readonly, lux_store_t **out, char *e
     s->dir = lux_strdup(dir);
     s->path = lux_malloc(n);
     s->readonly = readonly;
+    s->lock_fd = -1;
     int rc = 0;
     if (s->dir == NULL || s->path == NULL) {
         rc = LUX_ENOMEM;
@@ -433,6 +438,24 @@ static int open_common(const char *dir, int readonly, lux_store_t **out, char *e
         if (rc != 0) {
             set_msg(s, "cannot create the experiment directory %s: %s", dir, lux_strerror(rc));
             rc = LUX_EIO;
+            goto fail;
+        }
+        /* One writer per experiment: an advisory lock the kernel drops when
+         * the process dies, however it dies. */
+        char lock[4096];
+        snprintf(lock, sizeof lock, "%s/experiment.lock", dir);
+        s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (s->lock_fd < 0) {
+            set_msg(s, "cannot create %s: %s", lock, strerror(errno));
+            rc = LUX_EIO;
+            goto fail;
+        }
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            set_msg(s,
+                    "another process is writing the experiment in %s (is a lux run still "
+                    "going?)",
+                    dir);
+            rc = LUX_EBUSY;
             goto fail;
         }
     } else {
@@ -556,6 +579,8 @@ void lux_store_close(lux_store_t **self_p)
         sqlite3_finalize(s->stmt[i]);
     if (s->db != NULL)
         sqlite3_close_v2(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* drops the writer's lock */
     lux_free(s->dir);
     lux_free(s->path);
     lux_free(s);

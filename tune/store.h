@@ -62,9 +62,11 @@ typedef struct lux_store lux_store_t;
  * synchronous=NORMAL and a busy timeout. On success *out owns the store
  * (close with lux_store_close). On failure *out is NULL and err (may be NULL)
  * holds a one-line message naming the path; returns LUX_EIO (directory),
- * LUX_ESTORE (not a database, cannot open), LUX_EBUSY (another writer holds
- * it) or LUX_EUNSUPPORTED (written by a newer lux: "DIR/experiment.db has
- * schema version 3 but this lux understands up to 1; use a newer lux"). */
+ * LUX_ESTORE (not a database, cannot open), LUX_EBUSY (another process has
+ * the experiment open for writing: the writer holds an advisory lock on
+ * DIR/experiment.lock, released when it closes or dies) or LUX_EUNSUPPORTED (written by a newer
+ * lux: "DIR/experiment.db has schema version 3 but this lux understands up to 1; use a newer lux").
+ */
 int lux_store_open(const char *dir, lux_store_t **out, char *err, size_t errlen);
 
 /* Opens DIR/experiment.db read-only. Never creates anything and never blocks

@@ -120,6 +120,44 @@ LUX_TEST(newer_schema_is_refused_with_a_clear_message)
     LUX_CHECK_INT_EQ(sql_int(dir, "PRAGMA user_version"), 7);
 }
 
+LUX_TEST(one_writer_at_a_time_lock_dies_with_the_writer)
+{
+    const char *dir = lux_test_tmpdir();
+    lux_store_t *a = open_writer(dir), *b = NULL, *r = NULL;
+    char err[512] = "";
+    LUX_CHECK_ERR(lux_store_open(dir, &b, err, sizeof err), LUX_EBUSY);
+    LUX_CHECK_CONTAINS(err, "another process is writing");
+    LUX_CHECK(b == NULL);
+    LUX_CHECK_OK(lux_store_open_reader(dir, &r, err, sizeof err)); /* readers are welcome */
+    lux_store_close(&r);
+    lux_store_close(&a);
+    b = open_writer(dir);
+    lux_store_close(&b);
+
+    /* A writer killed with SIGKILL leaves no lock behind. */
+    int fds[2];
+    LUX_CHECK_INT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    LUX_CHECK(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        lux_store_t *c = NULL;
+        if (lux_store_open(dir, &c, NULL, 0) != 0 || write(fds[1], "x", 1) != 1)
+            _exit(3);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c;
+    LUX_CHECK_INT_EQ(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    LUX_CHECK_ERR(lux_store_open(dir, &b, err, sizeof err), LUX_EBUSY);
+    kill(pid, SIGKILL);
+    LUX_CHECK_INT_EQ(waitpid(pid, NULL, 0), pid);
+    b = open_writer(dir);
+    lux_store_close(&b);
+}
+
 LUX_TEST(not_a_database_and_missing_are_reported)
 {
     const char *dir = lux_test_tmpdir();
