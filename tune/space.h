@@ -42,27 +42,9 @@ struct lux_config_node; /* config.h: the YAML document tree with marks */
 
 /* ---- random numbers ---------------------------------------------------- */
 
-/* xoshiro256** seeded through splitmix64: small, fast, and its whole state
- * is four words, so schedulers can store it in their JSON state. */
-typedef struct {
-    uint64_t s[4];
-} lux_rng_t;
-
-/* Seeds from one 64-bit value. Cannot fail. */
-void lux_rng_seed(lux_rng_t *rng, uint64_t seed);
-
-/* Seeds the independent stream `stream` of `seed` (e.g. trial k of an
- * experiment). Different (seed, stream) pairs give unrelated streams. */
-void lux_rng_seed_stream(lux_rng_t *rng, uint64_t seed, uint64_t stream);
-
-uint64_t lux_rng_next(lux_rng_t *rng);
-/* Uniform in [0, 1), 53 random bits. */
-double lux_rng_uniform(lux_rng_t *rng);
-/* Uniform integer in [lo, hi) without modulo bias; returns lo when hi <= lo. */
-int64_t lux_rng_int(lux_rng_t *rng, int64_t lo, int64_t hi);
-/* Standard normal (polar Box-Muller, no cached spare so the state stays four
- * words). */
-double lux_rng_normal(lux_rng_t *rng);
+/* The generator is common/rng.h's (xoshiro256**); its state fits in a
+ * scheduler's JSON state: */
+#include "rng.h"
 
 /* The state as a JSON array of four hex strings, and back. from_json returns
  * 0 or LUX_EINVAL for anything else. */
