@@ -66,7 +66,7 @@ struct lux_cmaes {
 
     /* Workspace, not saved. */
     double *Y, *Z, *E, *tmp, *tmp2, *fs, *work; /* E: n*n decomposition scratch */
-    int *idx, *iwork;
+    int *idx, *idx_tmp, *iwork;
     int lwork, liwork;
     double zig_k[ZIG_LAYERS], zig_w[ZIG_LAYERS], zig_f[ZIG_LAYERS];
 };
@@ -270,8 +270,9 @@ static void free_arrays(lux_cmaes_t *es)
         *arrays[i] = NULL;
     }
     lux_free(es->idx);
+    lux_free(es->idx_tmp);
     lux_free(es->iwork);
-    es->idx = es->iwork = NULL;
+    es->idx = es->idx_tmp = es->iwork = NULL;
 }
 
 void lux_cmaes_destroy(lux_cmaes_t **es_p)
@@ -302,8 +303,9 @@ static int alloc_arrays(lux_cmaes_t *es)
     es->tmp2 = lux_calloc(n, sizeof(double));
     es->fs = lux_calloc(lam, sizeof(double));
     es->idx = lux_calloc(lam, sizeof(int));
+    es->idx_tmp = lux_calloc(lam, sizeof(int));
     if (!es->w || !es->m || !es->ps || !es->pc || !es->C || !es->D || !es->best_x || !es->hist ||
-        !es->Y || !es->Z || !es->tmp || !es->tmp2 || !es->fs || !es->idx)
+        !es->Y || !es->Z || !es->tmp || !es->tmp2 || !es->fs || !es->idx || !es->idx_tmp)
         return LUX_ENOMEM;
     if (!es->diag) {
         es->lwork = (int)(1 + 6 * n + 2 * n * n);
@@ -418,34 +420,45 @@ int lux_cmaes_ask(lux_cmaes_t *es, double *X)
 
 /* ---- tell ---------------------------------------------------------------------------------- */
 
-static const double *sort_f; /* set only inside sort_order; qsort has no context argument */
-
-static int cmp_idx(const void *a, const void *b)
+/* f[i] ranks before f[j]: smaller first, NaN last, ties by index. */
+static inline int before(const double *f, int i, int j)
 {
-    int i = *(const int *)a, j = *(const int *)b;
-    double fi = sort_f[i], fj = sort_f[j];
+    double fi = f[i], fj = f[j];
     int ni = isnan(fi), nj = isnan(fj);
     if (ni != nj)
-        return ni - nj;
+        return nj;
     if (!ni && fi != fj)
-        return fi < fj ? -1 : 1;
-    return (i > j) - (i < j);
+        return fi < fj;
+    return i < j;
 }
 
-/* Indices of f in ascending order, NaN last, ties by index. Insertion sort:
- * lambda is small, and it keeps us free of qsort's global-context problem. */
-static void sort_order(const double *f, int *idx, int lambda)
+/* Indices of f in ascending order: a stable bottom-up merge sort into idx
+ * with tmp (both lambda ints). It needs no global context (qsort has no
+ * context argument), so instances on different threads do not interfere,
+ * and it stays O(lambda log lambda) for IPOP's large populations. */
+static void sort_order(const double *f, int *idx, int *tmp, int lambda)
 {
-    sort_f = f;
-    for (int i = 0; i < lambda; i++) {
-        int v = idx[i] = i, j = i;
-        while (j > 0 && cmp_idx(&idx[j - 1], &v) > 0) {
-            idx[j] = idx[j - 1];
-            j--;
+    for (int i = 0; i < lambda; i++)
+        idx[i] = i;
+    int *src = idx, *dst = tmp;
+    for (int width = 1; width < lambda; width *= 2) {
+        for (int lo = 0; lo < lambda; lo += 2 * width) {
+            int mid = lo + width < lambda ? lo + width : lambda;
+            int hi = lo + 2 * width < lambda ? lo + 2 * width : lambda;
+            int a = lo, b = mid, k = lo;
+            while (a < mid && b < hi)
+                dst[k++] = before(f, src[b], src[a]) ? src[b++] : src[a++];
+            while (a < mid)
+                dst[k++] = src[a++];
+            while (b < hi)
+                dst[k++] = src[b++];
         }
-        idx[j] = v;
+        int *t = src;
+        src = dst;
+        dst = t;
     }
-    sort_f = NULL;
+    if (src != idx)
+        memcpy(idx, src, (size_t)lambda * sizeof(int));
 }
 
 /* Eigendecomposition of C into Bt, D; returns 0 or LUX_ERANGE (keeps the old
@@ -640,7 +653,7 @@ int lux_cmaes_tell(lux_cmaes_t *es, const double *X, const double *f)
         return LUX_EINVAL;
     size_t n = es->n;
     int lam = es->lambda;
-    sort_order(f, es->idx, lam);
+    sort_order(f, es->idx, es->idx_tmp, lam);
     /* Best so far and the f history (best and worst finite value). */
     double fbest = f[es->idx[0]], fworst = fbest;
     for (int k = lam - 1; k >= 0; k--)

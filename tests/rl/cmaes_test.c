@@ -431,3 +431,35 @@ LUX_TEST(save_between_ask_and_tell)
     lux_cmaes_destroy(&b);
     lux_cmaes_destroy(&c);
 }
+
+/* Ranking: the best point told is the one with the smallest f, NaN never
+ * wins, and a large odd population (merge sort over uneven runs) converges. */
+LUX_TEST(ranking_and_large_population)
+{
+    lux_cmaes_opts_t o;
+    lux_cmaes_opts_default(&o);
+    o.popsize = 37;
+    double x0[5] = {1, 1, 1, 1, 1};
+    lux_cmaes_t *es = NULL;
+    LUX_CHECK_OK(lux_cmaes_new(5, x0, 0.5, &o, &es));
+    double X[37 * 5], f[37];
+    LUX_CHECK_OK(lux_cmaes_ask(es, X));
+    for (int k = 0; k < 37; k++)
+        f[k] = k % 3 == 0 ? NAN : (double)((k * 17) % 37);
+    LUX_CHECK_OK(lux_cmaes_tell(es, X, f));
+    const double *bx = NULL;
+    /* (k * 17) % 37 == 1 for k = 24 (24 % 3 == 0: NaN), == 2 for k = 11. */
+    LUX_CHECK_NEAR(lux_cmaes_best(es, &bx), 2.0, 0);
+    LUX_CHECK(memcmp(bx, X + 11 * 5, sizeof(double) * 5) == 0);
+    long evals = 0;
+    while (!lux_cmaes_stop(es, NULL, 0) && lux_cmaes_best(es, NULL) >= 1e-10) {
+        LUX_CHECK_OK(lux_cmaes_ask(es, X));
+        for (int k = 0; k < 37; k++)
+            f[k] = lux_testfn_sphere(X + k * 5, 5);
+        LUX_CHECK_OK(lux_cmaes_tell(es, X, f));
+        evals = lux_cmaes_evaluations(es);
+    }
+    LUX_CHECK_DBL(lux_cmaes_best(es, NULL), <, 1e-10);
+    LUX_CHECK_INT(evals, <, 20000);
+    lux_cmaes_destroy(&es);
+}
