@@ -16,6 +16,10 @@
 #define LUX_COMMAND_MAP(X)                                                                         \
     X("help", help, "show help for lux or for one command")                                        \
     X("version", version, "print the version and the git commit")                                  \
+    X("run", run, "run or resume an experiment from a YAML file")                                  \
+    X("start", start, "start a runtime node as a daemon that drivers share")                       \
+    X("stop", stop, "stop the runtime node started by lux start")                                  \
+    X("cluster", cluster, "show the runtime node: resources, workers, tasks, objects")             \
     X("bench", bench, "run a benchmark and print its figures as JSON")                             \
     X("train", train, "train one trainable on one environment, like rllib train")                  \
     X("rollout", rollout, "evaluate the policy saved in a checkpoint")                             \

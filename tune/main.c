@@ -1,13 +1,16 @@
 /*
- * The lux executable's entry point. Everything it does is behind the command
- * table (commands.h); main() only hands over the arguments.
+ * The lux executable's entry point. main() registers rl's trainables with
+ * tune's registry (tune never names an algorithm), then either becomes a
+ * runtime worker (this executable re-executed by its node: trial hosts need
+ * the same registry) or runs the command line.
  */
 #include "cli.h"
 #include "lux.h"
+#include "trainables.h"
 
 int main(int argc, char **argv)
 {
-    /* A worker of the runtime is this executable re-executed by its node. */
+    lux_rl_register_trainables();
     int rc = lux_worker_main(argc, argv);
     if (rc >= 0)
         return rc;

@@ -1,0 +1,374 @@
+/*
+ * The status block and the live console (console.h). Rendering builds the
+ * text in a growing buffer; the table itself is tune/table.c's.
+ */
+#include "console.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "table.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int oom;
+} sbuf_t;
+
+static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(sbuf_t *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n =
+            vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (b->data != NULL && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *d = lux_realloc(b->data, cap);
+        if (d == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+}
+
+static void format_duration(double s, char *buf, size_t len)
+{
+    long t = (long)s;
+    if (t >= 3600)
+        snprintf(buf, len, "%ldhr %ldmin %lds", t / 3600, (t % 3600) / 60, t % 60);
+    else if (t >= 60)
+        snprintf(buf, len, "%ldmin %lds", t / 60, t % 60);
+    else
+        snprintf(buf, len, "%.1fs", s);
+}
+
+static const char *status_name(lux_trial_status_t s)
+{
+    static const char *const names[] = {
+#define LUX_STATUS_NAME(name) #name,
+        LUX_TRIAL_STATUS_MAP(LUX_STATUS_NAME)
+#undef LUX_STATUS_NAME
+    };
+    return (int)s >= 0 && s < LUX_TRIAL_STATUS_COUNT ? names[s] : "?";
+}
+
+/* Order of rows: running, paused, pending, error, then terminated by metric. */
+static int rank_of(lux_trial_status_t s)
+{
+    switch (s) {
+    case LUX_TRIAL_RUNNING:
+        return 0;
+    case LUX_TRIAL_PAUSED:
+        return 1;
+    case LUX_TRIAL_PENDING:
+        return 2;
+    case LUX_TRIAL_ERROR:
+        return 3;
+    default:
+        return 4;
+    }
+}
+
+static lux_mode_t sort_mode;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const lux_console_row_t *x = *(lux_console_row_t *const *)a,
+                            *y = *(lux_console_row_t *const *)b;
+    int rx = rank_of(x->status), ry = rank_of(y->status);
+    if (rx != ry)
+        return rx - ry;
+    if (rx == 4 && x->has_best != y->has_best)
+        return y->has_best - x->has_best;
+    if (rx == 4 && x->has_best && x->best != y->best) {
+        double d = (double)sort_mode * (y->best - x->best);
+        return d > 0 ? 1 : -1;
+    }
+    return strcmp(x->trial_id, y->trial_id);
+}
+
+/* Parameter columns: the space's variables, or (without a space) none. */
+static size_t param_paths(const lux_console_view_t *v, const char **paths, size_t max)
+{
+    size_t n = 0;
+    if (v->space != NULL) {
+        size_t nv = lux_space_num_variables(v->space);
+        for (size_t i = 0; i < nv && n < max; i++) {
+            const lux_domain_t *d = lux_space_variable(v->space, i);
+            if (d != NULL && d->path != NULL)
+                paths[n++] = d->path;
+        }
+    }
+    return n;
+}
+
+int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_rows, char **out)
+{
+    sbuf_t b = {0};
+    const char *order[] = {"ERROR", "PAUSED", "RUNNING", "PENDING", "TERMINATED"};
+    const lux_trial_status_t ord[] = {LUX_TRIAL_ERROR, LUX_TRIAL_PAUSED, LUX_TRIAL_RUNNING,
+                                      LUX_TRIAL_PENDING, LUX_TRIAL_TERMINATED};
+    sb_printf(&b, "Trial status:");
+    int first = 1;
+    long total = 0;
+    for (size_t i = 0; i < 5; i++) {
+        total += v->counts[ord[i]];
+        if (v->counts[ord[i]] == 0)
+            continue;
+        sb_printf(&b, "%s %ld %s", first ? "" : " |", v->counts[ord[i]], order[i]);
+        first = 0;
+    }
+    if (first)
+        sb_printf(&b, " no trials");
+    sb_printf(&b, "\n");
+    char when[64], dur[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    format_duration(v->elapsed_s, dur, sizeof dur);
+    sb_printf(&b, "Current time: %s. Total running time: %s\n", when, dur);
+    if (v->cpus_total >= 0)
+        sb_printf(&b, "Logical resource usage: %g/%g CPUs, %g/%g GPUs\n", v->cpus_used,
+                  v->cpus_total, v->gpus_used, v->gpus_total);
+    if (v->name)
+        sb_printf(&b, "Experiment: %s (%s), %ld trials, %ld results\n", v->name,
+                  v->dir ? v->dir : "", total, v->num_results);
+    if (v->scheduler_stats != NULL && json_object_size(v->scheduler_stats) > 0) {
+        char *s = json_dumps(v->scheduler_stats, JSON_COMPACT);
+        if (s)
+            sb_printf(&b, "Scheduler: %s\n", s);
+        free(s);
+    }
+
+    /* The best trial by the metric (best value reported). */
+    const lux_console_row_t *best = NULL;
+    for (size_t i = 0; v->metric && i < v->nrows; i++) {
+        const lux_console_row_t *r = &v->rows[i];
+        if (r->has_best && (best == NULL || (double)v->mode * (r->best - best->best) > 0))
+            best = r;
+    }
+    if (best != NULL) {
+        char *params =
+            best->config
+                ? json_dumps(best->config, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6))
+                : NULL;
+        sb_printf(&b, "Current best trial: %s with %s=%.6g and params=%s\n", best->trial_id,
+                  v->metric, best->best, params ? params : "{}");
+        free(params);
+    }
+
+    const char *paths[32];
+    size_t np = param_paths(v, paths, 32);
+    size_t ncols = 2 + np + 2 + (v->metric ? 1 : 0);
+    lux_table_column_t *cols = lux_calloc(ncols, sizeof *cols);
+    if (cols == NULL) {
+        lux_free(b.data);
+        return LUX_ENOMEM;
+    }
+    size_t c = 0;
+    cols[c++] = (lux_table_column_t){"Trial name", LUX_ALIGN_LEFT, 40, 10, 1};
+    cols[c++] = (lux_table_column_t){"status", LUX_ALIGN_LEFT, 10, 6, 0};
+    for (size_t i = 0; i < np; i++)
+        cols[c++] = (lux_table_column_t){paths[i], LUX_ALIGN_RIGHT, 24, 4, 1};
+    cols[c++] = (lux_table_column_t){"iter", LUX_ALIGN_RIGHT, 0, 4, 0};
+    cols[c++] = (lux_table_column_t){"total time (s)", LUX_ALIGN_RIGHT, 0, 6, 0};
+    if (v->metric)
+        cols[c++] = (lux_table_column_t){v->metric, LUX_ALIGN_RIGHT, 0, 6, 0};
+    lux_table_t *table = lux_table_new(cols, ncols);
+    lux_free(cols);
+    const lux_console_row_t **sorted = lux_malloc((v->nrows ? v->nrows : 1) * sizeof *sorted);
+    if (table == NULL || sorted == NULL) {
+        lux_table_destroy(&table);
+        lux_free(sorted);
+        lux_free(b.data);
+        return LUX_ENOMEM;
+    }
+    for (size_t i = 0; i < v->nrows; i++)
+        sorted[i] = &v->rows[i];
+    sort_mode = v->mode;
+    qsort(sorted, v->nrows, sizeof *sorted, cmp_rows);
+    size_t shown = max_rows > 0 && v->nrows > max_rows ? max_rows : v->nrows;
+    char cells[40][64];
+    const char *cellp[40];
+    for (size_t i = 0; i < shown; i++) {
+        const lux_console_row_t *r = sorted[i];
+        size_t k = 0;
+        snprintf(cells[k++], 64, "%s", r->trial_id);
+        snprintf(cells[k++], 64, "%s", status_name(r->status));
+        for (size_t p = 0; p < np; p++) {
+            json_t *val = r->config ? lux_space_get_path(r->config, paths[p]) : NULL;
+            if (val != NULL)
+                lux_table_format(val, cells[k], 64);
+            else
+                cells[k][0] = '\0';
+            k++;
+        }
+        snprintf(cells[k++], 64, "%ld", r->iteration);
+        snprintf(cells[k++], 64, "%.2f", r->time_total_s);
+        if (v->metric) {
+            if (r->has_metric)
+                snprintf(cells[k++], 64, "%.6g", r->metric);
+            else
+                snprintf(cells[k++], 64, "%s", "");
+        }
+        for (size_t j = 0; j < k; j++)
+            cellp[j] = cells[j];
+        lux_table_add_row(table, cellp);
+    }
+    char *rendered = NULL;
+    if (lux_table_render(table, width, &rendered) == 0) {
+        sb_printf(&b, "%s", rendered);
+        lux_free(rendered);
+    }
+    if (shown < v->nrows)
+        sb_printf(&b, "... %zu more trials not shown (lux status DIR --all lists them)\n",
+                  v->nrows - shown);
+    for (size_t i = 0; i < v->nrows; i++)
+        if (v->rows[i].status == LUX_TRIAL_ERROR && v->rows[i].error != NULL) {
+            sb_printf(&b, "Trial %s failed: %.300s\n", v->rows[i].trial_id, v->rows[i].error);
+        }
+    lux_table_destroy(&table);
+    lux_free(sorted);
+    if (b.oom) {
+        lux_free(b.data);
+        return LUX_ENOMEM;
+    }
+    *out = b.data;
+    return 0;
+}
+
+struct lux_console {
+    FILE *out;
+    int tty;
+    int verbosity;
+    double interval;
+    double last_show;
+    int lines_drawn; /* lines of the block on screen (tty) */
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+lux_console_t *lux_console_new(FILE *out, int tty, int verbosity, double interval_s)
+{
+    lux_console_t *c = lux_calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->out = out;
+    c->tty = tty >= 0 ? tty : isatty(fileno(out));
+    c->verbosity = verbosity;
+    c->interval = interval_s > 0 ? interval_s : (c->tty ? 1.0 : 30.0);
+    c->last_show = mono();
+    return c;
+}
+
+void lux_console_destroy(lux_console_t **c_p)
+{
+    if (c_p == NULL || *c_p == NULL)
+        return;
+    lux_free(*c_p);
+    *c_p = NULL;
+}
+
+int lux_console_due(lux_console_t *c)
+{
+    return c != NULL && c->verbosity >= 0 && mono() - c->last_show >= c->interval;
+}
+
+double lux_console_wait_hint(lux_console_t *c)
+{
+    if (c == NULL || c->verbosity < 0)
+        return 0.5;
+    double left = c->interval - (mono() - c->last_show);
+    return left < 0 ? 0 : (left > 0.5 ? 0.5 : left);
+}
+
+static size_t term_width(const lux_console_t *c)
+{
+    struct winsize ws;
+    if (c->tty && ioctl(fileno(c->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+        return ws.ws_col;
+    return 120;
+}
+
+static void erase_block(lux_console_t *c)
+{
+    if (c->tty && c->lines_drawn > 0) {
+        fprintf(c->out, "\033[%dA\033[J", c->lines_drawn);
+        c->lines_drawn = 0;
+    }
+}
+
+void lux_console_show(lux_console_t *c, const lux_console_view_t *v, int final)
+{
+    if (c == NULL || (c->verbosity < 0 && !final))
+        return;
+    char *text = NULL;
+    size_t rows = c->verbosity >= 1 || final ? 50 : 20;
+    if (lux_console_render(v, term_width(c), rows, &text) != 0)
+        return;
+    erase_block(c);
+    if (!c->tty)
+        fputc('\n', c->out);
+    fputs(text, c->out);
+    if (c->tty && !final) {
+        int lines = 0;
+        for (const char *p = text; *p; p++)
+            lines += *p == '\n';
+        c->lines_drawn = lines;
+    }
+    fflush(c->out);
+    lux_free(text);
+    c->last_show = mono();
+}
+
+void lux_console_event(lux_console_t *c, int level, const char *fmt, ...)
+{
+    if (c == NULL || c->verbosity < level)
+        return;
+    /* On a terminal events scroll above the block; plain output keeps
+     * them unless quiet. */
+    erase_block(c);
+    char when[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(when, sizeof when, "%H:%M:%S", &tm);
+    fprintf(c->out, "[%s] ", when);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(c->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', c->out);
+    fflush(c->out);
+    if (c->tty)
+        c->last_show = 0; /* redraw the block below at the next chance */
+}

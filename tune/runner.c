@@ -1,0 +1,1414 @@
+/*
+ * The trial runner (see runner.h for what it promises).
+ *
+ * One thread runs one loop: start waiting trials while resources allow, wait
+ * for finished requests, act on each (result, checkpoint or failure), and
+ * commit the batch to the store at most every 200 ms. A running trial always
+ * has exactly one request in flight (a step or a save); what to do after a
+ * save is in trial_t.after_save.
+ *
+ * Trials are created lazily (trial k's config is a pure function of the
+ * experiment seed and k), so the searcher's state is one counter. Every trial
+ * asks for the same resources (resources_per_trial), so concurrency is the
+ * number of whole trials that fit in the node, capped by
+ * max_concurrent_trials.
+ *
+ * training_iteration is the runner's count of results per trial and only
+ * grows: after a restart from a checkpoint taken at iteration c, results c+1
+ * .. the last stored one are recomputed and neither stored nor shown to the
+ * scheduler again (replay_until); a PBT exploit restores the donor's state
+ * but the trial keeps its own iteration count.
+ */
+#include "runner.h"
+
+#include "alloc.h"
+#include "checkpoint.h"
+#include "console.h"
+#include "error.h"
+#include "executor.h"
+#include "log.h"
+#include "scheduler.h"
+#include "stopper.h"
+#include "store.h"
+#include "trainable.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS     64
+#define COMMIT_EVERY_S 0.2
+#define ERR_LEN        8192
+
+typedef enum {
+    AFTER_STEP = 0,  /* continue training */
+    AFTER_PAUSE,     /* release resources, wait */
+    AFTER_STOP,      /* the scheduler stopped it */
+    AFTER_COMPLETE,  /* stop criteria or done */
+    AFTER_INTERRUPT, /* the user stopped the run */
+} after_save_t;
+
+typedef struct {
+    int k;
+    char id[128];
+    lux_trial_status_t status;
+    json_t *config;
+    uint64_t seed;
+    long iteration;    /* the trainable's position (results produced) */
+    long stored_iter;  /* the last iteration stored */
+    long replay_until; /* iterations <= this are recomputations */
+    double time_total;
+    double start_time, end_time;
+    int has_metric;
+    double last_metric;
+    int has_best;
+    double best_metric;
+    long best_iteration;
+    long num_failures;
+    char *error;
+    char *restore;       /* checkpoint (relpath) to restore from at the next start */
+    char *latest_ckpt;   /* newest checkpoint */
+    double latest_time;  /* its time_total_s */
+    long latest_iter;    /* its iteration */
+    char *parent;        /* PBT donor */
+    json_t *last_result; /* while live */
+    lux_exec_trial_t *exec;
+    after_save_t after_save;
+    int want_save;
+    int dirty;
+} trial_t;
+
+typedef struct {
+    lux_config_t *cfg;
+    lux_store_t *store;
+    lux_executor_t *ex;
+    lux_scheduler_t *sched;
+    lux_stopper_t *stopper;
+    char dir[4096];
+    char *safe_name;
+    trial_t **trials; /* by k */
+    size_t ntrials, cap;
+    long total_trials;
+    int *waiting; /* k of PENDING/PAUSED trials, in order */
+    size_t nwaiting, capwaiting;
+    size_t nrunning;
+    long max_running;
+    lux_exec_bundle_t *bundles;
+    size_t nbundles;
+    double t_start;      /* monotonic */
+    double wall_start;   /* Unix time */
+    double elapsed_prev; /* elapsed before a resume */
+    double last_commit;
+    int in_tx;
+    int sched_dirty;
+    long pending_rows;
+    long num_results;
+    long num_errors;
+    int stopping; /* budget exhausted or interrupted */
+    int interrupted;
+    lux_console_t *console;
+    const lux_run_opts_t *opts;
+} runner_t;
+
+static volatile sig_atomic_t signal_count, signal_last;
+
+static void on_signal(int sig)
+{
+    signal_last = sig;
+    signal_count++;
+    if (signal_count >= 2) {
+        /* A second signal: leave now; the store holds everything committed
+         * and --resume continues from it. */
+        static const char msg[] = "\nlux: stopping at once; resume with --resume\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(128 + sig);
+    }
+}
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double elapsed(const runner_t *r)
+{
+    return r->elapsed_prev + now_mono() - r->t_start;
+}
+
+/* ---- trials --------------------------------------------------------------- */
+
+static void trial_free(trial_t *t)
+{
+    if (t == NULL)
+        return;
+    json_decref(t->config);
+    json_decref(t->last_result);
+    lux_free(t->error);
+    lux_free(t->restore);
+    lux_free(t->latest_ckpt);
+    lux_free(t->parent);
+    lux_free(t);
+}
+
+static void set_str(char **dst, const char *src)
+{
+    lux_free(*dst);
+    *dst = src ? lux_strdup(src) : NULL;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static int push_waiting(runner_t *r, int k)
+{
+    if (r->nwaiting == r->capwaiting) {
+        size_t c = r->capwaiting ? r->capwaiting * 2 : 64;
+        int *w = lux_realloc(r->waiting, c * sizeof *w);
+        if (w == NULL)
+            return LUX_ENOMEM;
+        r->waiting = w;
+        r->capwaiting = c;
+    }
+    r->waiting[r->nwaiting++] = k;
+    return 0;
+}
+
+static void remove_waiting(runner_t *r, int k)
+{
+    for (size_t i = 0; i < r->nwaiting; i++) {
+        if (r->waiting[i] == k) {
+            memmove(&r->waiting[i], &r->waiting[i + 1], (r->nwaiting - i - 1) * sizeof(int));
+            r->nwaiting--;
+            return;
+        }
+    }
+}
+
+static int trials_reserve(runner_t *r, size_t n)
+{
+    if (n <= r->cap)
+        return 0;
+    size_t c = r->cap ? r->cap : 64;
+    while (c < n)
+        c *= 2;
+    trial_t **a = lux_realloc(r->trials, c * sizeof *a);
+    if (a == NULL)
+        return LUX_ENOMEM;
+    memset(a + r->cap, 0, (c - r->cap) * sizeof *a);
+    r->trials = a;
+    r->cap = c;
+    return 0;
+}
+
+static char *resources_json(const runner_t *r)
+{
+    json_t *b = json_array();
+    for (size_t i = 0; i < r->nbundles; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "CPU", json_real(r->bundles[i].cpu));
+        if (r->bundles[i].gpu > 0)
+            json_object_set_new(o, "GPU", json_real(r->bundles[i].gpu));
+        json_array_append_new(b, o);
+    }
+    json_t *j = json_pack("{s:o}", "bundles", b);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
+}
+
+/* Creates trial k (the next one), tells the scheduler and the store. */
+static int trial_create(runner_t *r, char *err, size_t errlen)
+{
+    int k = (int)r->ntrials;
+    int rc = trials_reserve(r, r->ntrials + 1);
+    if (rc != 0)
+        return rc;
+    trial_t *t = lux_calloc(1, sizeof *t);
+    if (t == NULL)
+        return LUX_ENOMEM;
+    t->k = k;
+    snprintf(t->id, sizeof t->id, "%s_%05d", r->safe_name, k);
+    t->seed = mix64(r->cfg->seed ^ mix64((uint64_t)k + 1));
+    t->status = LUX_TRIAL_PENDING;
+    rc = lux_config_trial_config(r->cfg, k, &t->config);
+    if (rc == 0)
+        rc = lux_scheduler_on_trial_add(r->sched, k, t->config);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot create trial %d: %s", k, lux_strerror(rc));
+        trial_free(t);
+        return rc;
+    }
+    char *config_text = json_dumps(t->config, JSON_COMPACT | JSON_SORT_KEYS);
+    char *res = resources_json(r);
+    lux_store_trial_t st = {
+        .trial_id = t->id,
+        .config_json = config_text,
+        .resources_json = res,
+        .seed = t->seed,
+        .status = LUX_TRIAL_PENDING,
+    };
+    rc = lux_store_trial_add(r->store, &st);
+    free(config_text);
+    free(res);
+    if (rc == 0)
+        rc = lux_store_counter_put(r->store, "trials_created", k + 1);
+    if (rc == 0)
+        rc = push_waiting(r, k);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot record trial %s: %s", t->id, lux_store_errmsg(r->store));
+        trial_free(t);
+        return rc;
+    }
+    r->trials[k] = t;
+    r->ntrials++;
+    r->sched_dirty = 1;
+    return 0;
+}
+
+static int trial_store_update(runner_t *r, trial_t *t)
+{
+    char *last = t->last_result ? json_dumps(t->last_result, JSON_COMPACT) : NULL;
+    const json_t *lineage = lux_scheduler_trial_lineage(r->sched, t->k);
+    char *lin = lineage && json_array_size(lineage) ? json_dumps(lineage, JSON_COMPACT) : NULL;
+    lux_store_trial_t st = {
+        .trial_id = t->id,
+        .seed = t->seed,
+        .status = t->status,
+        .error = t->error,
+        .num_failures = t->num_failures,
+        .training_iteration = t->stored_iter,
+        .time_total_s = t->time_total,
+        .start_time = t->start_time,
+        .end_time = t->end_time,
+        .last_result_json = last,
+        .has_best = t->has_best,
+        .best_metric = t->best_metric,
+        .best_iteration = t->best_iteration,
+        .parent_trial_id = t->parent,
+        .lineage_json = lin,
+        .restore_checkpoint = t->restore ? t->restore : t->latest_ckpt,
+    };
+    int rc = lux_store_trial_update(r->store, &st);
+    free(last);
+    free(lin);
+    t->dirty = 0;
+    return rc;
+}
+
+/* ---- store batches ----------------------------------------------------------- */
+
+static int ensure_tx(runner_t *r)
+{
+    if (r->in_tx)
+        return 0;
+    int rc = lux_store_begin(r->store);
+    if (rc == 0)
+        r->in_tx = 1;
+    return rc;
+}
+
+/* Writes dirty trials and the scheduler state, then commits. */
+static int commit_batch(runner_t *r)
+{
+    int rc = ensure_tx(r);
+    for (size_t k = 0; rc == 0 && k < r->ntrials; k++)
+        if (r->trials[k]->dirty)
+            rc = trial_store_update(r, r->trials[k]);
+    if (rc == 0 && r->sched_dirty) {
+        json_t *state = lux_scheduler_state(r->sched);
+        char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
+        json_decref(state);
+        rc = text ? lux_store_state_put(r->store, "scheduler", text) : LUX_ENOMEM;
+        free(text);
+        r->sched_dirty = 0;
+    }
+    if (rc == 0)
+        rc = lux_store_counter_put(r->store, "elapsed_ms", (int64_t)(elapsed(r) * 1000));
+    if (rc == 0)
+        rc = lux_store_commit(r->store);
+    else
+        lux_store_rollback(r->store);
+    r->in_tx = 0;
+    r->pending_rows = 0;
+    r->last_commit = now_mono();
+    if (rc != 0)
+        lux_log_error("writing the experiment store failed: %s", lux_store_errmsg(r->store));
+    return rc;
+}
+
+static int record_decisions(runner_t *r, json_t *decisions);
+
+/* ---- starting and ending trials ---------------------------------------------- */
+
+static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed);
+
+static long iteration_of(const char *relpath)
+{
+    const char *p = strrchr(relpath, '_');
+    return p ? strtol(p + 1, NULL, 10) : 0;
+}
+
+/* time_total_s recorded in a checkpoint's metadata (0 when absent). */
+static double checkpoint_time_total(const runner_t *r, const char *relpath)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s/%s", r->dir, relpath, LUX_CHECKPOINT_META_NAME);
+    json_error_t jerr;
+    json_t *meta = json_load_file(path, 0, &jerr);
+    double v = json_number_value(json_object_get(meta, "time_total_s"));
+    json_decref(meta);
+    return v;
+}
+
+static int trial_start(runner_t *r, trial_t *t)
+{
+    char err[ERR_LEN] = "";
+    void *bytes = NULL;
+    size_t len = 0;
+    remove_waiting(r, t->k);
+    if (t->restore != NULL) {
+        int rc = lux_checkpoint_read(r->dir, t->restore, &bytes, &len, err, sizeof err);
+        if (rc != 0) {
+            trial_fail(r, t, err, 0);
+            return 0;
+        }
+        long c = iteration_of(t->restore);
+        if (t->stored_iter > t->replay_until)
+            t->replay_until = t->stored_iter;
+        t->iteration = c > t->iteration || t->parent == NULL ? c : t->iteration;
+        if (t->parent == NULL)
+            t->time_total = checkpoint_time_total(r, t->restore);
+    } else if (t->iteration > 0) {
+        /* No checkpoint: start over and recompute what was stored. */
+        if (t->stored_iter > t->replay_until)
+            t->replay_until = t->stored_iter;
+        t->iteration = 0;
+        t->time_total = 0;
+    }
+    lux_exec_trial_spec_t spec = {
+        .trial_id = t->id,
+        .trainable = r->cfg->trainable,
+        .config = t->config,
+        .seed = t->seed,
+        .bundles = r->bundles,
+        .num_bundles = r->nbundles,
+        .strategy = (int)r->cfg->resources.strategy,
+        .restore = bytes,
+        .restore_len = len,
+    };
+    int rc = lux_exec_trial_start(r->ex, &spec, t, &t->exec, err, sizeof err);
+    lux_free(bytes);
+    if (rc != 0) {
+        trial_fail(r, t, err, 0);
+        return 0;
+    }
+    r->nrunning++;
+    rc = lux_exec_trial_step(t->exec);
+    if (rc != 0) {
+        snprintf(err, sizeof err, "cannot call trial %s: %s", t->id, lux_strerror(rc));
+        trial_fail(r, t, err, 1);
+        return 0;
+    }
+    t->status = LUX_TRIAL_RUNNING;
+    if (t->start_time == 0)
+        t->start_time = now_wall();
+    t->dirty = 1;
+    t->want_save = 0;
+    t->after_save = AFTER_STEP;
+    lux_scheduler_on_trial_start(r->sched, t->k);
+    r->sched_dirty = 1;
+    lux_console_event(r->console, 1, "%s started%s", t->id, t->restore ? " from a checkpoint" : "");
+    return 0;
+}
+
+/* Ends the trial's host and gives the trial its new status. */
+static void trial_end(runner_t *r, trial_t *t, lux_trial_status_t status, int reuse)
+{
+    if (t->exec != NULL) {
+        lux_exec_trial_end(r->ex, &t->exec, reuse);
+        r->nrunning--;
+    }
+    t->status = status;
+    t->dirty = 1;
+    if (status == LUX_TRIAL_TERMINATED || status == LUX_TRIAL_ERROR) {
+        t->end_time = now_wall();
+        json_decref(t->last_result);
+        t->last_result = NULL;
+    }
+    if (status == LUX_TRIAL_PENDING || status == LUX_TRIAL_PAUSED)
+        push_waiting(r, t->k);
+}
+
+static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed)
+{
+    t->num_failures++;
+    set_str(&t->error, message);
+    int retry = retry_allowed && !r->stopping &&
+                (r->cfg->max_failures < 0 || t->num_failures <= r->cfg->max_failures);
+    if (retry) {
+        set_str(&t->restore, t->latest_ckpt);
+        lux_log_warn("trial %s failed (%ld of %ld allowed), restarting from %s: %s", t->id,
+                     t->num_failures, r->cfg->max_failures,
+                     t->latest_ckpt ? t->latest_ckpt : "the beginning", message);
+        trial_end(r, t, LUX_TRIAL_PENDING, 0);
+        lux_store_decision_add(r->store, "runner", t->id, "restart", NULL);
+    } else {
+        lux_log_error("trial %s ended in ERROR: %s", t->id, message);
+        trial_end(r, t, LUX_TRIAL_ERROR, 0);
+        lux_scheduler_on_trial_error(r->sched, t->k);
+        r->sched_dirty = 1;
+        r->num_errors++;
+    }
+    lux_console_event(r->console, 0, "%s failed: %s", t->id, message);
+}
+
+/* What to do once the trial has no request in flight. */
+static void trial_next(runner_t *r, trial_t *t, after_save_t what)
+{
+    int save = t->want_save;
+    if (what == AFTER_COMPLETE || what == AFTER_STOP)
+        save = save || r->cfg->checkpoint.at_end;
+    if (what == AFTER_PAUSE || what == AFTER_INTERRUPT)
+        save = 1;
+    if (save && t->latest_iter == t->iteration && t->latest_ckpt != NULL)
+        save = 0; /* already saved at this iteration */
+    if (save) {
+        t->after_save = what;
+        t->want_save = 0;
+        int rc = lux_exec_trial_save(t->exec);
+        if (rc == 0)
+            return;
+        char msg[256];
+        snprintf(msg, sizeof msg, "cannot ask trial %s for a checkpoint: %s", t->id,
+                 lux_strerror(rc));
+        trial_fail(r, t, msg, 1);
+        return;
+    }
+    switch (what) {
+    case AFTER_STEP: {
+        int rc = lux_exec_trial_step(t->exec);
+        if (rc != 0) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "cannot call trial %s: %s", t->id, lux_strerror(rc));
+            trial_fail(r, t, msg, 1);
+        }
+        break;
+    }
+    case AFTER_PAUSE:
+    case AFTER_INTERRUPT:
+        set_str(&t->restore, t->latest_ckpt);
+        trial_end(r, t, LUX_TRIAL_PAUSED, 1);
+        break;
+    case AFTER_STOP:
+        trial_end(r, t, LUX_TRIAL_TERMINATED, 1);
+        lux_scheduler_on_trial_remove(r->sched, t->k);
+        r->sched_dirty = 1;
+        break;
+    case AFTER_COMPLETE:
+        trial_end(r, t, LUX_TRIAL_TERMINATED, 1);
+        lux_scheduler_on_trial_complete(r->sched, t->k, NULL);
+        r->sched_dirty = 1;
+        break;
+    }
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static double metric_value(const runner_t *r, const json_t *result, int *ok)
+{
+    *ok = 0;
+    if (r->cfg->metric == NULL)
+        return 0;
+    const json_t *v = lux_stopper_lookup(result, r->cfg->metric);
+    if (v == NULL || !json_is_number(v))
+        return 0;
+    double x = json_number_value(v);
+    if (!isfinite(x))
+        return 0;
+    *ok = 1;
+    return x;
+}
+
+static void on_step(runner_t *r, trial_t *t, json_t *result)
+{
+    double dt = json_number_value(json_object_get(result, "time_this_iter_s"));
+    t->iteration++;
+    t->time_total += dt;
+    if (t->iteration <= t->replay_until) {
+        /* Recomputing results stored before a restart. */
+        json_decref(result);
+        trial_next(r, t, AFTER_STEP);
+        return;
+    }
+    lux_trainable_autofill(result, t->iteration, dt, t->time_total, t->id);
+    int rc = ensure_tx(r);
+    if (rc == 0)
+        rc = lux_store_result_add_json(r->store, t->id, result);
+    if (rc != 0) {
+        lux_log_error("cannot store a result of %s: %s", t->id, lux_store_errmsg(r->store));
+        json_decref(result);
+        r->stopping = 1;
+        return;
+    }
+    r->pending_rows++;
+    r->num_results++;
+    t->stored_iter = t->iteration;
+    json_decref(t->last_result);
+    t->last_result = result;
+    t->dirty = 1;
+    int ok;
+    double m = metric_value(r, result, &ok);
+    if (ok) {
+        t->has_metric = 1;
+        t->last_metric = m;
+        double sign = r->cfg->mode == LUX_MODE_MIN ? -1 : 1;
+        if (!t->has_best || sign * m > sign * t->best_metric) {
+            t->has_best = 1;
+            t->best_metric = m;
+            t->best_iteration = t->iteration;
+        }
+    }
+    if (r->opts->verbosity >= 2)
+        lux_console_event(r->console, 2, "%s iter %ld: %s=%g", t->id, t->iteration,
+                          r->cfg->metric ? r->cfg->metric : "-", ok ? m : NAN);
+
+    bool stop = false;
+    char why[1024] = "";
+    rc = lux_stopper_check_result(r->stopper, result, &stop, why, sizeof why);
+    if (rc != 0) {
+        trial_fail(r, t, why, 0);
+        return;
+    }
+    if (json_is_true(json_object_get(result, "done"))) {
+        stop = true;
+        snprintf(why, sizeof why, "done");
+    }
+    if (r->cfg->checkpoint.frequency > 0 && t->iteration % r->cfg->checkpoint.frequency == 0)
+        t->want_save = 1;
+    if (stop) {
+        lux_store_decision_add(r->store, "stopper", t->id, "complete", NULL);
+        lux_console_event(r->console, 1, "%s completed (%s)", t->id, why);
+        trial_next(r, t, AFTER_COMPLETE);
+        return;
+    }
+    lux_sched_action_t action = LUX_SCHED_CONTINUE;
+    char err[1024] = "";
+    rc = lux_scheduler_on_trial_result(r->sched, t->k, result, &action, err, sizeof err);
+    r->sched_dirty = 1;
+    json_t *decisions = lux_scheduler_take_decisions(r->sched);
+    if (rc != 0) {
+        json_decref(decisions);
+        trial_fail(r, t, err, 0);
+        return;
+    }
+    if (record_decisions(r, decisions) != 0)
+        return; /* the trial was handled by an exploit */
+    if (t->exec == NULL)
+        return;
+    switch (action) {
+    case LUX_SCHED_CONTINUE:
+        trial_next(r, t, r->stopping ? AFTER_INTERRUPT : AFTER_STEP);
+        break;
+    case LUX_SCHED_PAUSE:
+        trial_next(r, t, AFTER_PAUSE);
+        break;
+    case LUX_SCHED_STOP:
+        trial_next(r, t, AFTER_STOP);
+        break;
+    }
+}
+
+/* Copies the donor's checkpoint into the target's trial directory, so that
+ * retention of the donor's checkpoints can never take it away. */
+static int clone_checkpoint(runner_t *r, trial_t *target, const char *donor_path, char **out,
+                            char *err, size_t errlen)
+{
+    void *bytes = NULL;
+    size_t len = 0;
+    int rc = lux_checkpoint_read(r->dir, donor_path, &bytes, &len, err, errlen);
+    if (rc != 0)
+        return rc;
+    char meta[512];
+    snprintf(meta, sizeof meta, "{\"time_total_s\": %.17g, \"cloned_from\": \"%s\"}",
+             target->time_total, donor_path);
+    rc = lux_checkpoint_write(r->dir, target->id, target->iteration, bytes, len, meta, out, err,
+                              errlen);
+    if (rc == 0)
+        rc = lux_store_checkpoint_add(r->store, target->id, target->iteration, *out, 0, 0,
+                                      (long)len);
+    lux_free(bytes);
+    return rc;
+}
+
+/* Stores the scheduler's decisions and carries out the ones that ask for
+ * action. Returns 1 when an exploit ended the current trial's turn. */
+static int record_decisions(runner_t *r, json_t *decisions)
+{
+    int handled = 0;
+    size_t i;
+    json_t *d;
+    json_array_foreach(decisions, i, d)
+    {
+        const char *kind = json_string_value(json_object_get(d, "decision"));
+        int k = (int)json_integer_value(json_object_get(d, "trial"));
+        trial_t *t = k >= 0 && (size_t)k < r->ntrials ? r->trials[k] : NULL;
+        char *detail = json_dumps(d, JSON_COMPACT);
+        ensure_tx(r);
+        lux_store_decision_add(r->store, "scheduler", t ? t->id : NULL, kind ? kind : "?", detail);
+        free(detail);
+        const char *msg = json_string_value(json_object_get(d, "message"));
+        if (kind == NULL || t == NULL)
+            continue;
+        if (strcmp(kind, "stop") == 0 || strcmp(kind, "exploit") == 0)
+            lux_console_event(r->console, 1, "%s", msg ? msg : kind);
+        if (strcmp(kind, "checkpoint") == 0) {
+            t->want_save = 1;
+        } else if (strcmp(kind, "exploit") == 0) {
+            const char *donor_path = json_string_value(json_object_get(d, "donor_checkpoint"));
+            int donor = (int)json_integer_value(json_object_get(d, "donor"));
+            const json_t *new_config = json_object_get(d, "new_config");
+            char err[ERR_LEN] = "";
+            char *copy = NULL;
+            if (donor_path == NULL || new_config == NULL ||
+                clone_checkpoint(r, t, donor_path, &copy, err, sizeof err) != 0) {
+                lux_log_warn("PBT exploit into %s skipped: %s", t->id,
+                             err[0] ? err : "the decision lacks a checkpoint or a config");
+                continue;
+            }
+            json_decref(t->config);
+            t->config = json_deep_copy(new_config);
+            set_str(&t->latest_ckpt, copy);
+            t->latest_iter = t->iteration;
+            t->latest_time = t->time_total;
+            set_str(&t->restore, copy);
+            if (donor >= 0 && (size_t)donor < r->ntrials)
+                set_str(&t->parent, r->trials[donor]->id);
+            lux_free(copy);
+            t->dirty = 1;
+            /* The trial was told PAUSE: it restarts later from the copy with
+             * the new config. */
+            if (t->exec != NULL && !lux_exec_trial_busy(t->exec)) {
+                t->want_save = 0;
+                trial_end(r, t, LUX_TRIAL_PAUSED, 1);
+                handled = 1;
+            }
+        }
+    }
+    json_decref(decisions);
+    return handled;
+}
+
+static void on_save(runner_t *r, trial_t *t, lux_exec_event_t *ev)
+{
+    char err[ERR_LEN] = "";
+    char meta[128];
+    snprintf(meta, sizeof meta, "{\"time_total_s\": %.17g}", t->time_total);
+    char *rel = NULL;
+    int rc = lux_checkpoint_write(r->dir, t->id, t->iteration, ev->bytes, ev->len, meta, &rel, err,
+                                  sizeof err);
+    if (rc != 0) {
+        trial_fail(r, t, err, 1);
+        return;
+    }
+    int has_score = 0;
+    double score = 0;
+    const char *attr = r->cfg->checkpoint.score_attribute;
+    if (attr != NULL && t->last_result != NULL) {
+        const json_t *v = lux_stopper_lookup(t->last_result, attr);
+        if (v != NULL && json_is_number(v)) {
+            has_score = 1;
+            score = json_number_value(v);
+        }
+    }
+    ensure_tx(r);
+    rc = lux_store_checkpoint_add(r->store, t->id, t->iteration, rel, has_score, score,
+                                  (long)ev->len);
+    if (rc == 0) {
+        set_str(&t->latest_ckpt, rel);
+        t->latest_iter = t->iteration;
+        t->latest_time = t->time_total;
+        t->dirty = 1;
+        double time_attr = t->iteration;
+        if (t->last_result != NULL && r->cfg->scheduler.time_attr != NULL) {
+            const json_t *v = lux_stopper_lookup(t->last_result, r->cfg->scheduler.time_attr);
+            if (v != NULL && json_is_number(v))
+                time_attr = json_number_value(v);
+        }
+        lux_scheduler_on_checkpoint(r->sched, t->k, time_attr, rel);
+        r->sched_dirty = 1;
+        if (r->cfg->checkpoint.num_to_keep > 0) {
+            lux_checkpoint_retention_t pol = {
+                .num_to_keep = r->cfg->checkpoint.num_to_keep,
+                .score_attribute = attr,
+                .score_mode = r->cfg->checkpoint.score_order == LUX_MODE_MIN ? "min" : "max",
+            };
+            lux_checkpoint_retain(r->store, t->id, &pol, NULL, err, sizeof err);
+        }
+    } else {
+        lux_log_error("cannot record checkpoint %s: %s", rel, lux_store_errmsg(r->store));
+    }
+    lux_free(rel);
+    trial_next(r, t, t->after_save);
+}
+
+static void on_event(runner_t *r, lux_exec_event_t *ev)
+{
+    trial_t *t = ev->user;
+    if (ev->error != 0) {
+        trial_fail(r, t, ev->message ? ev->message : lux_strerror(ev->error), 1);
+        return;
+    }
+    if (ev->op == LUX_EXEC_STEP) {
+        json_t *res = ev->result;
+        ev->result = NULL;
+        on_step(r, t, res);
+    } else {
+        on_save(r, t, ev);
+    }
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static int start_waiting_trials(runner_t *r)
+{
+    char err[ERR_LEN];
+    while (!r->stopping && (long)r->nrunning < r->max_running) {
+        /* Offer the scheduler one new trial besides those already waiting. */
+        int has_pending = 0;
+        for (size_t i = 0; i < r->nwaiting; i++)
+            if (r->trials[r->waiting[i]]->status == LUX_TRIAL_PENDING)
+                has_pending = 1;
+        if (!has_pending && (long)r->ntrials < r->total_trials) {
+            int rc = trial_create(r, err, sizeof err);
+            if (rc != 0) {
+                lux_log_error("%s", err);
+                return rc;
+            }
+        }
+        if (r->nwaiting == 0)
+            return 0;
+        lux_trial_status_t *st = lux_malloc(r->nwaiting * sizeof *st);
+        if (st == NULL)
+            return LUX_ENOMEM;
+        for (size_t i = 0; i < r->nwaiting; i++)
+            st[i] = r->trials[r->waiting[i]]->status;
+        int chosen = -1;
+        lux_scheduler_choose_trial_to_run(r->sched, r->waiting, st, r->nwaiting, &chosen);
+        lux_free(st);
+        if (chosen < 0)
+            return 0;
+        trial_t *t = r->trials[chosen];
+        ensure_tx(r);
+        trial_start(r, t);
+    }
+    return 0;
+}
+
+static int all_done(const runner_t *r)
+{
+    if (r->nrunning > 0)
+        return 0;
+    if (r->stopping)
+        return 1;
+    return r->nwaiting == 0 && (long)r->ntrials >= r->total_trials;
+}
+
+/* Stops everything for a time budget or an interrupt: idle running trials
+ * are checkpointed and paused (interrupt) or ended (budget). */
+static void begin_stopping(runner_t *r, int interrupt)
+{
+    if (r->stopping)
+        return;
+    r->stopping = 1;
+    r->interrupted = interrupt;
+    for (size_t k = 0; k < r->ntrials; k++) {
+        trial_t *t = r->trials[k];
+        if (t->exec == NULL || lux_exec_trial_busy(t->exec))
+            continue; /* busy ones finish their request first */
+        trial_next(r, t, interrupt ? AFTER_INTERRUPT : AFTER_COMPLETE);
+    }
+}
+
+static void fill_console(runner_t *r, lux_console_view_t *v)
+{
+    long counts[LUX_TRIAL_STATUS_COUNT] = {0};
+    for (size_t k = 0; k < r->ntrials; k++)
+        counts[r->trials[k]->status]++;
+    counts[LUX_TRIAL_PENDING] += r->total_trials - (long)r->ntrials;
+    memcpy(v->counts, counts, sizeof counts);
+    v->name = r->cfg->name;
+    v->dir = r->dir;
+    v->metric = r->cfg->metric;
+    v->mode = r->cfg->mode;
+    v->elapsed_s = elapsed(r);
+    double cpus, gpus;
+    lux_executor_capacity(r->ex, &cpus, &gpus);
+    v->cpus_total = cpus;
+    v->gpus_total = gpus;
+    double per_cpu = 0, per_gpu = 0;
+    for (size_t i = 0; i < r->nbundles; i++) {
+        per_cpu += r->bundles[i].cpu;
+        per_gpu += r->bundles[i].gpu;
+    }
+    v->cpus_used = per_cpu * (double)r->nrunning;
+    v->gpus_used = per_gpu * (double)r->nrunning;
+    v->space = r->cfg->space;
+    v->num_results = r->num_results;
+    v->rows = lux_calloc(r->ntrials ? r->ntrials : 1, sizeof *v->rows);
+    v->nrows = 0;
+    for (size_t k = 0; v->rows && k < r->ntrials; k++) {
+        trial_t *t = r->trials[k];
+        lux_console_row_t *row = &v->rows[v->nrows++];
+        row->trial_id = t->id;
+        row->status = t->status;
+        row->config = t->config;
+        row->iteration = t->stored_iter;
+        row->time_total_s = t->time_total;
+        row->has_metric = t->has_metric;
+        row->metric = t->last_metric;
+        row->has_best = t->has_best;
+        row->best = t->best_metric;
+        row->error = t->error;
+    }
+}
+
+static void refresh_console(runner_t *r, int final)
+{
+    if (!final && !lux_console_due(r->console))
+        return;
+    lux_console_view_t v = {0};
+    json_t *stats = lux_scheduler_stats(r->sched);
+    fill_console(r, &v);
+    v.scheduler_stats = stats;
+    lux_console_show(r->console, &v, final);
+    json_decref(stats);
+    lux_free(v.rows);
+}
+
+static int run_loop(runner_t *r)
+{
+    lux_exec_event_t events[MAX_EVENTS];
+    int rc = 0;
+    while (!all_done(r)) {
+        if (signal_count > 0 && !r->stopping) {
+            lux_console_event(r->console, 0,
+                              "%s: checkpointing running trials and stopping "
+                              "(press Ctrl-C again to stop at once)",
+                              signal_last == SIGTERM ? "SIGTERM" : "interrupted");
+            begin_stopping(r, 1);
+        }
+        if (!r->stopping && lux_stopper_budget_exhausted(r->stopper, elapsed(r))) {
+            lux_console_event(r->console, 0, "time budget of %g s used up; stopping",
+                              lux_stopper_time_budget(r->stopper));
+            begin_stopping(r, 0);
+        }
+        rc = start_waiting_trials(r);
+        if (rc != 0)
+            break;
+        if (all_done(r))
+            break;
+        size_t n = 0;
+        double timeout = lux_console_wait_hint(r->console);
+        if (r->in_tx) {
+            double left = COMMIT_EVERY_S - (now_mono() - r->last_commit);
+            if (left < timeout)
+                timeout = left > 0 ? left : 0;
+        }
+        rc = lux_executor_wait(r->ex, timeout, events, MAX_EVENTS, &n);
+        if (rc != 0 && rc != LUX_EINTERRUPTED) {
+            lux_log_error("the runtime failed: %s", lux_strerror(rc));
+            break;
+        }
+        rc = 0;
+        if (n > 0)
+            ensure_tx(r);
+        for (size_t i = 0; i < n; i++) {
+            on_event(r, &events[i]);
+            lux_exec_event_clear(&events[i]);
+        }
+        if (r->stopping) {
+            /* Trials whose request just finished now checkpoint and stop. */
+            for (size_t k = 0; k < r->ntrials; k++) {
+                trial_t *t = r->trials[k];
+                if (t->exec != NULL && !lux_exec_trial_busy(t->exec))
+                    trial_next(r, t, r->interrupted ? AFTER_INTERRUPT : AFTER_COMPLETE);
+            }
+        }
+        if (r->in_tx && (now_mono() - r->last_commit >= COMMIT_EVERY_S || r->pending_rows > 5000))
+            if ((rc = commit_batch(r)) != 0)
+                break;
+        refresh_console(r, 0);
+    }
+    return rc;
+}
+
+/* ---- set-up ------------------------------------------------------------------- */
+
+static char *sanitize_name(const char *name)
+{
+    char *s = lux_strdup(name && *name ? name : "experiment");
+    if (s == NULL)
+        return NULL;
+    for (char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            *p = '_';
+    if (s[0] == '.')
+        s[0] = '_';
+    return s;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int read_file_text(const char *path, char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return lux_error_from_errno(errno);
+    size_t cap = 4096, len = 0;
+    char *buf = lux_malloc(cap);
+    size_t n;
+    while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *b = lux_realloc(buf, cap * 2);
+            if (b == NULL) {
+                lux_free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf == NULL)
+        return LUX_ENOMEM;
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* Loads the stored trials into memory for a resume. */
+static int load_trials(runner_t *r, char *err, size_t errlen)
+{
+    json_t *rows = NULL;
+    int rc = lux_store_trials(r->store, &rows);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot read trials: %s", lux_store_errmsg(r->store));
+        return rc;
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        if ((rc = trials_reserve(r, i + 1)) != 0)
+            break;
+        trial_t *t = lux_calloc(1, sizeof *t);
+        if (t == NULL) {
+            rc = LUX_ENOMEM;
+            break;
+        }
+        t->k = (int)i;
+        snprintf(t->id, sizeof t->id, "%s", json_string_value(json_object_get(row, "trial_id")));
+        t->seed = (uint64_t)json_integer_value(json_object_get(row, "seed"));
+        lux_trial_status_parse(json_string_value(json_object_get(row, "status")), &t->status);
+        t->config = json_incref(json_object_get(row, "config"));
+        if (!json_is_object(t->config)) {
+            json_decref(t->config);
+            lux_config_trial_config(r->cfg, (long)i, &t->config);
+        }
+        t->stored_iter = (long)json_integer_value(json_object_get(row, "training_iteration"));
+        t->iteration = t->stored_iter;
+        t->time_total = json_number_value(json_object_get(row, "time_total_s"));
+        t->num_failures = (long)json_integer_value(json_object_get(row, "num_failures"));
+        set_str(&t->error, json_string_value(json_object_get(row, "error")));
+        set_str(&t->parent, json_string_value(json_object_get(row, "parent_trial_id")));
+        t->start_time = json_number_value(json_object_get(row, "start_time"));
+        t->end_time = json_number_value(json_object_get(row, "end_time"));
+        const json_t *best = json_object_get(row, "best_metric");
+        if (json_is_number(best)) {
+            t->has_best = 1;
+            t->best_metric = json_number_value(best);
+            t->best_iteration = (long)json_integer_value(json_object_get(row, "best_iteration"));
+        }
+        const json_t *last = json_object_get(row, "last_result");
+        if (json_is_object(last)) {
+            int ok;
+            double m = metric_value(r, last, &ok);
+            t->has_metric = ok;
+            t->last_metric = m;
+            if (t->status != LUX_TRIAL_TERMINATED && t->status != LUX_TRIAL_ERROR)
+                t->last_result = json_incref((json_t *)last);
+        }
+        const char *ck = json_string_value(json_object_get(row, "restore_checkpoint"));
+        const char *latest = json_string_value(json_object_get(row, "latest_checkpoint"));
+        set_str(&t->latest_ckpt, latest ? latest : ck);
+        set_str(&t->restore, ck ? ck : latest);
+        if (t->latest_ckpt)
+            t->latest_iter = iteration_of(t->latest_ckpt);
+        r->trials[i] = t;
+        r->ntrials++;
+        if (t->status == LUX_TRIAL_RUNNING) {
+            /* It was running when the driver stopped: restart it. */
+            t->status = LUX_TRIAL_PAUSED;
+            t->dirty = 1;
+        }
+        if (t->status == LUX_TRIAL_PENDING || t->status == LUX_TRIAL_PAUSED)
+            push_waiting(r, t->k);
+    }
+    json_decref(rows);
+    return rc;
+}
+
+static int prepare_resume(runner_t *r, lux_config_t *now, char *err, size_t errlen)
+{
+    json_t *exp = NULL;
+    int rc = lux_store_experiment_get(r->store, &exp);
+    if (rc != 0 || exp == NULL) {
+        snprintf(err, errlen, "%s holds no experiment to resume", r->dir);
+        json_decref(exp);
+        return rc ? rc : LUX_ENOENT;
+    }
+    /* The store returns the canonical config already parsed. */
+    json_t *stored_json = json_incref(json_object_get(exp, "config"));
+    if (!json_is_object(stored_json)) {
+        json_decref(stored_json);
+        stored_json = NULL;
+    }
+    r->elapsed_prev = 0;
+    json_decref(exp);
+    if (stored_json == NULL) {
+        snprintf(err, errlen, "%s: the stored experiment config is unreadable", r->dir);
+        return LUX_ESTORE;
+    }
+    lux_config_t *stored = NULL;
+    rc = lux_config_from_json(stored_json, r->opts->config_opts, &stored, err, errlen);
+    json_decref(stored_json);
+    if (rc != 0)
+        return rc;
+    if (now != NULL) {
+        rc = lux_config_resume_check(stored, now, err, errlen);
+        if (rc != 0) {
+            lux_config_destroy(&stored);
+            return rc;
+        }
+        lux_config_destroy(&stored);
+        r->cfg = now;
+    } else {
+        r->cfg = stored;
+    }
+    int64_t ms = 0;
+    if (lux_store_counter_get(r->store, "elapsed_ms", &ms) == 0)
+        r->elapsed_prev = (double)ms / 1000.0;
+    long removed = 0;
+    lux_checkpoint_sweep(r->dir, &removed, NULL, 0);
+    return 0;
+}
+
+static int setup_scheduler(runner_t *r, int resuming, char *err, size_t errlen)
+{
+    lux_scheduler_params_t p = r->cfg->scheduler;
+    if (p.seed == 0)
+        p.seed = r->cfg->seed;
+    int rc = lux_scheduler_new(&p, &r->sched, err, errlen);
+    if (rc != 0)
+        return rc;
+    char *state = NULL;
+    if (resuming && lux_store_state_get(r->store, "scheduler", &state) == 0 && state != NULL) {
+        json_error_t jerr;
+        json_t *j = json_loads(state, 0, &jerr);
+        lux_free(state);
+        if (j == NULL || lux_scheduler_restore(r->sched, j, err, errlen) != 0) {
+            json_decref(j);
+            if (err[0] == '\0')
+                snprintf(err, errlen, "the stored scheduler state is unreadable");
+            return LUX_ESTORE;
+        }
+        json_decref(j);
+    } else {
+        for (size_t k = 0; k < r->ntrials; k++)
+            lux_scheduler_on_trial_add(r->sched, (int)k, r->trials[k]->config);
+    }
+    /* Keep the runner's copy of each config in step with the scheduler's. */
+    for (size_t k = 0; k < r->ntrials; k++) {
+        const json_t *c = lux_scheduler_trial_config(r->sched, (int)k);
+        if (c != NULL) {
+            json_decref(r->trials[k]->config);
+            r->trials[k]->config = json_deep_copy(c);
+        }
+    }
+    return 0;
+}
+
+static int setup_resources(runner_t *r, char *err, size_t errlen)
+{
+    const lux_resources_t *res = &r->cfg->resources;
+    r->nbundles = res->num_bundles;
+    r->bundles = lux_calloc(r->nbundles, sizeof *r->bundles);
+    if (r->bundles == NULL)
+        return LUX_ENOMEM;
+    double cpu = 0, gpu = 0;
+    for (size_t i = 0; i < r->nbundles; i++) {
+        r->bundles[i].cpu = res->bundles[i].cpu;
+        r->bundles[i].gpu = res->bundles[i].gpu;
+        cpu += res->bundles[i].cpu;
+        gpu += res->bundles[i].gpu;
+    }
+    double cap_cpu, cap_gpu;
+    lux_executor_capacity(r->ex, &cap_cpu, &cap_gpu);
+    if (cpu > cap_cpu + 1e-9 || gpu > cap_gpu + 1e-9) {
+        snprintf(err, errlen,
+                 "resources_per_trial asks for %g CPU and %g GPU per trial but this node has %g "
+                 "CPU and %g GPU; lower resources_per_trial",
+                 cpu, gpu, cap_cpu, cap_gpu);
+        return LUX_EINFEASIBLE;
+    }
+    long fit = cpu > 0 ? (long)floor(cap_cpu / cpu + 1e-9) : 1000000;
+    if (gpu > 0) {
+        long g = (long)floor(cap_gpu / gpu + 1e-9);
+        fit = g < fit ? g : fit;
+    }
+    if (fit > 100000)
+        fit = 100000;
+    if (r->cfg->max_concurrent_trials > 0 && r->cfg->max_concurrent_trials < fit)
+        fit = r->cfg->max_concurrent_trials;
+    r->max_running = fit < 1 ? 1 : fit;
+    return 0;
+}
+
+static void runner_free(runner_t *r, lux_config_t *keep)
+{
+    if (r->in_tx)
+        lux_store_rollback(r->store);
+    lux_executor_destroy(&r->ex);
+    for (size_t k = 0; k < r->ntrials; k++)
+        trial_free(r->trials[k]);
+    lux_free(r->trials);
+    lux_free(r->waiting);
+    lux_free(r->bundles);
+    lux_free(r->safe_name);
+    lux_scheduler_destroy(&r->sched);
+    lux_stopper_destroy(&r->stopper);
+    lux_console_destroy(&r->console);
+    lux_store_close(&r->store);
+    if (r->cfg != keep)
+        lux_config_destroy(&r->cfg);
+}
+
+int lux_run(const lux_run_opts_t *opts)
+{
+    runner_t r = {0};
+    r.opts = opts;
+    char err[ERR_LEN] = "";
+    lux_config_t *cfg = NULL;
+    char *text = NULL;
+    int rc = 0;
+
+    /* 1. The config, checked before anything is created. */
+    if (opts->config_path != NULL) {
+        rc = lux_config_load(opts->config_path, opts->config_opts, &cfg, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "lux run: %s\n", err);
+            return rc == LUX_ENOENT || rc == LUX_EIO ? 2 : 2;
+        }
+        if (opts->name != NULL) {
+            lux_free(cfg->name);
+            cfg->name = lux_strdup(opts->name);
+        }
+        if (opts->storage != NULL) {
+            lux_free(cfg->storage);
+            cfg->storage = lux_strdup(opts->storage);
+        }
+        if (opts->has_seed) {
+            cfg->seed = opts->seed;
+            cfg->has_seed = true;
+        }
+        snprintf(r.dir, sizeof r.dir, "%s/%s", cfg->storage, cfg->name);
+        read_file_text(opts->config_path, &text);
+    } else if (opts->resume_dir != NULL) {
+        snprintf(r.dir, sizeof r.dir, "%s", opts->resume_dir);
+    } else {
+        fprintf(stderr, "lux run: give an experiment file or --resume DIR\n");
+        return 2;
+    }
+    int resuming = opts->resume || opts->resume_dir != NULL;
+    char dbpath[8192];
+    snprintf(dbpath, sizeof dbpath, "%s/%s", r.dir, LUX_STORE_DB_NAME);
+    if (resuming && !exists(dbpath)) {
+        fprintf(stderr,
+                "lux run: %s holds no experiment to resume (no %s); run it without --resume\n",
+                r.dir, LUX_STORE_DB_NAME);
+        lux_config_destroy(&cfg);
+        lux_free(text);
+        return 2;
+    }
+    if (!resuming && exists(dbpath)) {
+        fprintf(stderr,
+                "lux run: %s already holds an experiment; continue it with --resume, or start "
+                "another with --name NAME\n",
+                r.dir);
+        lux_config_destroy(&cfg);
+        lux_free(text);
+        return 2;
+    }
+
+    /* 2. The runtime first: if it cannot start, nothing is written. */
+    lux_executor_opts_t eo = {.num_cpus = opts->num_cpus};
+    rc = lux_executor_new(&eo, &r.ex, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "lux run: %s\n", err);
+        lux_config_destroy(&cfg);
+        lux_free(text);
+        return 1;
+    }
+
+    if (!resuming) {
+        r.cfg = cfg;
+        cfg = NULL;
+        rc = setup_resources(&r, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "lux run: %s\n", err);
+            goto fail_early;
+        }
+    }
+
+    /* 3. The store. */
+    rc = lux_store_open(r.dir, &r.store, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "lux run: %s\n", err);
+        goto fail_early;
+    }
+    if (resuming) {
+        rc = prepare_resume(&r, cfg, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "lux run: %s\n", err);
+            goto fail_early;
+        }
+        if (r.cfg != cfg)
+            lux_config_destroy(&cfg);
+        cfg = NULL;
+    } else {
+        json_t *cj = lux_config_to_json(r.cfg);
+        char *cjt = cj ? json_dumps(cj, JSON_COMPACT) : NULL;
+        json_decref(cj);
+        char mode[4];
+        snprintf(mode, sizeof mode, "%s", r.cfg->mode == LUX_MODE_MIN ? "min" : "max");
+        lux_store_experiment_t e = {
+            .name = r.cfg->name,
+            .config_text = text,
+            .config_json = cjt,
+            .seed = r.cfg->seed,
+            .metric = r.cfg->metric,
+            .mode = mode,
+            .status = "RUNNING",
+        };
+        rc = lux_store_experiment_put(r.store, &e);
+        free(cjt);
+        if (rc != 0) {
+            fprintf(stderr, "lux run: cannot write the experiment: %s\n",
+                    lux_store_errmsg(r.store));
+            goto fail;
+        }
+    }
+    lux_free(text);
+    text = NULL;
+    if (r.bundles == NULL && (rc = setup_resources(&r, err, sizeof err)) != 0) {
+        fprintf(stderr, "lux run: %s\n", err);
+        goto fail;
+    }
+    r.safe_name = sanitize_name(r.cfg->name);
+    r.total_trials = lux_config_num_trials(r.cfg);
+    if (resuming && (rc = load_trials(&r, err, sizeof err)) != 0) {
+        fprintf(stderr, "lux run: %s\n", err);
+        goto fail;
+    }
+    if ((rc = setup_scheduler(&r, resuming, err, sizeof err)) != 0 ||
+        (rc = lux_stopper_new(r.cfg->stop, r.cfg->time_budget_s, &r.stopper, err, sizeof err)) !=
+            0) {
+        fprintf(stderr, "lux run: %s\n", err);
+        goto fail;
+    }
+    if (resuming)
+        lux_store_experiment_set_status(r.store, "RUNNING", 0);
+
+    r.console = lux_console_new(opts->console ? opts->console : stdout, opts->tty, opts->verbosity,
+                                opts->report_interval_s);
+    if (r.console == NULL) {
+        rc = LUX_ENOMEM;
+        goto fail;
+    }
+    lux_console_event(r.console, 0, "%s experiment %s in %s: %ld trial(s), %ld at a time",
+                      resuming ? "resuming" : "starting", r.cfg->name, r.dir, r.total_trials,
+                      r.max_running);
+
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signal_count = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    r.t_start = now_mono();
+    r.wall_start = now_wall();
+    r.last_commit = now_mono();
+    rc = run_loop(&r);
+    if (commit_batch(&r) != 0 && rc == 0)
+        rc = LUX_ESTORE;
+
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    refresh_console(&r, 1);
+
+    const char *status = rc != 0 ? "ERROR" : r.interrupted ? "INTERRUPTED" : "FINISHED";
+    lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : now_wall());
+    int code = 0;
+    if (rc != 0)
+        code = 1;
+    else if (r.interrupted)
+        code = LUX_RUN_EXIT_INTERRUPTED;
+    else if (r.num_errors > 0)
+        code = 1;
+    if (r.interrupted)
+        fprintf(stderr, "lux run: stopped; continue with: lux run --resume %s\n", r.dir);
+    else if (r.num_errors > 0)
+        fprintf(stderr, "lux run: %ld trial(s) ended in ERROR; see 'lux status %s'\n", r.num_errors,
+                r.dir);
+    runner_free(&r, NULL);
+    return code;
+
+fail_early:
+fail:
+    lux_free(text);
+    if (r.cfg == NULL)
+        r.cfg = cfg;
+    else
+        lux_config_destroy(&cfg);
+    runner_free(&r, NULL);
+    return rc == LUX_ECONFIG || rc == LUX_EINFEASIBLE ? 2 : 1;
+}
