@@ -53,7 +53,7 @@ static uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-void lux_rng_seed(lux_rng_t *rng, uint64_t seed)
+void lux_rl_rng_seed(lux_rl_rng_t *rng, uint64_t seed)
 {
     uint64_t x = seed;
     for (int i = 0; i < 4; i++) {
@@ -65,7 +65,7 @@ void lux_rng_seed(lux_rng_t *rng, uint64_t seed)
     }
 }
 
-uint64_t lux_rng_next(lux_rng_t *rng)
+uint64_t lux_rl_rng_next(lux_rl_rng_t *rng)
 {
     uint64_t *s = rng->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -79,25 +79,25 @@ uint64_t lux_rng_next(lux_rng_t *rng)
     return result;
 }
 
-double lux_rng_uniform(lux_rng_t *rng)
+double lux_rl_rng_uniform(lux_rl_rng_t *rng)
 {
-    return (double)(lux_rng_next(rng) >> 11) * 0x1.0p-53;
+    return (double)(lux_rl_rng_next(rng) >> 11) * 0x1.0p-53;
 }
 
-uint64_t lux_rng_below(lux_rng_t *rng, uint64_t n)
+uint64_t lux_rl_rng_below(lux_rl_rng_t *rng, uint64_t n)
 {
     /* Rejection on the top of the range keeps the draw unbiased. */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
     do {
-        x = lux_rng_next(rng);
+        x = lux_rl_rng_next(rng);
     } while (x >= limit);
     return x % n;
 }
 
-double lux_rng_normal(lux_rng_t *rng)
+double lux_rl_rng_normal(lux_rl_rng_t *rng)
 {
-    double u1 = 1.0 - lux_rng_uniform(rng); /* (0, 1], so log is finite */
-    double u2 = lux_rng_uniform(rng);
+    double u1 = 1.0 - lux_rl_rng_uniform(rng); /* (0, 1], so log is finite */
+    double u2 = lux_rl_rng_uniform(rng);
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }

@@ -1,22 +1,24 @@
 /*
  * The a3c trainable: Ray's original A3C driver loop with an actor-critic MLP
- * (shared trunk, value output). Each worker owns an environment, a copy of
- * the weights as they were when its last gradient request was sent, and its
- * own random stream; it collects a fragment of rollout_fragment_length
- * steps (or up to the end of the episode), computes GAE(gamma, lambda)
- * advantages and the gradient of the A3C loss, and the driver clips the
- * gradient by global norm (grad_clip), applies it with Adam, and hands the
- * worker the new weights.
+ * (shared trunk, value output). Each worker owns an environment, a policy
+ * holding the weights it was last sent, and its own random stream; asked for
+ * a gradient, it collects a fragment of rollout_fragment_length steps (or up
+ * to the end of the episode), computes GAE(gamma, lambda) advantages and the
+ * gradient of the A3C loss. The driver clips the gradient by global norm
+ * (grad_clip), applies it with Adam and sends that worker the new weights
+ * with its next request.
  *
- * In-process the workers take turns in a fixed round-robin, which is one
- * possible arrival order of the asynchronous loop: with num_workers > 1 each
- * gradient is computed on weights that are num_workers - 1 updates stale,
- * exactly as when the workers run in parallel and their gradients arrive in
- * that order.
+ * num_workers > 0: the workers are runtime actors; the driver keeps one
+ * request in flight per actor and applies gradients as they arrive
+ * (lux_wait), so the result depends on arrival order only. An iteration
+ * applies exactly gradients_per_iteration gradients and ends with nothing in
+ * flight, so checkpoints see quiet workers. num_workers = 0: one local
+ * worker in this process (RLlib's local worker); it runs exactly the
+ * sequence a single actor runs, so the two give identical results.
  *
  * Checkpoints: an episode in progress cannot be copied out of an
  * environment in general (builders keeps its generator inside), so each
- * worker records the actions of its current episode; restore resets the
+ * worker records the actions of its current episode; restoring resets the
  * environment with the episode's seed and replays them, which reproduces the
  * environment bit-for-bit.
  */
@@ -24,6 +26,8 @@
 #include "policy_loss.h"
 #include "trainable_common.h"
 #include "trainables.h"
+
+#include "lux.h"
 
 #include "alloc.h"
 #include "error.h"
@@ -36,17 +40,293 @@
 #define REWARD_WINDOW 100
 #define MAX_WORKERS   64
 
+/* Everything a worker needs to know, shipped to actors as bytes. */
 typedef struct {
+    lux_rl_spec_t spec;
+    uint64_t trial_seed;
+    int64_t index; /* worker index: part of every episode seed */
+    int64_t fragment;
+    double gamma, lambda, vf_loss_coeff, entropy_coeff;
+} worker_conf_t;
+
+typedef struct {
+    worker_conf_t conf;
+    int action_n;
+    size_t n;
     lux_env_t *env;
-    lux_policy_t *policy; /* the worker's (stale) copy of the weights */
-    lux_rng_t rng;
+    lux_policy_t *policy;
+    lux_rl_rng_t rng;
     uint64_t episode_index;
     double *actions; /* this episode's actions, for replay */
     size_t nactions, cap_actions;
     float obs[LUX_ENV_MAX_OBS];
     double episode_return;
     long episode_length;
+    /* scratch for one fragment */
+    double *obs_buf, *acts, *rewards, *values, *adv, *targets;
 } worker_t;
+
+/* What a gradient request returns besides the gradient. */
+typedef struct {
+    int64_t steps;
+    int64_t finished; /* an episode ended in this fragment */
+    double finished_return;
+    lux_a3c_loss_t loss;
+} grad_info_t;
+
+static void worker_fini(worker_t *k)
+{
+    lux_env_destroy(&k->env);
+    lux_policy_destroy(&k->policy);
+    lux_free(k->actions);
+    lux_free(k->obs_buf);
+    lux_free(k->acts);
+    lux_free(k->rewards);
+    lux_free(k->values);
+    lux_free(k->adv);
+    lux_free(k->targets);
+    memset(k, 0, sizeof *k);
+}
+
+static int begin_episode(worker_t *k)
+{
+    k->nactions = 0;
+    k->episode_return = 0;
+    k->episode_length = 0;
+    uint64_t seed = lux_seed_derive(k->conf.trial_seed, A3C_ITERATION, (uint64_t)k->conf.index,
+                                    k->episode_index);
+    return lux_env_reset(k->env, seed, k->obs);
+}
+
+static int worker_init(worker_t *k, const worker_conf_t *conf, const double *params, char *err,
+                       size_t errlen)
+{
+    memset(k, 0, sizeof *k);
+    k->conf = *conf;
+    const lux_policy_spec_t *ps = &conf->spec.policy;
+    k->action_n = ps->head == LUX_HEAD_DISCRETE ? 1 : ps->action_dim;
+    int rc = lux_env_make(conf->spec.env_name, conf->spec.env_options, &k->env, err, errlen);
+    if (rc != 0)
+        return rc;
+    size_t F = (size_t)conf->fragment, od = (size_t)ps->obs_dim;
+    k->policy = lux_policy_new(ps);
+    k->obs_buf = lux_malloc(F * od * sizeof(double));
+    k->acts = lux_malloc(F * (size_t)k->action_n * sizeof(double));
+    k->rewards = lux_malloc(F * sizeof(double));
+    k->values = lux_malloc(F * sizeof(double));
+    k->adv = lux_malloc(F * sizeof(double));
+    k->targets = lux_malloc(F * sizeof(double));
+    if (k->policy == NULL || k->obs_buf == NULL || k->acts == NULL || k->rewards == NULL ||
+        k->values == NULL || k->adv == NULL || k->targets == NULL) {
+        worker_fini(k);
+        snprintf(err, errlen, "out of memory making an a3c worker");
+        return LUX_ENOMEM;
+    }
+    k->n = lux_policy_num_params(k->policy);
+    if (params != NULL)
+        lux_policy_set_params(k->policy, params);
+    lux_rl_rng_seed(&k->rng, lux_seed_derive(conf->trial_seed, A3C_ITERATION, (uint64_t)conf->index,
+                                             UINT64_MAX));
+    return begin_episode(k);
+}
+
+static int record_action(worker_t *k, const double *a)
+{
+    if (k->nactions + (size_t)k->action_n > k->cap_actions) {
+        size_t cap = k->cap_actions ? 2 * k->cap_actions : 1024;
+        double *na = lux_realloc(k->actions, cap * sizeof *na);
+        if (na == NULL)
+            return LUX_ENOMEM;
+        k->actions = na;
+        k->cap_actions = cap;
+    }
+    memcpy(k->actions + k->nactions, a, (size_t)k->action_n * sizeof *a);
+    k->nactions += (size_t)k->action_n;
+    return 0;
+}
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != 0)                                                                              \
+            return rc_;                                                                            \
+    } while (0)
+
+/* Collects one fragment with the worker's weights and writes the gradient of
+ * the loss into grad (n values). */
+static int worker_gradient(worker_t *k, double *grad, grad_info_t *info)
+{
+    const worker_conf_t *c = &k->conf;
+    int od = c->spec.policy.obs_dim, T = 0, terminated = 0, truncated = 0;
+    memset(info, 0, sizeof *info);
+    while (T < c->fragment) {
+        double *x = k->obs_buf + (size_t)T * (size_t)od;
+        for (int i = 0; i < od; i++)
+            x[i] = (double)k->obs[i];
+        double action[LUX_ENV_MAX_ACTION], raw[LUX_ENV_MAX_ACTION];
+        TRY(lux_policy_act(k->policy, x, &k->rng, action, raw));
+        memcpy(k->acts + (size_t)T * (size_t)k->action_n, raw,
+               (size_t)k->action_n * sizeof(double));
+        TRY(record_action(k, action));
+        double r;
+        TRY(lux_env_step(k->env, action, k->obs, &r, &terminated, &truncated));
+        k->rewards[T++] = r;
+        k->episode_return += r;
+        k->episode_length++;
+        if (terminated || truncated)
+            break;
+    }
+    info->steps = T;
+    const double *y;
+    int no = lux_policy_num_outputs(k->policy), vi = c->spec.policy.action_dim;
+    TRY(lux_policy_forward(k->policy, k->obs_buf, T, &y));
+    for (int t = 0; t < T; t++)
+        k->values[t] = y[(size_t)t * (size_t)no + (size_t)vi];
+    double bootstrap = 0.0;
+    if (!terminated) {
+        double x[LUX_ENV_MAX_OBS];
+        for (int i = 0; i < od; i++)
+            x[i] = (double)k->obs[i];
+        TRY(lux_policy_forward(k->policy, x, 1, &y));
+        bootstrap = y[vi];
+    }
+    lux_gae(k->rewards, k->values, T, bootstrap, c->gamma, c->lambda, k->adv, k->targets);
+    memset(grad, 0, k->n * sizeof *grad);
+    TRY(lux_a3c_loss(k->policy, k->obs_buf, k->acts, k->adv, k->targets, T, c->vf_loss_coeff,
+                     c->entropy_coeff, grad, &info->loss));
+    if (terminated || truncated) {
+        info->finished = 1;
+        info->finished_return = k->episode_return;
+        k->episode_index++;
+        TRY(begin_episode(k));
+    }
+    return 0;
+}
+
+/* The worker's resumable state: weights, generator, episode and the
+ * episode's actions. */
+static void worker_save(const worker_t *k, lux_rl_buf_t *b)
+{
+    uint64_t na = k->nactions;
+    lux_rl_buf_put(b, lux_policy_params(k->policy), k->n * sizeof(double));
+    lux_rl_buf_put(b, &k->rng, sizeof k->rng);
+    lux_rl_buf_put(b, &k->episode_index, sizeof k->episode_index);
+    lux_rl_buf_put(b, &na, sizeof na);
+    lux_rl_buf_put(b, k->actions, k->nactions * sizeof(double));
+}
+
+/* Reads a worker state at *p and replays its episode. LUX_EINVAL when the
+ * bytes do not fit. */
+static int worker_restore(worker_t *k, const unsigned char **p, const unsigned char *end)
+{
+    uint64_t na;
+    if (lux_rl_buf_get(p, end, lux_policy_params(k->policy), k->n * sizeof(double)) ||
+        lux_rl_buf_get(p, end, &k->rng, sizeof k->rng) ||
+        lux_rl_buf_get(p, end, &k->episode_index, sizeof k->episode_index) ||
+        lux_rl_buf_get(p, end, &na, sizeof na) || (uint64_t)(end - *p) / sizeof(double) < na ||
+        na % (uint64_t)k->action_n != 0)
+        return LUX_EINVAL;
+    TRY(begin_episode(k));
+    for (uint64_t i = 0; i < na; i += (uint64_t)k->action_n) {
+        double a[LUX_ENV_MAX_ACTION], r;
+        int term, trunc;
+        memcpy(a, *p, (size_t)k->action_n * sizeof(double));
+        *p += (size_t)k->action_n * sizeof(double);
+        TRY(record_action(k, a));
+        if (lux_env_step(k->env, a, k->obs, &r, &term, &trunc) != 0)
+            return LUX_EINVAL;
+        k->episode_return += r;
+        k->episode_length++;
+    }
+    return 0;
+}
+
+/* ---- the actor ---- */
+
+static int actor_init(lux_call_t *call)
+{
+    size_t lc, lp;
+    const void *conf_p = lux_call_arg(call, 0, &lc);
+    const void *params_p = lux_call_arg(call, 1, &lp);
+    worker_conf_t conf;
+    if (lc != sizeof conf)
+        return lux_call_fail(call, "a3c worker: malformed arguments");
+    memcpy(&conf, conf_p, sizeof conf);
+    worker_t *k = lux_calloc(1, sizeof *k);
+    if (k == NULL)
+        return lux_call_fail(call, "a3c worker: out of memory");
+    char err[256] = "";
+    int rc = worker_init(k, &conf, NULL, err, sizeof err);
+    if (rc == 0 && lp != k->n * sizeof(double))
+        rc = LUX_EINVAL;
+    if (rc != 0) {
+        worker_fini(k);
+        lux_free(k);
+        return lux_call_fail(call, "a3c worker: %s", err[0] ? err : lux_strerror(rc));
+    }
+    memcpy(lux_policy_params(k->policy), params_p, lp);
+    lux_call_set_self(call, k);
+    return 0;
+}
+
+static void actor_fini(void *self)
+{
+    worker_t *k = self;
+    if (k != NULL) {
+        worker_fini(k);
+        lux_free(k);
+    }
+}
+
+/* grad(params) -> grad_info_t followed by n doubles. */
+static int a3c_grad(lux_call_t *call)
+{
+    worker_t *k = lux_call_self(call);
+    size_t lp;
+    const void *params_p = lux_call_arg(call, 0, &lp);
+    if (lp != k->n * sizeof(double))
+        return lux_call_fail(call, "a3c worker: %zu bytes of weights for %zu", lp, k->n);
+    memcpy(lux_policy_params(k->policy), params_p, lp);
+    size_t len = sizeof(grad_info_t) + k->n * sizeof(double);
+    unsigned char *out = lux_malloc(len);
+    if (out == NULL)
+        return lux_call_fail(call, "a3c worker: out of memory");
+    grad_info_t info;
+    double *grad = lux_malloc(k->n * sizeof *grad);
+    int rc = grad ? worker_gradient(k, grad, &info) : LUX_ENOMEM;
+    if (rc == 0) {
+        memcpy(out, &info, sizeof info);
+        memcpy(out + sizeof info, grad, k->n * sizeof(double));
+        rc = lux_call_return(call, 0, out, len);
+    }
+    lux_free(grad);
+    lux_free(out);
+    return rc == 0 ? 0 : lux_call_fail(call, "a3c worker: %s", lux_strerror(rc));
+}
+
+static int a3c_get_state(lux_call_t *call)
+{
+    worker_t *k = lux_call_self(call);
+    lux_rl_buf_t b = {0};
+    worker_save(k, &b);
+    int rc = b.failed ? LUX_ENOMEM : lux_call_return(call, 0, b.data, b.len);
+    lux_free(b.data);
+    return rc == 0 ? 0 : lux_call_fail(call, "a3c worker: %s", lux_strerror(rc));
+}
+
+static int a3c_set_state(lux_call_t *call)
+{
+    worker_t *k = lux_call_self(call);
+    size_t len;
+    const unsigned char *p = lux_call_arg(call, 0, &len);
+    int rc = worker_restore(k, &p, p + len);
+    return rc == 0 ? 0 : lux_call_fail(call, "a3c worker: bad state: %s", lux_strerror(rc));
+}
+
+LUX_ACTOR_CLASS(lux_rl_a3c_worker, actor_init, actor_fini, LUX_METHOD(a3c_grad),
+                LUX_METHOD(a3c_get_state), LUX_METHOD(a3c_set_state));
+
+/* ---- the trainable ---- */
 
 typedef struct {
     lux_rl_spec_t spec;
@@ -54,18 +334,18 @@ typedef struct {
     lux_adam_t *adam;
     size_t n;
     uint64_t seed;
-    int action_n;
     /* config */
-    double lr, gamma, lambda, grad_clip, vf_loss_coeff, entropy_coeff;
+    double lr, gamma, lambda, grad_clip, vf_loss_coeff, entropy_coeff, num_cpus_per_worker;
     long fragment, num_workers, grads_per_iter;
-    /* state */
-    worker_t workers[MAX_WORKERS];
-    long next_worker;
+    int nw; /* workers in use: num_workers, or 1 local worker */
+    /* workers: local, or actors */
+    worker_t local;
+    lux_actor_t actors[MAX_WORKERS];
+    /* progress */
     long iteration, timesteps_total, episodes_total, num_grad_updates;
     double window[REWARD_WINDOW];
     long window_count;
-    /* scratch for one fragment */
-    double *obs, *acts, *rewards, *values, *adv, *targets, *grad;
+    double *grad;
 } a3c_state_t;
 
 static const char *const a3c_keys[] = {
@@ -79,16 +359,11 @@ static const char *const a3c_keys[] = {
     "sample_batch_size",
     "num_workers",
     "gradients_per_iteration",
+    "num_cpus_per_worker",
 };
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            return rc_;                                                                            \
-    } while (0)
-
-static int read_config(const json_t *c, a3c_state_t *s, char *err, size_t errlen)
+static int read_config(const json_t *c, long default_workers, a3c_state_t *s, char *err,
+                       size_t errlen)
 {
     lux_rl_spec_defaults_t d = {.discrete_argmax = 0,
                                 .continuous_gauss = 1,
@@ -111,11 +386,13 @@ static int read_config(const json_t *c, a3c_state_t *s, char *err, size_t errlen
     long sbs;
     TRY(lux_cfg_int(c, "sample_batch_size", 20, 1, 1L << 20, &sbs, err, errlen));
     TRY(lux_cfg_int(c, "rollout_fragment_length", sbs, 1, 1L << 20, &s->fragment, err, errlen));
-    TRY(lux_cfg_int(c, "num_workers", 2, 0, MAX_WORKERS, &s->num_workers, err, errlen));
-    if (s->num_workers == 0)
-        s->num_workers = 1; /* the local worker */
+    TRY(lux_cfg_int(c, "num_workers", default_workers, 0, MAX_WORKERS, &s->num_workers, err,
+                    errlen));
     TRY(lux_cfg_int(c, "gradients_per_iteration", 100, 1, 1L << 30, &s->grads_per_iter, err,
                     errlen));
+    TRY(lux_cfg_double(c, "num_cpus_per_worker", 1.0, 0.0001, 1024, &s->num_cpus_per_worker, err,
+                       errlen));
+    s->nw = s->num_workers > 0 ? (int)s->num_workers : 1;
     return 0;
 }
 
@@ -131,7 +408,7 @@ static int a3c_validate(const json_t *config, char *err, size_t errlen)
     a3c_state_t *s = lux_calloc(1, sizeof *s);
     if (s == NULL)
         return LUX_ENOMEM;
-    int rc = read_config(config, s, err, errlen);
+    int rc = read_config(config, 0, s, err, errlen);
     lux_free(s);
     return rc;
 }
@@ -141,50 +418,29 @@ static void a3c_cleanup(void *state)
     a3c_state_t *s = state;
     if (s == NULL)
         return;
-    for (int w = 0; w < MAX_WORKERS; w++) {
-        lux_env_destroy(&s->workers[w].env);
-        lux_policy_destroy(&s->workers[w].policy);
-        lux_free(s->workers[w].actions);
-    }
+    if (s->num_workers > 0)
+        for (int w = 0; w < s->nw; w++)
+            lux_actor_kill(s->actors[w], 1);
+    worker_fini(&s->local);
     lux_policy_destroy(&s->global);
     lux_adam_destroy(&s->adam);
-    lux_free(s->obs);
-    lux_free(s->acts);
-    lux_free(s->rewards);
-    lux_free(s->values);
-    lux_free(s->adv);
-    lux_free(s->targets);
     lux_free(s->grad);
     lux_free(s);
 }
 
-static uint64_t episode_seed(const a3c_state_t *s, int w)
+static worker_conf_t make_conf(const a3c_state_t *s, int index)
 {
-    return lux_seed_derive(s->seed, A3C_ITERATION, (uint64_t)w, s->workers[w].episode_index);
-}
-
-static int begin_episode(a3c_state_t *s, int w)
-{
-    worker_t *k = &s->workers[w];
-    k->nactions = 0;
-    k->episode_return = 0;
-    k->episode_length = 0;
-    return lux_env_reset(k->env, episode_seed(s, w), k->obs);
-}
-
-static int record_action(a3c_state_t *s, worker_t *k, const double *a)
-{
-    if (k->nactions + (size_t)s->action_n > k->cap_actions) {
-        size_t cap = k->cap_actions ? 2 * k->cap_actions : 1024;
-        double *na = lux_realloc(k->actions, cap * sizeof *na);
-        if (na == NULL)
-            return LUX_ENOMEM;
-        k->actions = na;
-        k->cap_actions = cap;
-    }
-    memcpy(k->actions + k->nactions, a, (size_t)s->action_n * sizeof *a);
-    k->nactions += (size_t)s->action_n;
-    return 0;
+    worker_conf_t c;
+    memset(&c, 0, sizeof c);
+    memcpy(&c.spec, &s->spec, sizeof c.spec);
+    c.trial_seed = s->seed;
+    c.index = index;
+    c.fragment = s->fragment;
+    c.gamma = s->gamma;
+    c.lambda = s->lambda;
+    c.vf_loss_coeff = s->vf_loss_coeff;
+    c.entropy_coeff = s->entropy_coeff;
+    return c;
 }
 
 static int a3c_setup(const json_t *config, const lux_trial_context_t *ctx, void **state, char *err,
@@ -194,51 +450,58 @@ static int a3c_setup(const json_t *config, const lux_trial_context_t *ctx, void 
     if (s == NULL)
         return LUX_ENOMEM;
     s->seed = ctx->seed;
-    int rc = read_config(config, s, err, errlen);
+    int rc = read_config(config, ctx->num_rollout_workers, s, err, errlen);
+    if (rc == 0 && s->num_workers > 0 && !lux_rl_runtime_ready()) {
+        snprintf(err, errlen,
+                 "num_workers is %ld but the runtime is not running in this process "
+                 "(lux_init); set num_workers to 0 for the local worker",
+                 s->num_workers);
+        rc = LUX_ECONFIG;
+    }
     if (rc != 0) {
         lux_free(s);
         return rc;
     }
     s->global = lux_policy_new(&s->spec.policy);
     if (s->global == NULL) {
-        a3c_cleanup(s);
+        lux_free(s);
         return LUX_ENOMEM;
     }
+    /* num_workers stays 0 until the actors exist, so cleanup kills only
+     * actors that were created. */
+    long want_workers = s->num_workers;
+    s->num_workers = 0;
     s->n = lux_policy_num_params(s->global);
-    s->action_n = s->spec.policy.head == LUX_HEAD_DISCRETE ? 1 : s->spec.policy.action_dim;
-    lux_rng_t rng;
-    lux_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0xa3c1)));
+    lux_rl_rng_t rng;
+    lux_rl_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0xa3c1)));
     lux_policy_init_params(s->global, &rng);
     lux_adam_opts_t ao;
     lux_adam_opts_default(&ao);
     ao.lr = s->lr;
-    size_t F = (size_t)s->fragment, od = (size_t)s->spec.policy.obs_dim;
-    s->obs = lux_malloc(F * od * sizeof(double));
-    s->acts = lux_malloc(F * (size_t)s->action_n * sizeof(double));
-    s->rewards = lux_malloc(F * sizeof(double));
-    s->values = lux_malloc(F * sizeof(double));
-    s->adv = lux_malloc(F * sizeof(double));
-    s->targets = lux_malloc(F * sizeof(double));
     s->grad = lux_malloc(s->n * sizeof(double));
-    if (s->obs == NULL || s->acts == NULL || s->rewards == NULL || s->values == NULL ||
-        s->adv == NULL || s->targets == NULL || s->grad == NULL ||
-        lux_adam_new(s->n, &ao, &s->adam) != 0) {
+    if (s->grad == NULL || lux_adam_new(s->n, &ao, &s->adam) != 0) {
         a3c_cleanup(s);
         return LUX_ENOMEM;
     }
-    for (int w = 0; w < s->num_workers && rc == 0; w++) {
-        worker_t *k = &s->workers[w];
-        rc = lux_env_make(s->spec.env_name, s->spec.env_options, &k->env, err, errlen);
-        if (rc != 0)
-            break;
-        k->policy = lux_policy_new(&s->spec.policy);
-        if (k->policy == NULL) {
-            rc = LUX_ENOMEM;
-            break;
+    if (want_workers == 0) {
+        worker_conf_t c = make_conf(s, 0);
+        rc = worker_init(&s->local, &c, lux_policy_params(s->global), err, errlen);
+    } else {
+        lux_actor_opts_t ao2 = LUX_ACTOR_OPTS_INIT;
+        ao2.num_cpus = s->num_cpus_per_worker;
+        for (int w = 0; w < s->nw && rc == 0; w++) {
+            worker_conf_t c = make_conf(s, w);
+            lux_arg_t args[2] = {
+                lux_arg_value(&c, sizeof c),
+                lux_arg_value(lux_policy_params(s->global), s->n * sizeof(double))};
+            rc = lux_actor_create(&lux_rl_a3c_worker_class, args, 2, &ao2, &s->actors[w]);
+            if (rc != 0)
+                snprintf(err, errlen, "starting a3c worker %d failed: %s", w, lux_strerror(rc));
+            else
+                s->num_workers = w + 1;
         }
-        lux_policy_set_params(k->policy, lux_policy_params(s->global));
-        lux_rng_seed(&k->rng, lux_seed_derive(s->seed, A3C_ITERATION, (uint64_t)w, UINT64_MAX));
-        rc = begin_episode(s, w);
+        if (rc == 0)
+            s->num_workers = want_workers;
     }
     if (rc != 0) {
         a3c_cleanup(s);
@@ -248,110 +511,147 @@ static int a3c_setup(const json_t *config, const lux_trial_context_t *ctx, void 
     return 0;
 }
 
-/* Worker w collects one fragment with its own weights and computes the
- * gradient of the loss into s->grad. */
-static int compute_gradient(a3c_state_t *s, int w, lux_a3c_loss_t *loss, long *steps)
+typedef struct {
+    long steps, samples;
+    double ent, vf, pl, gn;
+} iter_stats_t;
+
+/* Clips and applies one gradient, and books its statistics. */
+static void apply_gradient(a3c_state_t *s, double *grad, const grad_info_t *info, iter_stats_t *st)
 {
-    worker_t *k = &s->workers[w];
-    const lux_env_info_t *info = lux_env_info(k->env);
-    int od = s->spec.policy.obs_dim, T = 0, terminated = 0, truncated = 0;
-    while (T < s->fragment) {
-        double *x = s->obs + (size_t)T * (size_t)od;
-        for (int i = 0; i < od; i++)
-            x[i] = (double)k->obs[i];
-        double action[LUX_ENV_MAX_ACTION], raw[LUX_ENV_MAX_ACTION];
-        TRY(lux_policy_act(k->policy, x, &k->rng, action, raw));
-        memcpy(s->acts + (size_t)T * (size_t)s->action_n, raw,
-               (size_t)s->action_n * sizeof(double));
-        TRY(record_action(s, k, action));
-        double r;
-        TRY(lux_env_step(k->env, action, k->obs, &r, &terminated, &truncated));
-        s->rewards[T++] = r;
-        k->episode_return += r;
-        k->episode_length++;
-        if (terminated || truncated)
-            break;
+    double norm2 = 0;
+    for (size_t j = 0; j < s->n; j++)
+        norm2 += grad[j] * grad[j];
+    double norm = sqrt(norm2);
+    if (s->grad_clip > 0 && norm > s->grad_clip) {
+        double scale = s->grad_clip / norm;
+        for (size_t j = 0; j < s->n; j++)
+            grad[j] *= scale;
     }
-    (void)info;
-    *steps += T;
-    /* Values of the fragment's states, and the bootstrap. */
-    const double *y;
-    int no = lux_policy_num_outputs(k->policy), vi = s->spec.policy.action_dim;
-    TRY(lux_policy_forward(k->policy, s->obs, T, &y));
-    for (int t = 0; t < T; t++)
-        s->values[t] = y[(size_t)t * (size_t)no + (size_t)vi];
-    double bootstrap = 0.0;
-    if (!terminated) {
-        double x[LUX_ENV_MAX_OBS];
-        for (int i = 0; i < od; i++)
-            x[i] = (double)k->obs[i];
-        TRY(lux_policy_forward(k->policy, x, 1, &y));
-        bootstrap = y[vi];
-    }
-    lux_gae(s->rewards, s->values, T, bootstrap, s->gamma, s->lambda, s->adv, s->targets);
-    memset(s->grad, 0, s->n * sizeof *s->grad);
-    TRY(lux_a3c_loss(k->policy, s->obs, s->acts, s->adv, s->targets, T, s->vf_loss_coeff,
-                     s->entropy_coeff, s->grad, loss));
-    if (terminated || truncated) {
-        s->window[s->window_count % REWARD_WINDOW] = k->episode_return;
+    lux_adam_step(s->adam, lux_policy_params(s->global), grad);
+    s->num_grad_updates++;
+    st->steps += info->steps;
+    st->samples += info->steps;
+    st->ent += info->loss.entropy;
+    st->vf += info->loss.vf_loss;
+    st->pl += info->loss.policy_loss;
+    st->gn += norm;
+    if (info->finished) {
+        s->window[s->window_count % REWARD_WINDOW] = info->finished_return;
         s->window_count++;
         s->episodes_total++;
-        k->episode_index++;
-        TRY(begin_episode(s, w));
     }
-    return T;
+}
+
+static int submit_grad(a3c_state_t *s, int w, lux_ref_t *ref)
+{
+    lux_arg_t arg = lux_arg_value(lux_policy_params(s->global), s->n * sizeof(double));
+    return lux_actor_call(s->actors[w], "a3c_grad", &arg, 1, 1, ref);
+}
+
+static int run_actors(a3c_state_t *s, iter_stats_t *st, char *err, size_t errlen)
+{
+    lux_ref_t refs[MAX_WORKERS];
+    int worker_of[MAX_WORKERS];
+    size_t inflight = 0;
+    long dispatched = 0, applied = 0;
+    int rc = 0;
+    for (int w = 0; w < s->nw && dispatched < s->grads_per_iter; w++) {
+        rc = submit_grad(s, w, &refs[inflight]);
+        if (rc != 0)
+            break;
+        worker_of[inflight++] = w;
+        dispatched++;
+    }
+    while (rc == 0 && applied < s->grads_per_iter) {
+        unsigned char ready[MAX_WORKERS];
+        size_t nready = 0;
+        rc = lux_wait(refs, inflight, 1, -1, ready, &nready);
+        if (rc != 0)
+            break;
+        size_t i = 0;
+        while (i < inflight && !ready[i])
+            i++;
+        lux_value_t v = {0};
+        rc = lux_get(&refs[i], 1, -1, &v);
+        if (rc != 0 || v.len != sizeof(grad_info_t) + s->n * sizeof(double)) {
+            snprintf(err, errlen, "a3c worker %d failed: %s", worker_of[i],
+                     v.error && v.data ? (const char *)v.data : lux_strerror(rc));
+            lux_value_release(&v);
+            rc = rc != 0 ? rc : LUX_EPROTO;
+            break;
+        }
+        grad_info_t info;
+        memcpy(&info, v.data, sizeof info);
+        memcpy(s->grad, (const unsigned char *)v.data + sizeof info, s->n * sizeof(double));
+        lux_value_release(&v);
+        lux_ref_release(refs[i]);
+        apply_gradient(s, s->grad, &info, st);
+        applied++;
+        int w = worker_of[i];
+        refs[i] = refs[inflight - 1];
+        worker_of[i] = worker_of[inflight - 1];
+        inflight--;
+        if (dispatched < s->grads_per_iter) {
+            rc = submit_grad(s, w, &refs[inflight]);
+            if (rc != 0)
+                break;
+            worker_of[inflight++] = w;
+            dispatched++;
+        }
+    }
+    if (rc != 0) {
+        /* Drain what is left so no reply outlives the iteration. */
+        for (size_t i = 0; i < inflight; i++) {
+            lux_value_t v = {0};
+            lux_get(&refs[i], 1, 30, &v);
+            lux_value_release(&v);
+            lux_ref_release(refs[i]);
+        }
+        if (err != NULL && errlen > 0 && err[0] == '\0')
+            snprintf(err, errlen, "a3c: %s", lux_strerror(rc));
+    }
+    return rc;
 }
 
 static int a3c_step(void *state, json_t **result, char *err, size_t errlen)
 {
     a3c_state_t *s = state;
-    long steps = 0, episodes_before = s->episodes_total;
-    double ent = 0, vf = 0, pl = 0, gn = 0;
-    long samples = 0;
-    for (long g = 0; g < s->grads_per_iter; g++) {
-        int w = (int)(s->next_worker % s->num_workers);
-        s->next_worker++;
-        lux_a3c_loss_t loss;
-        int T = compute_gradient(s, w, &loss, &steps);
-        if (T < 0) {
-            snprintf(err, errlen, "a3c worker %d failed: %s", w, lux_strerror(T));
-            return T;
+    long episodes_before = s->episodes_total;
+    iter_stats_t st = {0};
+    if (s->num_workers == 0) {
+        for (long g = 0; g < s->grads_per_iter; g++) {
+            grad_info_t info;
+            lux_policy_set_params(s->local.policy, lux_policy_params(s->global));
+            int rc = worker_gradient(&s->local, s->grad, &info);
+            if (rc != 0) {
+                snprintf(err, errlen, "a3c local worker failed: %s", lux_strerror(rc));
+                return rc;
+            }
+            apply_gradient(s, s->grad, &info, &st);
         }
-        double norm2 = 0;
-        for (size_t j = 0; j < s->n; j++)
-            norm2 += s->grad[j] * s->grad[j];
-        double norm = sqrt(norm2);
-        if (s->grad_clip > 0 && norm > s->grad_clip) {
-            double scale = s->grad_clip / norm;
-            for (size_t j = 0; j < s->n; j++)
-                s->grad[j] *= scale;
-        }
-        lux_adam_step(s->adam, lux_policy_params(s->global), s->grad);
-        lux_policy_set_params(s->workers[w].policy, lux_policy_params(s->global));
-        s->num_grad_updates++;
-        ent += loss.entropy;
-        vf += loss.vf_loss;
-        pl += loss.policy_loss;
-        gn += norm;
-        samples += T;
+    } else {
+        if (err != NULL && errlen > 0)
+            err[0] = '\0';
+        TRY(run_actors(s, &st, err, errlen));
     }
     s->iteration++;
-    s->timesteps_total += steps;
+    s->timesteps_total += st.steps;
     json_t *res = json_object();
     if (res == NULL)
         return LUX_ENOMEM;
     size_t nw = s->window_count < REWARD_WINDOW ? (size_t)s->window_count : REWARD_WINDOW;
     lux_rl_add_reward_stats(res, "episode_reward", s->window, nw);
-    double G = (double)s->grads_per_iter;
+    double G = (double)s->grads_per_iter, S = st.samples > 0 ? (double)st.samples : 1.0;
     json_object_set_new(res, "timesteps_total", json_integer(s->timesteps_total));
-    json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
+    json_object_set_new(res, "timesteps_this_iter", json_integer(st.steps));
     json_object_set_new(res, "episodes_total", json_integer(s->episodes_total));
     json_object_set_new(res, "episodes_this_iter",
                         json_integer(s->episodes_total - episodes_before));
-    json_object_set_new(res, "policy_entropy", json_real(ent / (double)samples));
-    json_object_set_new(res, "vf_loss", json_real(vf / (double)samples));
-    json_object_set_new(res, "policy_loss", json_real(pl / (double)samples));
-    json_object_set_new(res, "grad_gnorm", json_real(gn / G));
+    json_object_set_new(res, "policy_entropy", json_real(st.ent / S));
+    json_object_set_new(res, "vf_loss", json_real(st.vf / S));
+    json_object_set_new(res, "policy_loss", json_real(st.pl / S));
+    json_object_set_new(res, "grad_gnorm", json_real(st.gn / G));
     json_object_set_new(res, "cur_lr", json_real(s->lr));
     json_object_set_new(res, "num_grad_updates", json_integer(s->num_grad_updates));
     json_object_set_new(res, "num_workers", json_integer(s->num_workers));
@@ -359,7 +659,7 @@ static int a3c_step(void *state, json_t **result, char *err, size_t errlen)
     return 0;
 }
 
-#define MAGIC "LUXA3C01"
+#define MAGIC "LUXA3C02"
 
 static int a3c_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
 {
@@ -368,11 +668,10 @@ static int a3c_save(void *state, void **bytes, size_t *len, char *err, size_t er
     size_t al;
     TRY(lux_adam_save(s->adam, &ab, &al));
     lux_rl_buf_t b = {0};
-    uint64_t n = s->n, al64 = al, nw = (uint64_t)s->num_workers;
+    uint64_t n = s->n, al64 = al, nw = (uint64_t)s->nw;
     lux_rl_buf_put(&b, MAGIC, 8);
     lux_rl_buf_put(&b, &n, sizeof n);
     lux_rl_buf_put(&b, &nw, sizeof nw);
-    lux_rl_buf_put(&b, &s->next_worker, sizeof s->next_worker);
     lux_rl_buf_put(&b, &s->iteration, sizeof s->iteration);
     lux_rl_buf_put(&b, &s->timesteps_total, sizeof s->timesteps_total);
     lux_rl_buf_put(&b, &s->episodes_total, sizeof s->episodes_total);
@@ -380,21 +679,32 @@ static int a3c_save(void *state, void **bytes, size_t *len, char *err, size_t er
     lux_rl_buf_put(&b, s->window, sizeof s->window);
     lux_rl_buf_put(&b, &s->window_count, sizeof s->window_count);
     lux_rl_buf_put(&b, lux_policy_params(s->global), s->n * sizeof(double));
-    for (long w = 0; w < s->num_workers; w++) {
-        worker_t *k = &s->workers[w];
-        uint64_t na = k->nactions;
-        lux_rl_buf_put(&b, lux_policy_params(k->policy), s->n * sizeof(double));
-        lux_rl_buf_put(&b, &k->rng, sizeof k->rng);
-        lux_rl_buf_put(&b, &k->episode_index, sizeof k->episode_index);
-        lux_rl_buf_put(&b, &na, sizeof na);
-        lux_rl_buf_put(&b, k->actions, k->nactions * sizeof(double));
+    int rc = 0;
+    if (s->num_workers == 0) {
+        worker_save(&s->local, &b);
+    } else {
+        for (int w = 0; w < s->nw && rc == 0; w++) {
+            lux_ref_t ref;
+            rc = lux_actor_call(s->actors[w], "a3c_get_state", NULL, 0, 1, &ref);
+            if (rc != 0)
+                break;
+            lux_value_t v = {0};
+            rc = lux_get(&ref, 1, -1, &v);
+            if (rc == 0)
+                lux_rl_buf_put(&b, v.data, v.len);
+            else
+                snprintf(err, errlen, "a3c worker %d: %s", w,
+                         v.error && v.data ? (const char *)v.data : lux_strerror(rc));
+            lux_value_release(&v);
+            lux_ref_release(ref);
+        }
     }
     lux_rl_buf_put(&b, &al64, sizeof al64);
     lux_rl_buf_put(&b, ab, al);
     lux_free(ab);
-    if (b.failed) {
+    if (rc != 0 || b.failed) {
         lux_free(b.data);
-        return LUX_ENOMEM;
+        return rc != 0 ? rc : LUX_ENOMEM;
     }
     *bytes = b.data;
     *len = b.len;
@@ -417,45 +727,63 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
         return bad(err, errlen, "not an a3c checkpoint");
     if (lux_rl_buf_get(&p, end, &n, sizeof n) || n != s->n)
         return bad(err, errlen, "the policy's parameter count differs from this config's");
-    if (lux_rl_buf_get(&p, end, &nw, sizeof nw) || nw != (uint64_t)s->num_workers)
-        return bad(err, errlen, "num_workers differs from this config's");
-    long next, it, ts, ep, ngu, wc;
+    if (lux_rl_buf_get(&p, end, &nw, sizeof nw) || nw != (uint64_t)s->nw)
+        return bad(err, errlen, "the number of workers differs from this config's");
+    long it, ts, ep, ngu, wc;
     double window[REWARD_WINDOW];
-    if (lux_rl_buf_get(&p, end, &next, sizeof next) || lux_rl_buf_get(&p, end, &it, sizeof it) ||
-        lux_rl_buf_get(&p, end, &ts, sizeof ts) || lux_rl_buf_get(&p, end, &ep, sizeof ep) ||
-        lux_rl_buf_get(&p, end, &ngu, sizeof ngu) ||
+    double *global = lux_malloc(s->n * sizeof *global);
+    if (global == NULL)
+        return LUX_ENOMEM;
+    if (lux_rl_buf_get(&p, end, &it, sizeof it) || lux_rl_buf_get(&p, end, &ts, sizeof ts) ||
+        lux_rl_buf_get(&p, end, &ep, sizeof ep) || lux_rl_buf_get(&p, end, &ngu, sizeof ngu) ||
         lux_rl_buf_get(&p, end, window, sizeof window) || lux_rl_buf_get(&p, end, &wc, sizeof wc) ||
-        lux_rl_buf_get(&p, end, lux_policy_params(s->global), s->n * sizeof(double)))
+        lux_rl_buf_get(&p, end, global, s->n * sizeof(double))) {
+        lux_free(global);
         return bad(err, errlen, "truncated");
-    for (long w = 0; w < s->num_workers; w++) {
-        worker_t *k = &s->workers[w];
-        uint64_t na;
-        if (lux_rl_buf_get(&p, end, lux_policy_params(k->policy), s->n * sizeof(double)) ||
-            lux_rl_buf_get(&p, end, &k->rng, sizeof k->rng) ||
-            lux_rl_buf_get(&p, end, &k->episode_index, sizeof k->episode_index) ||
-            lux_rl_buf_get(&p, end, &na, sizeof na) || (uint64_t)(end - p) / sizeof(double) < na ||
-            na % (uint64_t)s->action_n != 0)
-            return bad(err, errlen, "truncated worker state");
-        TRY(begin_episode(s, (int)w));
-        for (uint64_t i = 0; i < na; i += (uint64_t)s->action_n) {
-            double a[LUX_ENV_MAX_ACTION], r;
-            int term, trunc;
-            memcpy(a, p, (size_t)s->action_n * sizeof(double));
-            p += (size_t)s->action_n * sizeof(double);
-            TRY(record_action(s, k, a));
-            int rc = lux_env_step(k->env, a, k->obs, &r, &term, &trunc);
-            if (rc != 0)
-                return bad(err, errlen, "replaying the episode failed");
-            k->episode_return += r;
-            k->episode_length++;
+    }
+    int rc = 0;
+    if (s->num_workers == 0) {
+        rc = worker_restore(&s->local, &p, end);
+    } else {
+        /* Each worker's state has a variable length: measure it with a
+         * scratch parse (weights, rng, episode, action count, actions). */
+        for (int w = 0; w < s->nw && rc == 0; w++) {
+            const unsigned char *q = p;
+            size_t fixed = s->n * sizeof(double) + sizeof(lux_rl_rng_t) + 2 * sizeof(uint64_t);
+            uint64_t na;
+            if ((size_t)(end - q) < fixed) {
+                rc = LUX_EINVAL;
+                break;
+            }
+            memcpy(&na, q + fixed - sizeof na, sizeof na);
+            if ((uint64_t)(end - q - (ptrdiff_t)fixed) / sizeof(double) < na) {
+                rc = LUX_EINVAL;
+                break;
+            }
+            size_t wl = fixed + (size_t)na * sizeof(double);
+            lux_arg_t arg = lux_arg_value(q, wl);
+            lux_ref_t ref;
+            rc = lux_actor_call(s->actors[w], "a3c_set_state", &arg, 1, 1, &ref);
+            if (rc == 0) {
+                lux_value_t v = {0};
+                rc = lux_get(&ref, 1, -1, &v);
+                lux_value_release(&v);
+                lux_ref_release(ref);
+            }
+            p += wl;
         }
     }
-    if (lux_rl_buf_get(&p, end, &al, sizeof al) || (uint64_t)(end - p) != al)
-        return bad(err, errlen, "bad optimizer state length");
-    int rc = lux_adam_restore(s->adam, p, (size_t)al);
-    if (rc != 0)
+    if (rc != 0) {
+        lux_free(global);
+        return bad(err, errlen, "bad worker state");
+    }
+    if (lux_rl_buf_get(&p, end, &al, sizeof al) || (uint64_t)(end - p) != al ||
+        lux_adam_restore(s->adam, p, (size_t)al) != 0) {
+        lux_free(global);
         return bad(err, errlen, "bad optimizer state");
-    s->next_worker = next;
+    }
+    memcpy(lux_policy_params(s->global), global, s->n * sizeof(double));
+    lux_free(global);
     s->iteration = it;
     s->timesteps_total = ts;
     s->episodes_total = ep;
@@ -463,6 +791,21 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
     memcpy(s->window, window, sizeof window);
     s->window_count = wc;
     return 0;
+}
+
+int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
+int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
+{
+    a3c_state_t *s = state;
+    lux_env_t *env = NULL;
+    char err[256];
+    int rc = lux_env_make(s->spec.env_name, s->spec.env_options, &env, err, sizeof err);
+    if (rc != 0)
+        return rc;
+    lux_rollout_policy_t pol = {.mlp = s->global};
+    rc = lux_rollout_episode(env, &pol, seed, 0, NULL, res);
+    lux_env_destroy(&env);
+    return rc;
 }
 
 const lux_trainable_class_t lux_rl_a3c_trainable = {
@@ -475,33 +818,3 @@ const lux_trainable_class_t lux_rl_a3c_trainable = {
     .restore = a3c_restore,
     .cleanup = a3c_cleanup,
 };
-
-int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
-int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
-{
-    a3c_state_t *s = state;
-    lux_env_t *env = s->workers[0].env;
-    lux_rollout_policy_t pol = {.mlp = s->global};
-    int rc = lux_rollout_episode(env, &pol, seed, 0, NULL, res);
-    /* The worker's episode was interrupted: restart it where it was by
-     * replaying its actions, so training can continue unchanged. */
-    worker_t *k = &s->workers[0];
-    size_t na = k->nactions;
-    double *acts = k->actions;
-    k->actions = NULL;
-    k->cap_actions = 0;
-    int rc2 = begin_episode(s, 0);
-    for (size_t i = 0; rc2 == 0 && i < na; i += (size_t)s->action_n) {
-        double r;
-        int term, trunc;
-        rc2 = record_action(s, k, acts + i);
-        if (rc2 == 0)
-            rc2 = lux_env_step(k->env, acts + i, k->obs, &r, &term, &trunc);
-        if (rc2 == 0) {
-            k->episode_return += r;
-            k->episode_length++;
-        }
-    }
-    lux_free(acts);
-    return rc != 0 ? rc : rc2;
-}

@@ -15,6 +15,8 @@
 #include "trainable_common.h"
 #include "trainables.h"
 
+#include "lux.h"
+
 #include "alloc.h"
 #include "error.h"
 
@@ -33,7 +35,8 @@ typedef struct {
     uint64_t seed;
     /* config */
     long popsize, episodes_per_eval, episodes_per_iteration, timesteps_per_iteration, eval_episodes;
-    double sigma0;
+    double sigma0, num_cpus_per_task;
+    long num_workers, candidates_per_task;
     lux_seeding_t seeding;
     /* progress */
     long iteration, timesteps_total, episodes_total, eval_timesteps_total;
@@ -71,8 +74,8 @@ static int check_keys(const json_t *c, const char *name, char *err, size_t errle
             return rc_;                                                                            \
     } while (0)
 
-static int read_config(const json_t *c, int default_diagonal, cma_state_t *s, char *err,
-                       size_t errlen)
+static int read_config(const json_t *c, int default_diagonal, long default_workers, cma_state_t *s,
+                       char *err, size_t errlen)
 {
     static const char *const opts[] = {"cmaes", "sepcmaes", "sep-cmaes", NULL};
     const char *opt;
@@ -94,9 +97,10 @@ static int read_config(const json_t *c, int default_diagonal, cma_state_t *s, ch
     const char *seeding;
     TRY(lux_cfg_string(c, "seeding", "epoch", seedings, &seeding, err, errlen));
     lux_seeding_parse(seeding, &s->seeding);
-    long unused;
-    TRY(lux_cfg_int(c, "num_workers", 0, 0, 4096, &unused, err, errlen));
-    TRY(lux_cfg_int(c, "candidates_per_task", 1, 1, 100000, &unused, err, errlen));
+    TRY(lux_cfg_int(c, "num_workers", default_workers, 0, 4096, &s->num_workers, err, errlen));
+    TRY(lux_cfg_int(c, "candidates_per_task", 1, 1, 100000, &s->candidates_per_task, err, errlen));
+    TRY(lux_cfg_double(c, "num_cpus_per_task", 1.0, 0.0001, 1024, &s->num_cpus_per_task, err,
+                       errlen));
     return 0;
 }
 
@@ -106,7 +110,7 @@ static int validate_common(const json_t *config, const char *name, int diagonal,
     TRY(check_keys(config, name, err, errlen));
     cma_state_t s;
     memset(&s, 0, sizeof s);
-    return read_config(config, diagonal, &s, err, errlen);
+    return read_config(config, diagonal, 0, &s, err, errlen);
 }
 
 static int cma_validate(const json_t *config, char *err, size_t errlen)
@@ -156,7 +160,14 @@ static int setup_common(const json_t *config, const lux_trial_context_t *ctx, in
     if (s == NULL)
         return LUX_ENOMEM;
     s->seed = ctx->seed;
-    int rc = read_config(config, diagonal, s, err, errlen);
+    int rc = read_config(config, diagonal, ctx->num_rollout_workers, s, err, errlen);
+    if (rc == 0 && s->num_workers > 0 && !lux_rl_runtime_ready()) {
+        snprintf(err, errlen,
+                 "num_workers is %ld but the runtime is not running in this "
+                 "process (lux_init); set num_workers to 0 for in-process rollouts",
+                 s->num_workers);
+        rc = LUX_ECONFIG;
+    }
     if (rc == 0)
         rc = lux_rl_worker_init(&s->worker, &s->spec, err, errlen);
     if (rc != 0) {
@@ -193,24 +204,150 @@ static int sep_setup(const json_t *config, const lux_trial_context_t *ctx, void 
     return setup_common(config, ctx, 1, state, err, errlen);
 }
 
-/* Evaluates the population of one generation: returns[k * E + e]. */
-static int evaluate_population(cma_state_t *s, long generation, int lambda, long *steps)
+/* What one evaluation task needs besides the spec and the parameters. */
+typedef struct {
+    uint64_t trial_seed, generation;
+    int64_t seeding, episodes_per_eval, k0, count, n;
+} cma_job_t;
+
+/* Evaluates candidates k0 .. k0+count-1 (params: count rows of n) for
+ * episodes_per_eval episodes each: returns[i * E + e], lengths likewise. The
+ * same function serves the in-process path and the remote task, so both
+ * give identical results. */
+static int eval_candidates(lux_rl_worker_t *w, const cma_job_t *job, const double *params,
+                           double *returns, double *lengths)
 {
-    long E = s->episodes_per_eval;
-    for (int k = 0; k < lambda; k++) {
-        for (long e = 0; e < E; e++) {
-            uint64_t seed = lux_seed_rollout(s->seeding, s->seed, (uint64_t)generation, (uint64_t)k,
-                                             (uint64_t)e);
+    int64_t E = job->episodes_per_eval;
+    for (int64_t i = 0; i < job->count; i++) {
+        for (int64_t e = 0; e < E; e++) {
+            uint64_t seed = lux_seed_rollout((lux_seeding_t)job->seeding, job->trial_seed,
+                                             job->generation, (uint64_t)(job->k0 + i), (uint64_t)e);
             lux_rollout_result_t r;
-            int rc = lux_rl_worker_episode(&s->worker, s->X + (size_t)k * s->n, seed, NULL, NULL,
+            int rc = lux_rl_worker_episode(w, params + (size_t)i * (size_t)job->n, seed, NULL, NULL,
                                            0.0, NULL, &r);
             if (rc != 0)
                 return rc;
-            s->returns[(size_t)k * (size_t)E + (size_t)e] = r.episode_return;
-            *steps += r.length;
+            returns[i * E + e] = r.episode_return;
+            lengths[i * E + e] = (double)r.length;
         }
     }
     return 0;
+}
+
+/* The remote task: args (spec, job, params); one return holding count*E
+ * returns then count*E lengths. */
+LUX_REMOTE(lux_rl_cmaes_eval)
+{
+    size_t ls, lj, lp;
+    const void *spec_p = lux_call_arg(call, 0, &ls);
+    const void *job_p = lux_call_arg(call, 1, &lj);
+    const void *params_p = lux_call_arg(call, 2, &lp);
+    lux_rl_spec_t spec;
+    cma_job_t job;
+    if (ls != sizeof spec || lj != sizeof job)
+        return lux_call_fail(call, "lux_rl_cmaes_eval: malformed arguments");
+    memcpy(&spec, spec_p, sizeof spec);
+    memcpy(&job, job_p, sizeof job);
+    size_t rows = (size_t)job.count * (size_t)job.episodes_per_eval;
+    if (lp != (size_t)job.count * (size_t)job.n * sizeof(double))
+        return lux_call_fail(call, "lux_rl_cmaes_eval: %zu parameter bytes for %lld x %lld", lp,
+                             (long long)job.count, (long long)job.n);
+    char err[256] = "";
+    lux_rl_worker_t *w = lux_rl_worker_cached(&spec, err, sizeof err);
+    if (w == NULL)
+        return lux_call_fail(call, "lux_rl_cmaes_eval: %s", err);
+    double *params = lux_malloc(lp > 0 ? lp : 1);
+    double *out = lux_malloc(2 * rows * sizeof *out);
+    int rc = params && out ? 0 : LUX_ENOMEM;
+    if (rc == 0) {
+        memcpy(params, params_p, lp); /* aligned copy of the argument */
+        rc = eval_candidates(w, &job, params, out, out + rows);
+    }
+    if (rc == 0)
+        rc = lux_call_return(call, 0, out, 2 * rows * sizeof *out);
+    lux_free(params);
+    lux_free(out);
+    if (rc != 0)
+        return lux_call_fail(call, "lux_rl_cmaes_eval: rollout failed: %s", lux_strerror(rc));
+    return 0;
+}
+
+/* Evaluates the population of one generation: returns[k * E + e]. With
+ * num_workers > 0, one task per chunk of candidates_per_task candidates,
+ * collected in candidate order. */
+static int evaluate_population(cma_state_t *s, long generation, int lambda, long *steps, char *err,
+                               size_t errlen)
+{
+    long E = s->episodes_per_eval;
+    size_t rows = (size_t)lambda * (size_t)E;
+    double *lengths = lux_malloc(rows * sizeof *lengths);
+    if (lengths == NULL)
+        return LUX_ENOMEM;
+    cma_job_t job = {.trial_seed = s->seed,
+                     .generation = (uint64_t)generation,
+                     .seeding = s->seeding,
+                     .episodes_per_eval = E,
+                     .k0 = 0,
+                     .count = lambda,
+                     .n = (int64_t)s->n};
+    int rc = 0;
+    if (s->num_workers == 0) {
+        rc = eval_candidates(&s->worker, &job, s->X, s->returns, lengths);
+    } else {
+        long chunk = s->candidates_per_task;
+        size_t ntasks = (size_t)((lambda + chunk - 1) / chunk);
+        lux_ref_t *refs = lux_calloc(ntasks, sizeof *refs);
+        size_t submitted = 0;
+        if (refs == NULL)
+            rc = LUX_ENOMEM;
+        lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
+        opts.num_cpus = s->num_cpus_per_task;
+        for (size_t t = 0; rc == 0 && t < ntasks; t++) {
+            cma_job_t j = job;
+            j.k0 = (int64_t)t * chunk;
+            j.count = lambda - j.k0 < chunk ? lambda - j.k0 : chunk;
+            lux_arg_t args[3] = {
+                lux_arg_value(&s->spec, sizeof s->spec),
+                lux_arg_value(&j, sizeof j),
+                lux_arg_value(s->X + (size_t)j.k0 * s->n, (size_t)j.count * s->n * sizeof(double)),
+            };
+            rc = lux_submit(&lux_rl_cmaes_eval_remote, args, 3, &opts, &refs[t]);
+            if (rc == 0)
+                submitted++;
+            else
+                snprintf(err, errlen, "submitting a rollout task failed: %s", lux_strerror(rc));
+        }
+        for (size_t t = 0; t < submitted; t++) {
+            lux_value_t v = {0};
+            int grc = rc == 0 ? lux_get(&refs[t], 1, -1, &v) : LUX_ECANCELLED;
+            if (rc == 0 && grc != 0) {
+                rc = grc;
+                snprintf(err, errlen, "rollout task failed: %s",
+                         v.error && v.data ? (const char *)v.data : lux_strerror(grc));
+            }
+            if (rc == 0) {
+                size_t k0 = t * (size_t)chunk;
+                size_t cnt =
+                    (size_t)lambda - k0 < (size_t)chunk ? (size_t)lambda - k0 : (size_t)chunk;
+                size_t r = cnt * (size_t)E;
+                if (v.len != 2 * r * sizeof(double)) {
+                    rc = LUX_EPROTO;
+                    snprintf(err, errlen, "rollout task returned %zu bytes", v.len);
+                } else {
+                    memcpy(s->returns + k0 * (size_t)E, v.data, r * sizeof(double));
+                    memcpy(lengths + k0 * (size_t)E, (const double *)v.data + r,
+                           r * sizeof(double));
+                }
+            }
+            lux_value_release(&v);
+            lux_ref_release(refs[t]);
+        }
+        lux_free(refs);
+    }
+    for (size_t i = 0; rc == 0 && i < rows; i++)
+        *steps += (long)lengths[i];
+    lux_free(lengths);
+    return rc;
 }
 
 static int cma_step(void *state, json_t **result, char *err, size_t errlen)
@@ -223,9 +360,13 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
     do {
         long gen = lux_cmaes_generation(s->es);
         TRY(lux_cmaes_ask(s->es, s->X));
-        int rc = evaluate_population(s, gen, lambda, &steps);
+        char msg[256] = "";
+        int rc = evaluate_population(s, gen, lambda, &steps, msg, sizeof msg);
         if (rc != 0) {
-            snprintf(err, errlen, "rollout failed: %s", lux_strerror(rc));
+            if (msg[0] != '\0')
+                snprintf(err, errlen, "%s", msg);
+            else
+                snprintf(err, errlen, "rollout failed: %s", lux_strerror(rc));
             return rc;
         }
         for (int k = 0; k < lambda; k++) {

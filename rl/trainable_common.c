@@ -5,6 +5,8 @@
  */
 #include "trainable_common.h"
 
+#include "lux.h"
+
 #include "alloc.h"
 #include "error.h"
 #include "suggest.h"
@@ -310,7 +312,7 @@ int lux_rl_spec_from_config(const json_t *c, const lux_rl_spec_defaults_t *d, lu
 int lux_rl_worker_init(lux_rl_worker_t *w, const lux_rl_spec_t *spec, char *err, size_t errlen)
 {
     memset(w, 0, sizeof *w);
-    w->spec = *spec;
+    memcpy(&w->spec, spec, sizeof *spec);
     int rc = lux_env_make(spec->env_name, spec->env_options, &w->env, err, errlen);
     if (rc != 0)
         return rc;
@@ -408,4 +410,30 @@ int lux_rl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
     memcpy(out, *p, len);
     *p += len;
     return 0;
+}
+
+int lux_rl_runtime_ready(void)
+{
+    if (lux_is_worker())
+        return 1;
+    char *status = lux_node_status_json();
+    if (status == NULL)
+        return 0;
+    free(status);
+    return 1;
+}
+
+lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size_t errlen)
+{
+    static lux_rl_worker_t cached;
+    static int valid;
+    if (valid && memcmp(&cached.spec, spec, sizeof *spec) == 0)
+        return &cached;
+    if (valid)
+        lux_rl_worker_fini(&cached);
+    valid = 0;
+    if (lux_rl_worker_init(&cached, spec, err, errlen) != 0)
+        return NULL;
+    valid = 1;
+    return &cached;
 }

@@ -85,6 +85,18 @@ int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t see
                           const double *obs_mean, const double *obs_std, double action_noise_std,
                           lux_obs_stat_t *stat, lux_rollout_result_t *res);
 
+/* ---- runtime ---- */
+
+/* 1 when the runtime (runtime/lux.h) is initialised in this process (a
+ * driver after lux_init, or a worker), so rollouts can fan out to it. */
+int lux_rl_runtime_ready(void);
+
+/* In a worker process: a rollout worker for `spec`, made on first use and
+ * kept while tasks keep asking for the same spec (making an environment per
+ * task would dominate short rollouts). NULL with a message in err on
+ * failure. Not thread-safe (a worker runs one task at a time). */
+lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size_t errlen);
+
 /* ---- results ---- */
 
 /* Adds episode_reward_mean/min/max (NaN-free: 0 when n == 0) of returns. */

@@ -20,6 +20,8 @@
 #include "trainable_common.h"
 #include "trainables.h"
 
+#include "lux.h"
+
 #include "alloc.h"
 #include "error.h"
 
@@ -42,6 +44,13 @@ typedef struct {
     double noise_stdev, stepsize, l2_coeff, eval_prob, action_noise_std;
     long episodes_per_batch, train_batch_size, noise_size, eval_episodes, noise_seed;
     int obs_filter;
+    long num_workers, pairs_per_task;
+    double num_cpus_per_task;
+    /* runtime: the noise table lives in the object store; the driver views
+     * the same object */
+    int remote;
+    lux_ref_t noise_ref;
+    lux_value_t noise_value;
     /* learned state */
     double *theta;
     lux_obs_stat_t obs_stat;
@@ -63,7 +72,8 @@ static const char *const es_keys[] = {
             return rc_;                                                                            \
     } while (0)
 
-static int read_config(const json_t *c, es_state_t *s, char *err, size_t errlen)
+static int read_config(const json_t *c, long default_workers, es_state_t *s, char *err,
+                       size_t errlen)
 {
     lux_rl_spec_defaults_t d = {.discrete_argmax = 1, .num_hidden = 1, .hidden = {32}};
     TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
@@ -83,9 +93,10 @@ static int read_config(const json_t *c, es_state_t *s, char *err, size_t errlen)
     s->obs_filter = strcmp(f, "MeanStdFilter") == 0;
     static const char *const opts[] = {"adam", NULL};
     TRY(lux_cfg_string(c, "optimizer", "adam", opts, &f, err, errlen));
-    long unused;
-    TRY(lux_cfg_int(c, "num_workers", 0, 0, 4096, &unused, err, errlen));
-    TRY(lux_cfg_int(c, "pairs_per_task", 1, 1, 1L << 20, &unused, err, errlen));
+    TRY(lux_cfg_int(c, "num_workers", default_workers, 0, 4096, &s->num_workers, err, errlen));
+    TRY(lux_cfg_int(c, "pairs_per_task", 5, 1, 1L << 20, &s->pairs_per_task, err, errlen));
+    TRY(lux_cfg_double(c, "num_cpus_per_task", 1.0, 0.0001, 1024, &s->num_cpus_per_task, err,
+                       errlen));
     return 0;
 }
 
@@ -100,7 +111,7 @@ static int es_validate(const json_t *config, char *err, size_t errlen)
     TRY(lux_cfg_check_keys(config, "es", keys, n, err, errlen));
     es_state_t s;
     memset(&s, 0, sizeof s);
-    return read_config(config, &s, err, errlen);
+    return read_config(config, 0, &s, err, errlen);
 }
 
 static void es_cleanup(void *state)
@@ -110,6 +121,10 @@ static void es_cleanup(void *state)
         return;
     lux_adam_destroy(&s->adam);
     lux_noise_table_fini(&s->noise);
+    if (s->remote) {
+        lux_value_release(&s->noise_value);
+        lux_ref_release(s->noise_ref);
+    }
     lux_rl_worker_fini(&s->worker);
     lux_free(s->theta);
     lux_free(s->pert);
@@ -124,7 +139,14 @@ static int es_setup(const json_t *config, const lux_trial_context_t *ctx, void *
     if (s == NULL)
         return LUX_ENOMEM;
     s->seed = ctx->seed;
-    int rc = read_config(config, s, err, errlen);
+    int rc = read_config(config, ctx->num_rollout_workers, s, err, errlen);
+    if (rc == 0 && s->num_workers > 0 && !lux_rl_runtime_ready()) {
+        snprintf(err, errlen,
+                 "num_workers is %ld but the runtime is not running in this "
+                 "process (lux_init); set num_workers to 0 for in-process rollouts",
+                 s->num_workers);
+        rc = LUX_ECONFIG;
+    }
     if (rc == 0)
         rc = lux_rl_worker_init(&s->worker, &s->spec, err, errlen);
     if (rc != 0) {
@@ -152,8 +174,28 @@ static int es_setup(const json_t *config, const lux_trial_context_t *ctx, void *
         es_cleanup(s);
         return LUX_ENOMEM;
     }
-    lux_rng_t rng;
-    lux_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0x1417)));
+    if (s->num_workers > 0) {
+        /* Put the table once; tasks receive its ref and read it zero-copy,
+         * and the driver switches to a view of the same object. */
+        size_t bytes = s->noise.size * sizeof(float);
+        rc = lux_put(s->noise.values, bytes, 60, &s->noise_ref);
+        if (rc == 0) {
+            s->remote = 1;
+            rc = lux_get(&s->noise_ref, 1, 60, &s->noise_value);
+        }
+        if (rc != 0 || s->noise_value.len != bytes) {
+            snprintf(err, errlen,
+                     "putting the noise table (%zu MB) into the object store "
+                     "failed: %s (lower noise_size?)",
+                     bytes >> 20, lux_strerror(rc));
+            es_cleanup(s);
+            return rc != 0 ? rc : LUX_EPROTO;
+        }
+        lux_noise_table_fini(&s->noise);
+        lux_noise_table_view(&s->noise, s->noise_value.data, bytes / sizeof(float));
+    }
+    lux_rl_rng_t rng;
+    lux_rl_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0x1417)));
     if (s->worker.mlp != NULL) {
         lux_policy_init_params(s->worker.mlp, &rng);
         lux_policy_get_params(s->worker.mlp, s->theta);
@@ -163,11 +205,211 @@ static int es_setup(const json_t *config, const lux_trial_context_t *ctx, void *
     return 0;
 }
 
+/* What a batch of pairs needs besides the spec, theta, the observation
+ * filter and the noise table. */
 typedef struct {
-    size_t index;
+    uint64_t trial_seed, iteration;
+    int64_t p0, count, n, obs_filter, obs_dim;
+    double noise_stdev, action_noise_std, eval_prob;
+} es_job_t;
+
+/* The outcome of one antithetic pair. */
+typedef struct {
+    uint64_t index;
     double ret[2];
-    long len[2];
-} pair_t;
+    int64_t len[2];
+    int64_t has_eval;
+    double eval_ret;
+    int64_t eval_len;
+    lux_obs_stat_t stat; /* observations of this pair's two rollouts */
+} es_pair_t;
+
+/* Runs pairs p0 .. p0+count-1 of an iteration. Pair i draws its noise index
+ * and its eval_prob coin from (trial seed, iteration, i) and runs both signs
+ * on the same episode seed. The same function serves the in-process path and
+ * the remote task. pert is scratch of n values. */
+static int run_pairs(lux_rl_worker_t *w, const lux_noise_table_t *noise, const es_job_t *job,
+                     const double *theta, const double *mean, const double *std, double *pert,
+                     es_pair_t *out)
+{
+    for (int64_t i = 0; i < job->count; i++) {
+        uint64_t pi = (uint64_t)(job->p0 + i);
+        es_pair_t *p = &out[i];
+        memset(p, 0, sizeof *p);
+        lux_obs_stat_init(&p->stat, (int)job->obs_dim, 0.0);
+        lux_rl_rng_t rng;
+        lux_rl_rng_seed(&rng, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_NOISE));
+        p->index = lux_noise_sample_index(noise, &rng, (size_t)job->n);
+        uint64_t seed = lux_seed_derive(job->trial_seed, job->iteration, pi, 0);
+        for (int sign = 0; sign < 2; sign++) {
+            lux_noise_perturb(noise, (size_t)p->index, (size_t)job->n, theta,
+                              sign == 0 ? job->noise_stdev : -job->noise_stdev, pert);
+            lux_rollout_result_t r;
+            int rc = lux_rl_worker_episode(w, pert, seed, mean, std, job->action_noise_std,
+                                           job->obs_filter ? &p->stat : NULL, &r);
+            if (rc != 0)
+                return rc;
+            p->ret[sign] = r.episode_return;
+            p->len[sign] = r.length;
+        }
+        if (job->eval_prob > 0 && lux_rl_rng_uniform(&rng) < job->eval_prob) {
+            lux_rollout_result_t r;
+            int rc = lux_rl_worker_episode(
+                w, theta, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_EVALPROB), mean,
+                std, 0.0, NULL, &r);
+            if (rc != 0)
+                return rc;
+            p->has_eval = 1;
+            p->eval_ret = r.episode_return;
+            p->eval_len = r.length;
+        }
+    }
+    return 0;
+}
+
+/* The remote task: args (spec, job, theta, obs mean and std or empty, noise
+ * table ref); returns count es_pair_t. */
+LUX_REMOTE(lux_rl_es_pairs)
+{
+    size_t ls, lj, lt, lm, ln;
+    const void *spec_p = lux_call_arg(call, 0, &ls);
+    const void *job_p = lux_call_arg(call, 1, &lj);
+    const void *theta_p = lux_call_arg(call, 2, &lt);
+    const void *ms_p = lux_call_arg(call, 3, &lm);
+    const void *noise_p = lux_call_arg(call, 4, &ln);
+    lux_rl_spec_t spec;
+    es_job_t job;
+    if (ls != sizeof spec || lj != sizeof job || noise_p == NULL)
+        return lux_call_fail(call, "lux_rl_es_pairs: malformed arguments");
+    memcpy(&spec, spec_p, sizeof spec);
+    memcpy(&job, job_p, sizeof job);
+    if (lt != (size_t)job.n * sizeof(double) ||
+        (lm != 0 && lm != 2 * (size_t)job.obs_dim * sizeof(double)) ||
+        ln < (size_t)job.n * sizeof(float))
+        return lux_call_fail(call, "lux_rl_es_pairs: argument sizes do not match the job");
+    char err[256] = "";
+    lux_rl_worker_t *w = lux_rl_worker_cached(&spec, err, sizeof err);
+    if (w == NULL)
+        return lux_call_fail(call, "lux_rl_es_pairs: %s", err);
+    lux_noise_table_t noise;
+    lux_noise_table_view(&noise, noise_p, ln / sizeof(float));
+    double *theta = lux_malloc(lt);
+    double *pert = lux_malloc(lt);
+    double *ms = lm ? lux_malloc(lm) : NULL;
+    es_pair_t *out = lux_malloc((size_t)job.count * sizeof *out);
+    int rc = theta && pert && out && (lm == 0 || ms) ? 0 : LUX_ENOMEM;
+    if (rc == 0) {
+        memcpy(theta, theta_p, lt);
+        if (lm)
+            memcpy(ms, ms_p, lm);
+        rc = run_pairs(w, &noise, &job, theta, ms, ms ? ms + job.obs_dim : NULL, pert, out);
+    }
+    if (rc == 0)
+        rc = lux_call_return(call, 0, out, (size_t)job.count * sizeof *out);
+    lux_free(theta);
+    lux_free(pert);
+    lux_free(ms);
+    lux_free(out);
+    if (rc != 0)
+        return lux_call_fail(call, "lux_rl_es_pairs: rollout failed: %s", lux_strerror(rc));
+    return 0;
+}
+
+/* Collects pairs in index order into *pairs until the batch is complete.
+ * Remote: waves of 2 * num_workers tasks of pairs_per_task pairs; results
+ * past the point where the batch completed are dropped, so the batch is the
+ * same as the in-process one. */
+static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, const double *os,
+                         es_pair_t **pairs_p, size_t *npairs_p, char *err, size_t errlen)
+{
+    size_t cap = 64, npairs = 0;
+    es_pair_t *pairs = lux_malloc(cap * sizeof *pairs);
+    if (pairs == NULL)
+        return LUX_ENOMEM;
+    long episodes = 0, steps = 0;
+    int rc = 0;
+    size_t chunk = s->num_workers > 0 ? (size_t)s->pairs_per_task : 1;
+    size_t wave = s->num_workers > 0 ? 2 * (size_t)s->num_workers : 1;
+    double ms[2 * LUX_ENV_MAX_OBS];
+    if (om != NULL) {
+        memcpy(ms, om, (size_t)base->obs_dim * sizeof(double));
+        memcpy(ms + base->obs_dim, os, (size_t)base->obs_dim * sizeof(double));
+    }
+    while (rc == 0 && (episodes < s->episodes_per_batch || steps < s->train_batch_size)) {
+        size_t want = chunk * wave;
+        if (npairs + want > cap) {
+            while (npairs + want > cap)
+                cap *= 2;
+            es_pair_t *np = lux_realloc(pairs, cap * sizeof *pairs);
+            if (np == NULL) {
+                rc = LUX_ENOMEM;
+                break;
+            }
+            pairs = np;
+        }
+        es_pair_t *dst = pairs + npairs;
+        if (s->num_workers == 0) {
+            es_job_t job = *base;
+            job.p0 = (int64_t)npairs;
+            job.count = 1;
+            rc = run_pairs(&s->worker, &s->noise, &job, s->theta, om, os, s->pert, dst);
+        } else {
+            lux_ref_t refs[2 * 4096];
+            size_t submitted = 0;
+            lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
+            opts.num_cpus = s->num_cpus_per_task;
+            for (size_t t = 0; t < wave && rc == 0; t++) {
+                es_job_t job = *base;
+                job.p0 = (int64_t)(npairs + t * chunk);
+                job.count = (int64_t)chunk;
+                lux_arg_t args[5] = {
+                    lux_arg_value(&s->spec, sizeof s->spec),
+                    lux_arg_value(&job, sizeof job),
+                    lux_arg_value(s->theta, s->n * sizeof(double)),
+                    lux_arg_value(ms, om ? 2 * (size_t)base->obs_dim * sizeof(double) : 0),
+                    lux_arg_ref(s->noise_ref),
+                };
+                rc = lux_submit(&lux_rl_es_pairs_remote, args, 5, &opts, &refs[t]);
+                if (rc == 0)
+                    submitted++;
+                else
+                    snprintf(err, errlen, "submitting a rollout task failed: %s", lux_strerror(rc));
+            }
+            for (size_t t = 0; t < submitted; t++) {
+                lux_value_t v = {0};
+                if (rc == 0) {
+                    rc = lux_get(&refs[t], 1, -1, &v);
+                    if (rc != 0)
+                        snprintf(err, errlen, "rollout task failed: %s",
+                                 v.error && v.data ? (const char *)v.data : lux_strerror(rc));
+                    else if (v.len != chunk * sizeof(es_pair_t)) {
+                        rc = LUX_EPROTO;
+                        snprintf(err, errlen, "rollout task returned %zu bytes", v.len);
+                    } else
+                        memcpy(dst + t * chunk, v.data, v.len);
+                }
+                lux_value_release(&v);
+                lux_ref_release(refs[t]);
+            }
+        }
+        /* Take pairs in order until the batch is complete. */
+        size_t got = s->num_workers == 0 ? 1 : want;
+        for (size_t i = 0; rc == 0 && i < got; i++) {
+            if (episodes >= s->episodes_per_batch && steps >= s->train_batch_size)
+                break;
+            episodes += 2;
+            steps += dst[i].len[0] + dst[i].len[1];
+            npairs++;
+        }
+    }
+    if (rc != 0) {
+        lux_free(pairs);
+        return rc;
+    }
+    *pairs_p = pairs;
+    *npairs_p = npairs;
+    return 0;
+}
 
 static int es_step(void *state, json_t **result, char *err, size_t errlen)
 {
@@ -179,76 +421,52 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
         om = mean;
         os = std;
     }
-    lux_obs_stat_t delta;
-    lux_obs_stat_init(&delta, s->spec.policy.obs_dim, 0.0);
-    size_t cap = 64, npairs = 0;
-    pair_t *pairs = lux_malloc(cap * sizeof *pairs);
-    double *evals = lux_malloc(((size_t)s->eval_episodes + 64) * sizeof *evals);
-    size_t nevals = 0, evals_cap = (size_t)s->eval_episodes + 64;
-    if (pairs == NULL || evals == NULL) {
-        lux_free(pairs);
+    es_job_t base = {.trial_seed = s->seed,
+                     .iteration = (uint64_t)s->iteration,
+                     .n = (int64_t)s->n,
+                     .obs_filter = om != NULL,
+                     .obs_dim = s->spec.policy.obs_dim,
+                     .noise_stdev = s->noise_stdev,
+                     .action_noise_std = s->action_noise_std,
+                     .eval_prob = s->eval_prob};
+    es_pair_t *pairs = NULL;
+    size_t npairs = 0;
+    char msg[256] = "";
+    int rc = collect_pairs(s, &base, om, os, &pairs, &npairs, msg, sizeof msg);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", msg[0] ? msg : lux_strerror(rc));
+        return rc;
+    }
+    size_t evals_cap = npairs + (size_t)s->eval_episodes + 1;
+    double *ranks = lux_malloc(2 * npairs * sizeof *ranks);
+    double *evals = lux_malloc(evals_cap * sizeof *evals);
+    if (ranks == NULL || evals == NULL) {
+        lux_free(ranks);
         lux_free(evals);
+        lux_free(pairs);
         return LUX_ENOMEM;
     }
     long episodes = 0, steps = 0;
-    uint64_t t = (uint64_t)s->iteration;
-    int rc = 0;
-    while (episodes < s->episodes_per_batch || steps < s->train_batch_size) {
-        if (npairs == cap) {
-            pair_t *np = lux_realloc(pairs, 2 * cap * sizeof *pairs);
-            if (np == NULL) {
-                rc = LUX_ENOMEM;
-                break;
-            }
-            pairs = np;
-            cap *= 2;
-        }
-        pair_t *p = &pairs[npairs];
-        lux_rng_t rng;
-        lux_rng_seed(&rng, lux_seed_derive(s->seed, t, npairs, TAG_NOISE));
-        p->index = lux_noise_sample_index(&s->noise, &rng, s->n);
-        uint64_t seed = lux_seed_derive(s->seed, t, npairs, 0);
-        for (int sign = 0; sign < 2 && rc == 0; sign++) {
-            lux_noise_perturb(&s->noise, p->index, s->n, s->theta,
-                              sign == 0 ? s->noise_stdev : -s->noise_stdev, s->pert);
-            lux_rollout_result_t r;
-            rc = lux_rl_worker_episode(&s->worker, s->pert, seed, om, os, s->action_noise_std,
-                                       s->obs_filter ? &delta : NULL, &r);
-            p->ret[sign] = r.episode_return;
-            p->len[sign] = r.length;
-            episodes++;
-            steps += r.length;
-        }
-        if (rc == 0 && s->eval_prob > 0 && lux_rng_uniform(&rng) < s->eval_prob &&
-            nevals < evals_cap) {
-            lux_rollout_result_t r;
-            rc = lux_rl_worker_episode(&s->worker, s->theta,
-                                       lux_seed_derive(s->seed, t, npairs, TAG_EVALPROB), om, os,
-                                       0.0, NULL, &r);
-            evals[nevals++] = r.episode_return;
-            s->eval_timesteps_total += r.length;
-        }
-        if (rc != 0)
-            break;
-        npairs++;
-    }
-    double *ranks = rc == 0 ? lux_malloc(2 * npairs * sizeof *ranks) : NULL;
-    if (rc == 0 && ranks == NULL)
-        rc = LUX_ENOMEM;
-    if (rc != 0) {
-        lux_free(pairs);
-        lux_free(evals);
-        snprintf(err, errlen, "rollout failed: %s", lux_strerror(rc));
-        return rc;
-    }
+    size_t nevals = 0;
     double rsum = 0, rmin = INFINITY, rmax = -INFINITY;
-    for (size_t i = 0; i < npairs; i++)
+    lux_obs_stat_t delta;
+    lux_obs_stat_init(&delta, s->spec.policy.obs_dim, 0.0);
+    for (size_t i = 0; i < npairs; i++) {
         for (int k = 0; k < 2; k++) {
             ranks[2 * i + (size_t)k] = pairs[i].ret[k];
             rsum += pairs[i].ret[k];
             rmin = fmin(rmin, pairs[i].ret[k]);
             rmax = fmax(rmax, pairs[i].ret[k]);
+            steps += pairs[i].len[k];
         }
+        episodes += 2;
+        if (pairs[i].has_eval) {
+            evals[nevals++] = pairs[i].eval_ret;
+            s->eval_timesteps_total += pairs[i].eval_len;
+        }
+        if (base.obs_filter)
+            lux_obs_stat_merge(&delta, &pairs[i].stat);
+    }
     lux_centered_ranks(ranks, 2 * npairs, ranks);
     memset(s->grad, 0, s->n * sizeof *s->grad);
     for (size_t i = 0; i < npairs; i++) {
@@ -268,7 +486,8 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
     for (size_t j = 0; j < s->n; j++)
         tnorm += s->theta[j] * s->theta[j];
     lux_free(ranks);
-    if (s->obs_filter)
+    lux_free(pairs);
+    if (base.obs_filter)
         lux_obs_stat_merge(&s->obs_stat, &delta);
     s->iteration++;
     s->timesteps_total += steps;
@@ -277,21 +496,19 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
     /* Evaluate the new theta on fixed seeds, without noise. */
     json_t *res = json_object();
     if (res == NULL) {
-        lux_free(pairs);
         lux_free(evals);
         return LUX_ENOMEM;
     }
     size_t fixed_from = nevals;
-    if (s->obs_filter && s->worker.mlp != NULL)
+    if (om != NULL)
         lux_obs_stat_mean_std(&s->obs_stat, mean, std);
-    for (long e = 0; e < s->eval_episodes && nevals < evals_cap; e++) {
+    for (long e = 0; e < s->eval_episodes; e++) {
         lux_rollout_result_t r;
         rc = lux_rl_worker_episode(&s->worker, s->theta,
                                    lux_seed_derive(s->seed, EVAL_ITERATION, 0, (uint64_t)e), om, os,
                                    0.0, NULL, &r);
         if (rc != 0) {
             json_decref(res);
-            lux_free(pairs);
             lux_free(evals);
             snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(rc));
             return rc;
@@ -299,7 +516,7 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
         evals[nevals++] = r.episode_return;
         s->eval_timesteps_total += r.length;
     }
-    if (nevals - fixed_from > 0)
+    if (nevals > fixed_from)
         lux_rl_add_reward_stats(res, "episode_reward", evals + fixed_from, nevals - fixed_from);
     else
         lux_rl_add_reward_stats(res, "episode_reward", evals, nevals);
@@ -319,7 +536,7 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
     json_object_set_new(res, "update_ratio",
                         json_real(s->stepsize / (sqrt(tnorm) > 0 ? sqrt(tnorm) : 1.0)));
     json_object_set_new(res, "num_params", json_integer((json_int_t)s->n));
-    lux_free(pairs);
+    json_object_set_new(res, "num_workers", json_integer(s->num_workers));
     lux_free(evals);
     *result = res;
     return 0;

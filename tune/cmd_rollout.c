@@ -68,7 +68,7 @@ int lux_cmd_rollout(int argc, char **argv)
     lux_free(b);
     if (rc != 0) {
         fprintf(stderr, "lux rollout: %s\n", err);
-        return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
+        return rc == LUX_ENOENT || rc == LUX_EINVAL ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
     json_error_t je;
     json_t *meta = json_load_file(meta_path, 0, &je);

@@ -9,6 +9,7 @@
  */
 #include "checkpoint.h"
 #include "cli.h"
+#include "lux.h"
 #include "trainables.h"
 
 #include "alloc.h"
@@ -35,6 +36,9 @@ const char lux_cmd_train_help[] =
     "                        'episode_reward_mean=475,timesteps_total=1000000'\n"
     "                        (default: training_iteration=100)\n"
     "  --seed N              the trial's seed (default 0)\n"
+    "  --num-workers N       rollout workers on the bundled runtime (default 2;\n"
+    "                        0 runs rollouts in this process); the config's\n"
+    "                        \"num_workers\" takes precedence\n"
     "  --checkpoint-freq N   save every N iterations (0: never)\n"
     "  --checkpoint-at-end   save after the last iteration\n"
     "  --checkpoint-dir DIR  where checkpoints go (default runs/train); they land\n"
@@ -123,7 +127,7 @@ int lux_cmd_train(int argc, char **argv)
 {
     const char *run = NULL, *env = NULL, *config_text = NULL, *stop_text = NULL;
     const char *ckpt_dir = "runs/train";
-    long seed = 0, ckpt_freq = 0;
+    long seed = 0, ckpt_freq = 0, num_workers = 2;
     int ckpt_end = 0, as_json = 0;
     lux_opt_t opts[] = {
         {"--run", NULL, LUX_OPT_STRING, &run},
@@ -131,6 +135,7 @@ int lux_cmd_train(int argc, char **argv)
         {"--config", NULL, LUX_OPT_STRING, &config_text},
         {"--stop", NULL, LUX_OPT_STRING, &stop_text},
         {"--seed", NULL, LUX_OPT_INT, &seed},
+        {"--num-workers", NULL, LUX_OPT_INT, &num_workers},
         {"--checkpoint-freq", NULL, LUX_OPT_INT, &ckpt_freq},
         {"--checkpoint-at-end", NULL, LUX_OPT_FLAG, &ckpt_end},
         {"--checkpoint-dir", NULL, LUX_OPT_STRING, &ckpt_dir},
@@ -177,11 +182,35 @@ int lux_cmd_train(int argc, char **argv)
         json_decref(stop);
         return LUX_EXIT_USAGE;
     }
-    lux_trial_context_t ctx = {.trial_id = "train", .seed = (uint64_t)seed};
+    json_t *nw = json_object_get(config, "num_workers");
+    long workers = json_is_integer(nw) ? (long)json_integer_value(nw) : num_workers;
+    if (workers < 0 || workers > 4096) {
+        json_decref(config);
+        json_decref(stop);
+        return lux_cli_usage_error("train", "--num-workers must be in [0, 4096]");
+    }
+    int started = 0;
+    if (workers > 0) {
+        lux_init_opts_t io = {0};
+        io.num_prestart = 0;
+        int irc = lux_init(&io);
+        if (irc != 0 && irc != LUX_EEXIST) {
+            fprintf(stderr, "lux train: starting the runtime failed: %s (use --num-workers 0)\n",
+                    lux_strerror(irc));
+            json_decref(config);
+            json_decref(stop);
+            return LUX_EXIT_FAILURE;
+        }
+        started = irc == 0;
+    }
+    lux_trial_context_t ctx = {
+        .trial_id = "train", .seed = (uint64_t)seed, .num_rollout_workers = (int)workers};
     void *st = NULL;
     int rc = cls->setup(config, &ctx, &st, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "lux train: setup failed: %s\n", err);
+        if (started)
+            lux_shutdown();
         json_decref(config);
         json_decref(stop);
         return rc == LUX_ECONFIG ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
@@ -233,6 +262,8 @@ int lux_cmd_train(int argc, char **argv)
             break;
     }
     cls->cleanup(st);
+    if (started)
+        lux_shutdown();
     json_decref(config);
     json_decref(stop);
     return code;

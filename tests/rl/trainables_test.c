@@ -6,6 +6,8 @@
  */
 #include "trainables.h"
 
+#include "lux.h"
+
 #include "alloc.h"
 #include "error.h"
 #include "test.h"
@@ -13,6 +15,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Rollout tasks and actors run in worker processes: this executable,
+ * re-executed in worker mode. */
+int lux_test_premain(int argc, char **argv)
+{
+    return lux_worker_main(argc, argv);
+}
+
+static void start_runtime(void)
+{
+    lux_init_opts_t o = {0};
+    o.num_cpus = 2;
+    o.log_dir = lux_test_tmpdir();
+    o.num_prestart = -1;
+    o.object_store_bytes = 64u << 20;
+    LUX_CHECK_OK(lux_init(&o));
+}
 
 static json_t *cfg(const char *text)
 {
@@ -158,17 +177,17 @@ LUX_TEST_T(es_save_restore_exact_continuous, 60)
                        "\"env_config\": {\"max_episode_steps\": 60}}");
 }
 
-LUX_TEST_T(a3c_save_restore_exact_one_worker, 60)
+LUX_TEST_T(a3c_save_restore_exact_local_worker, 60)
 {
     check_save_restore(&lux_rl_a3c_trainable,
-                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [16], \"num_workers\": 1, "
+                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [16], \"num_workers\": 0, "
                        "\"gradients_per_iteration\": 7, \"rollout_fragment_length\": 9}");
 }
 
-LUX_TEST_T(a3c_save_restore_exact_two_workers_gaussian, 60)
+LUX_TEST_T(a3c_save_restore_exact_local_worker_gaussian, 60)
 {
     check_save_restore(&lux_rl_a3c_trainable,
-                       "{\"env\": \"Pendulum-v1\", \"fcnet_hiddens\": [8], \"num_workers\": 2, "
+                       "{\"env\": \"Pendulum-v1\", \"fcnet_hiddens\": [8], \"num_workers\": 0, "
                        "\"gradients_per_iteration\": 5, \"rollout_fragment_length\": 13}");
 }
 
@@ -254,7 +273,7 @@ LUX_TEST_T(a3c_learns_cartpole, 60)
 {
     double first;
     double best = learn(&lux_rl_a3c_trainable,
-                        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [32], \"num_workers\": 2, "
+                        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [32], \"num_workers\": 0, "
                         "\"lr\": 0.003, \"gradients_per_iteration\": 200}",
                         40, 150, &first);
     LUX_CHECK_DBL(best, >=, 150);
@@ -269,4 +288,118 @@ LUX_TEST(register_twice_is_harmless)
     LUX_CHECK(lux_trainable_find("es") == &lux_rl_es_trainable);
     LUX_CHECK(lux_trainable_find("a3c") == &lux_rl_a3c_trainable);
     LUX_CHECK(lux_trainable_find("cmaes") == &lux_rl_cmaes_trainable);
+}
+
+/* The results of `iters` steps: each step's result (minus timing) and the
+ * final save() bytes, as one comparable string. */
+static char *trace(const lux_trainable_class_t *cls, const char *config, int iters)
+{
+    json_t *c = cfg(config);
+    void *st = setup(cls, c, 99);
+    json_t *all = json_array();
+    for (int i = 0; i < iters; i++) {
+        json_t *r = step(cls, st);
+        json_object_del(r, "num_workers");
+        json_array_append_new(all, r);
+    }
+    void *bytes;
+    size_t len;
+    char err[256];
+    LUX_CHECK_OK(cls->save(st, &bytes, &len, err, sizeof err));
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ ((unsigned char *)bytes)[i]) * 1099511628211ULL;
+    json_array_append_new(all, json_integer((json_int_t)(h >> 1)));
+    lux_free(bytes);
+    cls->cleanup(st);
+    json_decref(c);
+    char *text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(all);
+    return text;
+}
+
+/* The same trial with rollouts in-process and as runtime tasks. */
+static void check_same_in_process_and_runtime(const lux_trainable_class_t *cls, const char *local,
+                                              const char *remote, int iters)
+{
+    char *a = trace(cls, local, iters);
+    start_runtime();
+    char *b = trace(cls, remote, iters);
+    lux_shutdown();
+    LUX_CHECK_STR_EQ(a, b);
+    free(a);
+    free(b);
+}
+
+LUX_TEST_T(cmaes_runtime_tasks_match_in_process, 60)
+{
+    check_same_in_process_and_runtime(
+        &lux_rl_sepcmaes_trainable,
+        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [4], \"popsize\": 7, "
+        "\"seeding\": \"random\", \"episodes_per_eval\": 2, \"num_workers\": 0}",
+        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [4], \"popsize\": 7, "
+        "\"seeding\": \"random\", \"episodes_per_eval\": 2, \"num_workers\": 2, "
+        "\"candidates_per_task\": 3}",
+        3);
+}
+
+LUX_TEST_T(es_runtime_tasks_match_in_process, 60)
+{
+    check_same_in_process_and_runtime(
+        &lux_rl_es_trainable,
+        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], \"episodes_per_batch\": 12, "
+        "\"train_batch_size\": 300, \"noise_size\": 200000, \"eval_prob\": 0.3, "
+        "\"num_workers\": 0}",
+        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], \"episodes_per_batch\": 12, "
+        "\"train_batch_size\": 300, \"noise_size\": 200000, \"eval_prob\": 0.3, "
+        "\"num_workers\": 2, \"pairs_per_task\": 2}",
+        3);
+}
+
+LUX_TEST_T(a3c_one_actor_matches_local_worker, 60)
+{
+    check_same_in_process_and_runtime(
+        &lux_rl_a3c_trainable,
+        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], \"num_workers\": 0, "
+        "\"gradients_per_iteration\": 15}",
+        "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], \"num_workers\": 1, "
+        "\"gradients_per_iteration\": 15}",
+        3);
+}
+
+LUX_TEST_T(a3c_actors_save_restore_exact_one_worker, 60)
+{
+    start_runtime();
+    check_save_restore(&lux_rl_a3c_trainable,
+                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], "
+                       "\"num_workers\": 1, \"gradients_per_iteration\": 6}");
+    lux_shutdown();
+}
+
+LUX_TEST_T(a3c_two_actors_async, 60)
+{
+    start_runtime();
+    json_t *c = cfg("{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [16], \"num_workers\": 2, "
+                    "\"gradients_per_iteration\": 50}");
+    void *st = setup(&lux_rl_a3c_trainable, c, 3);
+    for (int i = 0; i < 3; i++) {
+        json_t *r = step(&lux_rl_a3c_trainable, st);
+        LUX_CHECK_DBL(num(r, "num_grad_updates"), ==, 50.0 * (i + 1));
+        LUX_CHECK_DBL(num(r, "policy_entropy"), >, 0);
+        json_decref(r);
+    }
+    lux_rl_a3c_trainable.cleanup(st);
+    json_decref(c);
+    lux_shutdown();
+}
+
+LUX_TEST(num_workers_without_runtime_is_refused)
+{
+    json_t *c = cfg("{\"env\": \"CartPole-v1\", \"num_workers\": 2}");
+    lux_trial_context_t ctx = {.trial_id = "t", .seed = 1};
+    char err[256] = "";
+    void *st = NULL;
+    LUX_CHECK_ERR(lux_rl_es_trainable.setup(c, &ctx, &st, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "num_workers");
+    json_decref(c);
 }
