@@ -311,3 +311,45 @@ LUX_TEST(export_csv_round_trips_through_libcsv)
     free(out);
     free(err);
 }
+
+LUX_TEST(status_and_best_on_a_new_experiment)
+{
+    const char *dir = lux_test_tmpdir();
+    lux_store_t *s = NULL;
+    char e[512];
+    LUX_CHECK_OK(lux_store_open(dir, &s, e, sizeof e));
+    char *out, *err;
+    /* Nothing written yet: no experiment row, no trials. */
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "no experiment row yet");
+    LUX_CHECK_CONTAINS(out, "Trial status: no trials yet");
+    free(out);
+    free(err);
+    lux_store_experiment_t exp = {.name = "fresh"};
+    LUX_CHECK_OK(lux_store_experiment_put(s, &exp));
+    lux_store_trial_t t = {.trial_id = "fresh_00000", .config_json = "{\"lr\":0.1}"};
+    LUX_CHECK_OK(lux_store_trial_add(s, &t));
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "Trial status: 1 PENDING");
+    LUX_CHECK_CONTAINS(out, "fresh_00000  PENDING");
+    LUX_CHECK_CONTAINS(out, "lr"); /* one trial: its params are shown */
+    free(out);
+    free(err);
+    /* No metric named anywhere: best asks for one. */
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"best", dir, NULL}), 2);
+    LUX_CHECK_CONTAINS(err, "names no metric; pass --metric");
+    free(out);
+    free(err);
+    /* Export of no results: a header only. */
+    char csv[8192];
+    snprintf(csv, sizeof csv, "%s/empty.csv", dir);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", dir, "--csv", csv, NULL}),
+                     0);
+    free(out);
+    free(err);
+    csv_doc_t *d = parse_csv(csv);
+    LUX_CHECK_INT_EQ(d->row, 1);
+    LUX_CHECK_STR_EQ(d->cells[0][3], "config/lr");
+    free_csv(d);
+    lux_store_close(&s);
+}
