@@ -601,7 +601,8 @@ int lux_space_from_node(const lux_config_node_t *node, const char *file,
         lux_space_destroy(&s);
         return rc;
     }
-    qsort(s->vars, s->nvars, sizeof *s->vars, var_cmp);
+    if (s->nvars > 1)
+        qsort(s->vars, s->nvars, sizeof *s->vars, var_cmp);
     for (size_t i = 0; i < s->nvars; i++) {
         s->vars[i].d.path = s->vars[i].path;
         s->vars[i].d.values = s->vars[i].values;
