@@ -419,7 +419,9 @@ LUX_TEST(trial_configs_are_pure_functions_of_seed_and_index)
     LUX_CHECK(!json_equal(a, c));
     LUX_CHECK(!json_equal(a, d));
     LUX_CHECK_STR_EQ(json_string_value(lux_space_get_path(a, "net.act")), "relu");
+    json_decref(c);
     LUX_CHECK_ERR(lux_space_trial_config(s, 99, -1, &c), LUX_ERANGE);
+    LUX_CHECK(c == NULL);
 
     /* The spec reloads into a space that gives the same configs. */
     char err[256] = "";
