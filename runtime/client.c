@@ -312,7 +312,7 @@ static int connect_node(const char *endpoint, uint64_t tag)
         return rc;
     lux_msg_t r;
     zmq_msg_t f;
-    rc = await_reply(m.req, &r, &f, 10);
+    rc = await_reply(m.req, &r, &f, 3);
     if (rc) {
         lux_log_error("no node answers at %s", endpoint);
         return LUX_ECLOSED;
@@ -373,12 +373,8 @@ static int read_address_file(char *buf, size_t cap)
         snprintf(buf, cap, "%s", env);
         return 0;
     }
-    const char *home = getenv("LUX_HOME");
     char path[4096];
-    if (home && *home)
-        snprintf(path, sizeof path, "%s/node", home);
-    else
-        snprintf(path, sizeof path, "%s/.lux/node", getenv("HOME") ? getenv("HOME") : "/tmp");
+    lux_node_address_path(path, sizeof path);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return LUX_ENOENT;
@@ -1336,4 +1332,50 @@ int lux_worker_main(int argc, char **argv)
     zmq_ctx_term(C.ctx);
     pthread_mutex_unlock(&C.mu);
     return 0;
+}
+
+int lux_node_request(const char *address, int type, double timeout_s, char **text_out)
+{
+    if (text_out)
+        *text_out = NULL;
+    void *ctx = zmq_ctx_new();
+    if (ctx == NULL)
+        return LUX_ESYS;
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0, rc = LUX_ECLOSED;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    char ident[5] = {'C'};
+    uint32_t pid = (uint32_t)getpid();
+    memcpy(ident + 1, &pid, 4);
+    zmq_setsockopt(s, ZMQ_ROUTING_ID, ident, 5);
+    lux_wbuf_t w;
+    lux_wbuf_init(&w);
+    lux_msg_t m = {.type = (uint8_t)type, .req = 1};
+    if (zmq_connect(s, address) == 0 && lux_msg_encode(&w, &m) == 0 &&
+        zmq_send(s, w.data, w.len, 0) >= 0) {
+        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, (long)(timeout_s * 1000)) == 1) {
+            zmq_msg_t f;
+            zmq_msg_init(&f);
+            if (zmq_msg_recv(&f, s, 0) >= 0) {
+                size_t pos = 0;
+                lux_msg_t r;
+                if (lux_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &pos, &r) == 0) {
+                    rc = r.type == LUX_MSG_REPLY ? r.code : LUX_EPROTO;
+                    if (rc == 0 && text_out && (*text_out = malloc(r.text_len + 1)) != NULL) {
+                        memcpy(*text_out, r.text, r.text_len);
+                        (*text_out)[r.text_len] = '\0';
+                    }
+                    lux_msg_fini(&r);
+                } else {
+                    rc = LUX_EPROTO;
+                }
+            }
+            zmq_msg_close(&f);
+        }
+    }
+    lux_wbuf_fini(&w);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return rc;
 }

@@ -5,6 +5,7 @@
  * (workers really killed). Each case checks that no worker outlives it.
  */
 #include "lux.h"
+#include "node.h"
 #include "test.h"
 
 #include "error.h"
@@ -19,8 +20,18 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Worker mode, or (for the daemon test) `runtime_test --test-node-daemon
+ * LOG_DIR ADDRESS_FILE`: start a detached node like `lux start --head`. */
 int lux_test_premain(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--test-node-daemon") == 0) {
+        lux_node_opts_t o = {.num_cpus = 2, .log_dir = argv[2], .num_prestart = -1};
+        char addr[4096];
+        int rc = lux_node_daemon(&o, argv[3], 1, addr, sizeof addr);
+        if (rc == 0)
+            printf("%s", addr);
+        return rc == 0 ? 0 : 1;
+    }
     return lux_worker_main(argc, argv);
 }
 
@@ -1032,4 +1043,177 @@ LUX_TEST_T(killed_driver_leaves_no_workers, 30)
         nanosleep(&ts, NULL);
     }
     LUX_CHECK_MSG(kill((pid_t)wpid, 0) != 0, "worker %ld survived its driver", wpid);
+}
+
+/* ---- stress ---- */
+
+#define STRESS_MOD 1000000007L
+
+/* Returns (x + sum of dependency values) mod STRESS_MOD, and its pid. */
+LUX_REMOTE(stress_task)
+{
+    long acc = arg_long(call, 0);
+    for (size_t i = 1; i < lux_call_nargs(call); i++) {
+        size_t len;
+        const long *p = lux_call_arg(call, i, &len);
+        if (p == NULL || len != 2 * sizeof(long))
+            return lux_call_fail(call, "dependency %zu has %zu bytes", i, len);
+        acc = (acc + p[0]) % STRESS_MOD;
+    }
+    long out[2] = {acc, (long)getpid()};
+    return lux_call_return(call, 0, out, sizeof out);
+}
+
+LUX_TEST_T(stress_random_dependencies_and_kills, 120)
+{
+    const char *scale = getenv("LUX_TEST_TIMEOUT_SCALE");
+    long n = scale && atof(scale) > 1 ? 10000 : 100000;
+    if (getenv("LUX_STRESS_TASKS"))
+        n = atol(getenv("LUX_STRESS_TASKS"));
+    start(2);
+    lux_ref_t *refs = calloc((size_t)n, sizeof *refs);
+    long *expect = calloc((size_t)n, sizeof *expect);
+    LUX_CHECK(refs && expect);
+    srand(1234);
+    lux_task_opts_t o = LUX_TASK_OPTS_INIT;
+    o.max_retries = -1;
+    long kills = 0, last_pid = 0;
+    for (long i = 0; i < n; i++) {
+        lux_arg_t args[4];
+        long x = rand() % 1000;
+        args[0] = lux_arg_value(&x, sizeof x);
+        int ndeps = i < 10 ? 0 : rand() % 4;
+        expect[i] = x;
+        for (int d = 0; d < ndeps; d++) {
+            long j = i - 1 - rand() % (i < 1000 ? i : 1000);
+            args[1 + d] = lux_arg_ref(refs[j]);
+            expect[i] = (expect[i] + expect[j]) % STRESS_MOD;
+        }
+        LUX_CHECK_OK(lux_submit(&stress_task_remote, args, (size_t)(1 + ndeps), &o, &refs[i]));
+        /* Every so often: look at a recent result and kill the worker that
+         * produced it (it may be idle or running a task by now). */
+        if (i % 5000 == 4999) {
+            lux_value_t v;
+            LUX_CHECK_OK(lux_get(&refs[i - 2000], 1, 60, &v));
+            long pid = ((const long *)v.data)[1];
+            lux_value_release(&v);
+            if (pid != last_pid && kill((pid_t)pid, SIGKILL) == 0)
+                kills++;
+            last_pid = pid;
+        }
+    }
+    /* Check every result, oldest first, releasing as we go. */
+    for (long i = 0; i < n; i += 1000) {
+        long m = n - i < 1000 ? n - i : 1000;
+        lux_value_t v[1000];
+        int rc = lux_get(refs + i, (size_t)m, 120, v);
+        LUX_CHECK_MSG(rc == 0, "get of tasks %ld..%ld: %s %s", i, i + m, lux_strerror(rc),
+                      rc ? (const char *)v[0].data : "");
+        for (long k = 0; k < m; k++) {
+            LUX_CHECK_INT_EQ(v[k].len, 2 * sizeof(long));
+            LUX_CHECK_INT_EQ(((const long *)v[k].data)[0], expect[i + k]);
+            lux_value_release(&v[k]);
+        }
+    }
+    lux_refs_release(refs, (size_t)n);
+    LUX_CHECK(kills >= n / 5000 / 2);
+    fprintf(stderr, "stress: %ld tasks, %ld workers killed\n", n, kills);
+    free(refs);
+    free(expect);
+    stop();
+}
+
+/* ---- daemon ---- */
+
+static long json_long(const char *json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? atol(p + strlen(pat)) : -1;
+}
+
+LUX_TEST_T(daemon_node_shared_by_drivers, 60)
+{
+    char exe[1024], logs[700], addr_file[700];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    LUX_CHECK(n > 0);
+    exe[n] = '\0';
+    snprintf(logs, sizeof logs, "%s/logs", lux_test_tmpdir());
+    snprintf(addr_file, sizeof addr_file, "%s/node", lux_test_tmpdir());
+    char *argv[] = {exe, "--test-node-daemon", logs, addr_file, NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, &out, NULL), 0);
+    char addr[1024];
+    snprintf(addr, sizeof addr, "%s", out);
+    addr[strcspn(addr, "\n")] = '\0';
+    free(out);
+    LUX_CHECK_CONTAINS(addr, "ipc://");
+    /* A second daemon on the same address file refuses to start. */
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, NULL, NULL), 1);
+
+    char *status = NULL;
+    LUX_CHECK_OK(lux_node_request(addr, LUX_MSG_STATUS, 5, &status));
+    long node_pid = json_long(status, "pid");
+    free(status);
+    LUX_CHECK(node_pid > 0 && node_pid != getpid());
+
+    /* Two drivers: a child process and this one. */
+    pid_t child = fork();
+    if (child == 0) {
+        lux_init_opts_t o = {.address = addr};
+        if (lux_init(&o) != 0)
+            _exit(2);
+        long a = 20, b = 22;
+        lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
+        lux_ref_t r;
+        lux_value_t v;
+        if (lux_submit(&add_remote, args, 2, NULL, &r) || lux_get(&r, 1, 30, &v))
+            _exit(3);
+        long x;
+        memcpy(&x, v.data, sizeof x);
+        lux_value_release(&v);
+        lux_shutdown();
+        _exit(x == 42 ? 0 : 4);
+    }
+    lux_init_opts_t o = {.address = addr};
+    LUX_CHECK_OK(lux_init(&o));
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&getpid_fn_remote, NULL, 0, NULL, &r));
+    long worker = get_long(r);
+    LUX_CHECK(worker > 0);
+    /* Large objects through the daemon's shared memory. */
+    size_t big = 1 << 20;
+    char *buf = malloc(big);
+    memset(buf, 3, big);
+    lux_ref_t p;
+    LUX_CHECK_OK(lux_put(buf, big, 5, &p));
+    lux_arg_t arg = lux_arg_ref(p);
+    LUX_CHECK_OK(lux_submit(&sum_bytes_remote, &arg, 1, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 3L * (long)big);
+    lux_ref_release(p);
+    free(buf);
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, NULL, &actor));
+    LUX_CHECK_INT_EQ(call_long(actor, "incr", NULL, 0), 1);
+    long actor_pid = lux_actor_pid(actor);
+    int status_code;
+    LUX_CHECK_INT_EQ(waitpid(child, &status_code, 0), child);
+    LUX_CHECK_MSG(WIFEXITED(status_code) && WEXITSTATUS(status_code) == 0,
+                  "second driver failed: status %d", status_code);
+    /* A driver's exit kills its actors. */
+    lux_shutdown();
+    double t0 = lux_test_now();
+    while (kill((pid_t)actor_pid, 0) == 0 && lux_test_now() - t0 < 5)
+        usleep(20000);
+    LUX_CHECK_MSG(kill((pid_t)actor_pid, 0) != 0, "actor %ld outlived its driver", actor_pid);
+    /* Stop: the node and its workers are gone, and so is the address file. */
+    LUX_CHECK_OK(lux_node_request(addr, LUX_MSG_STOP, 5, NULL));
+    t0 = lux_test_now();
+    while ((kill((pid_t)node_pid, 0) == 0 || kill((pid_t)worker, 0) == 0) &&
+           lux_test_now() - t0 < 5)
+        usleep(20000);
+    LUX_CHECK(kill((pid_t)node_pid, 0) != 0);
+    LUX_CHECK(kill((pid_t)worker, 0) != 0);
+    LUX_CHECK(access(addr_file, F_OK) != 0);
 }
