@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "env.h"
 #include "error.h"
 
@@ -441,5 +442,32 @@ LUX_TEST(determinism_across_threads)
                 differ += serial.returns[i * 8 + k] != serial.returns[0];
             }
         LUX_CHECK_INT(differ, >, 0); /* the seeds matter */
+    }
+}
+
+/* Every allocation failure while making an environment is reported as
+ * LUX_ENOMEM with nothing leaked (the sanitizer build checks leaks). */
+LUX_TEST(make_survives_allocation_failures)
+{
+    const char *names[2] = {"builders", "CartPole-v1"};
+    for (int e = 0; e < 2; e++) {
+        int failures = 0;
+        for (long n = 0; n < 10; n++) {
+            lux_env_t *env = (lux_env_t *)1;
+            char err[128] = "";
+            lux_alloc_fail_after(n);
+            int rc = lux_env_make(names[e], NULL, &env, err, sizeof err);
+            lux_alloc_fail_reset();
+            if (rc == 0) {
+                LUX_CHECK_OK(lux_env_reset(env, 1, NULL));
+                lux_env_destroy(&env);
+                break;
+            }
+            failures++;
+            LUX_CHECK_ERR(rc, LUX_ENOMEM);
+            LUX_CHECK(env == NULL);
+            LUX_CHECK_CONTAINS(err, "out of memory");
+        }
+        LUX_CHECK_INT(failures, >=, 1);
     }
 }
