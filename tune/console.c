@@ -101,10 +101,10 @@ static int cmp_rows(const void *a, const void *b)
     int rx = rank_of(x->status), ry = rank_of(y->status);
     if (rx != ry)
         return rx - ry;
-    if (rx == 4 && x->has_best != y->has_best)
-        return y->has_best - x->has_best;
-    if (rx == 4 && x->has_best && x->best != y->best) {
-        double d = (double)sort_mode * (y->best - x->best);
+    if (rx == 4 && x->has_metric != y->has_metric)
+        return y->has_metric - x->has_metric;
+    if (rx == 4 && x->has_metric && x->metric != y->metric) {
+        double d = (double)sort_mode * (y->metric - x->metric);
         return d > 0 ? 1 : -1;
     }
     return strcmp(x->trial_id, y->trial_id);
@@ -164,11 +164,11 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
         free(s);
     }
 
-    /* The best trial by the metric (best value reported). */
+    /* The best trial by its last reported metric, as Ray Tune picks it. */
     const lux_console_row_t *best = NULL;
     for (size_t i = 0; v->metric && i < v->nrows; i++) {
         const lux_console_row_t *r = &v->rows[i];
-        if (r->has_best && (best == NULL || (double)v->mode * (r->best - best->best) > 0))
+        if (r->has_metric && (best == NULL || (double)v->mode * (r->metric - best->metric) > 0))
             best = r;
     }
     if (best != NULL) {
@@ -177,7 +177,7 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
                 ? json_dumps(best->config, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6))
                 : NULL;
         sb_printf(&b, "Current best trial: %s with %s=%.6g and params=%s\n", best->trial_id,
-                  v->metric, best->best, params ? params : "{}");
+                  v->metric, best->metric, params ? params : "{}");
         free(params);
     }
 
@@ -228,7 +228,7 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
             k++;
         }
         snprintf(cells[k++], 64, "%ld", r->iteration);
-        snprintf(cells[k++], 64, "%.2f", r->time_total_s);
+        snprintf(cells[k++], 64, "%.5g", r->time_total_s);
         if (v->metric) {
             if (r->has_metric)
                 snprintf(cells[k++], 64, "%.6g", r->metric);
