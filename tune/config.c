@@ -311,6 +311,7 @@ static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_config_node_t 
     case YAML_SCALAR_EVENT: {
         n = node_new(LUX_NODE_SCALAR, line, column);
         if (n == NULL) {
+            yaml_event_delete(ev);
             rc = LUX_ENOMEM;
             break;
         }

@@ -6,6 +6,7 @@
  */
 #include "test.h"
 
+#include "alloc.h"
 #include "config.h"
 #include "error.h"
 #include "trainable.h"
@@ -551,4 +552,32 @@ LUX_TEST(yaml_scalars_follow_the_core_schema)
     LUX_CHECK(json_is_string(json_object_get(t, "i")));
     json_decref(t);
     lux_config_destroy(&c);
+}
+
+LUX_TEST(allocation_failures_unwind_cleanly)
+{
+    /* Every allocation of a full load may fail: the loader reports
+     * LUX_ENOMEM (never a bogus config error) and frees what it built. */
+    lux_config_options_t o = opts();
+    const char *files[] = {"builders-pbt.yaml", "builders-random.yaml"};
+    for (size_t f = 0; f < 2; f++) {
+        int failures_seen = 0;
+        for (long n = 0; n < 5000; n++) {
+            lux_config_t *cfg = NULL;
+            char err[512] = "";
+            lux_alloc_fail_after(n);
+            int rc = lux_config_load(config_path(files[f]), &o, &cfg, err, sizeof err);
+            long injected = lux_alloc_failures();
+            lux_alloc_fail_reset();
+            if (injected == 0) {
+                LUX_CHECK_OK(rc);
+                lux_config_destroy(&cfg);
+                break;
+            }
+            failures_seen++;
+            LUX_CHECK_MSG(rc == LUX_ENOMEM, "%s, allocation %ld: rc %d (%s)", files[f], n, rc, err);
+            LUX_CHECK(cfg == NULL);
+        }
+        LUX_CHECK(failures_seen > 10);
+    }
 }
