@@ -225,7 +225,8 @@ const char *lux_env_suggest(const char *name)
     const char *s = lux_suggest(name, names, NREGISTRY);
     if (s != NULL)
         return s;
-    /* People type "cartpole" or "PENDULUM-v1": compare in lower case. */
+    /* People type "cartpole" or "PENDULUM-v1": compare in lower case, newest
+     * entries first so that "cartpole" suggests CartPole-v1. */
     char lower_name[64], lower[NREGISTRY][64];
     const char *lowers[NREGISTRY];
     snprintf(lower_name, sizeof lower_name, "%s", name);
@@ -235,11 +236,11 @@ const char *lux_env_suggest(const char *name)
         snprintf(lower[i], sizeof lower[i], "%s", names[i]);
         for (char *p = lower[i]; *p; p++)
             *p = (char)tolower((unsigned char)*p);
-        lowers[i] = lower[i];
+        lowers[NREGISTRY - 1 - i] = lower[i];
     }
     s = lux_suggest(lower_name, lowers, NREGISTRY);
     for (size_t i = 0; s != NULL && i < NREGISTRY; i++)
-        if (s == lowers[i])
+        if (s == lower[i])
             return names[i];
     return NULL;
 }

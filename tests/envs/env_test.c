@@ -85,6 +85,10 @@ LUX_TEST(unknown_environment_suggests)
     LUX_CHECK_ERR(lux_env_make("CartPole-v2", NULL, &env, err, sizeof err), LUX_ENOENT);
     LUX_CHECK(env == NULL);
     LUX_CHECK_CONTAINS(err, "unknown environment 'CartPole-v2'; did you mean 'CartPole-v");
+    LUX_CHECK_ERR(lux_env_make("cartpole", NULL, &env, err, sizeof err), LUX_ENOENT);
+    LUX_CHECK_CONTAINS(err, "did you mean 'CartPole-v1'?");
+    LUX_CHECK_ERR(lux_env_make("cartpole-v0", NULL, &env, err, sizeof err), LUX_ENOENT);
+    LUX_CHECK_CONTAINS(err, "did you mean 'CartPole-v0'?");
     LUX_CHECK_ERR(lux_env_make("pendulum", NULL, &env, err, sizeof err), LUX_ENOENT);
     LUX_CHECK_CONTAINS(err, "did you mean 'Pendulum-v1'?");
     LUX_CHECK_ERR(lux_env_make("MountainCarContinous-v0", NULL, &env, err, sizeof err), LUX_ENOENT);
