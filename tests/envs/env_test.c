@@ -475,3 +475,21 @@ LUX_TEST(make_survives_allocation_failures)
         LUX_CHECK_INT(failures, >=, 1);
     }
 }
+
+LUX_TEST(cli_bench_envs_smoke)
+{
+    char *out, *err;
+    const char *a[] = {"bench", "envs",      "--env", "builders", "--repeats",
+                       "1",     "--seconds", "0.01",  NULL};
+    LUX_CHECK_INT_EQ(run(&out, &err, a), 0);
+    LUX_CHECK_CONTAINS(out, "\"builders_agent_steps_per_s\"");
+    LUX_CHECK_CONTAINS(out, "\"builders_reset_us\"");
+    LUX_CHECK(strstr(out, "CartPole") == NULL);
+    free(out);
+    free(err);
+    const char *b[] = {"bench", "envs", "--env", "cartpole", NULL};
+    LUX_CHECK_INT_EQ(run(&out, &err, b), 2);
+    LUX_CHECK_CONTAINS(err, "did you mean 'CartPole-v1'?");
+    free(out);
+    free(err);
+}
