@@ -29,7 +29,8 @@
 
 /* X(name, id, summary) */
 #define LUX_BENCH_RL_PARTS(X)                                                                      \
-    X("optimizers", optimizers, "CMA-ES / sep-CMA-ES speed and evaluations to 1e-8")
+    X("optimizers", optimizers, "CMA-ES / sep-CMA-ES speed and evaluations to 1e-8")               \
+    X("learn", learn, "trainables: learning figures, policy and rollout speed, parallel efficiency")
 
 #define LUX_BENCH_RL_DECL(name, id, summary) int lux_bench_rl_part_##id(json_t *report, int full);
 LUX_BENCH_RL_PARTS(LUX_BENCH_RL_DECL)
