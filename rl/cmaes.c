@@ -297,7 +297,7 @@ static int alloc_arrays(lux_cmaes_t *es)
     es->D = lux_calloc(n, sizeof(double));
     es->best_x = lux_calloc(n, sizeof(double));
     es->hist = lux_calloc(2 * (size_t)es->hist_len, sizeof(double));
-    es->Y = lux_calloc(lam * n, sizeof(double));
+    es->Y = lux_calloc((lam + 1) * n, sizeof(double));
     es->Z = lux_calloc(lam * n, sizeof(double));
     es->tmp = lux_calloc(n, sizeof(double));
     es->tmp2 = lux_calloc(n, sizeof(double));
@@ -578,7 +578,9 @@ static void tell_full(lux_cmaes_t *es, const double *X)
 {
     size_t n = es->n, lam = (size_t)es->lambda;
     int mu = es->mu, nn = (int)n;
-    double *Y = es->Y, *Zt = es->Z, *yw = es->tmp, *zw = es->tmp2;
+    /* Row 0 of es->Y is kept for the rank-one term; the sorted y_k are rows
+     * 1..lambda. */
+    double *P = es->Y, *Y = es->Y + n, *Zt = es->Z, *yw = es->tmp, *zw = es->tmp2;
     double isig = 1.0 / es->sigma;
     for (size_t k = 0; k < lam; k++) {
         const double *x = X + (size_t)es->idx[k] * n;
@@ -619,10 +621,13 @@ static void tell_full(lux_cmaes_t *es, const double *X)
         wsum += es->w[k];
     double delta = (1.0 - hsig) * es->cc * (2.0 - es->cc);
     double decay = 1.0 + es->c1 * delta - es->c1 - es->cmu * wsum;
+    /* C <- decay C + c1 pc pc^T + cmu sum w°_k y_k y_k^T as two dsyrk calls
+     * over rows scaled by sqrt(|w°|): the first takes sqrt(c1/cmu) pc and the
+     * positive rows with beta = decay, the second the negative rows with
+     * alpha = -cmu. One pass over C less than scaling and dsyr separately. */
+    double r1 = sqrt(es->c1 / es->cmu);
     for (size_t i = 0; i < n; i++)
-        cblas_dscal(nn - (int)i, decay, es->C + i * n + i, 1);
-    cblas_dsyr(CblasRowMajor, CblasUpper, nn, es->c1, es->pc, 1, es->C, nn);
-    /* Scale rows of Y by sqrt(|w°|): positive rows first (mu), then negative. */
+        P[i] = r1 * es->pc[i];
     int npos = 0;
     for (size_t k = 0; k < lam; k++) {
         double wk = es->w[k];
@@ -639,9 +644,8 @@ static void tell_full(lux_cmaes_t *es, const double *X)
         }
         cblas_dscal(nn, sqrt(s), Y + k * n, 1);
     }
-    if (npos > 0)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, nn, npos, es->cmu, Y, nn, 1.0, es->C,
-                    nn);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, nn, npos + 1, es->cmu, P, nn, decay, es->C,
+                nn);
     if ((int)lam > npos)
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, nn, (int)lam - npos, -es->cmu,
                     Y + (size_t)npos * n, nn, 1.0, es->C, nn);
