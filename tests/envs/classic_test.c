@@ -440,3 +440,29 @@ LUX_TEST(reset_distributions)
     LUX_CHECK_DBL(obs[1], ==, 0.0f);
     lux_env_destroy(&env);
 }
+
+/* Pushing right all the time, the pole falls (to the left) well before the
+ * time limit: terminated, not truncated, +1 for every step including the
+ * last. (This case is also HACKING.md's example of running one case.) */
+LUX_TEST(cartpole_terminates)
+{
+    lux_env_t *env = make("CartPole-v1", NULL);
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        float obs[4];
+        LUX_CHECK_OK(lux_env_reset(env, seed, obs));
+        int term = 0, trunc = 0;
+        long t = 0;
+        double r = 0;
+        while (!term && !trunc) {
+            LUX_CHECK_OK(lux_env_step_discrete(env, 1, obs, &r, &term, &trunc));
+            t++;
+        }
+        LUX_CHECK_INT_EQ(term, 1);
+        LUX_CHECK_INT_EQ(trunc, 0);
+        LUX_CHECK_INT(t, <, 100);
+        LUX_CHECK_DBL(r, ==, 1.0);
+        LUX_CHECK_DBL(lux_env_episode_return(env), ==, (double)t);
+        LUX_CHECK(obs[2] < -0.2094f || obs[0] > 2.4f || obs[0] < -2.4f || obs[2] > 0.2094f);
+    }
+    lux_env_destroy(&env);
+}
