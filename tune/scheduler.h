@@ -191,7 +191,9 @@ int lux_scheduler_on_trial_complete(lux_scheduler_t *s, int trial, const json_t 
 int lux_scheduler_on_trial_error(lux_scheduler_t *s, int trial);
 
 /* The trial was stopped without completing (by a STOP decision or the
- * user). */
+ * user). After the scheduler answered STOP the trial is already TERMINATED
+ * for it; calling this (or on_trial_complete) then changes nothing but is
+ * harmless. */
 int lux_scheduler_on_trial_remove(lux_scheduler_t *s, int trial);
 
 /* The runner now holds a checkpoint of the trial taken at time `time`
@@ -202,8 +204,8 @@ int lux_scheduler_on_checkpoint(lux_scheduler_t *s, int trial, double time, cons
 /* Picks the waiting trial to run next among candidates[0..n-1] (trial ids
  * with their statuses; only PENDING and PAUSED ones qualify). FIFO and ASHA:
  * the first PENDING one in the given order, else the first PAUSED one. PBT:
- * the one with the smallest time reached (pending first), and in synch mode
- * only those behind the next synchronisation point. Sets *chosen to the
+ * the one with the smallest last training time (ties: the given order), and
+ * in synch mode only those behind the next synchronisation point. Sets *chosen to the
  * trial or -1 when none should run now. Cannot fail except LUX_EINVAL. */
 int lux_scheduler_choose_trial_to_run(lux_scheduler_t *s, const int *candidates,
                                       const lux_trial_status_t *status, size_t n, int *chosen);
