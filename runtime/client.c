@@ -156,6 +156,7 @@ static struct {
     lux_id_t cur_pg;
     pid_t node_pid;
     int closed;
+    int in_task; /* a worker inside a plain task */
 } C = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static uint64_t timeout_us(double timeout_s)
@@ -247,7 +248,14 @@ static int await_reply(uint64_t req, lux_msg_t *reply, zmq_msg_t *frame, double 
                 found = 1;
                 continue;
             }
-            stash_push(data + start, pos - start);
+            if (C.in_task && m.type == LUX_MSG_EXECUTE && m.a == 0) {
+                /* A task sent ahead while we are blocked inside one: hand it
+                 * back so that it can run elsewhere. */
+                lux_msg_t d = {.type = LUX_MSG_DEFER, .req = m.req};
+                send_msg_locked(&d);
+            } else {
+                stash_push(data + start, pos - start);
+            }
             lux_msg_fini(&m);
         }
         if (found)
@@ -1146,6 +1154,7 @@ static void execute(const lux_msg_t *m)
     char why[512] = "";
     if (m->a == 0) {
         lux_remote_desc_t *d = find_remote(m->name, m->name_len);
+        C.in_task = 1;
         if (d == NULL) {
             snprintf(why, sizeof why, "no remote function '%.*s' in this executable",
                      (int)m->name_len, m->name);
@@ -1181,6 +1190,7 @@ static void execute(const lux_msg_t *m)
             W.self = call.self;
         }
     }
+    C.in_task = 0;
     fflush(stdout);
     lux_msg_t r = {.type = LUX_MSG_RESULT, .req = m->req, .code = rc};
     lux_blob_t blobs[LUX_MAX_RETURNS];

@@ -148,7 +148,7 @@ typedef struct task {
     worker_t *worker;
     actor_t *actor;
     struct task *next, *prev; /* queue links */
-    int queued_in;            /* which list: 0 none, 1 ready queue, 2 actor queue, 3 inflight */
+    int queued_in; /* which list: 0 none, 1 ready queue, 2 actor queue, 4 a worker pipe */
 } task_t;
 
 typedef struct {
@@ -164,10 +164,12 @@ struct worker {
     int pidfd;
     uint8_t state;
     uint8_t blocked;
+    uint8_t registered; /* said HELLO: messages reach it */
     char ident[5];
     char gpus[64];
     char log[PATH_MAX];
     task_t *task;    /* current task (plain workers) */
+    tqueue_t pipe;   /* tasks sent behind it under the same lease */
     actor_t *actor;  /* dedicated actor */
     lux_resv_t held; /* resources held for its task/actor */
     lux_resv_t lent; /* given back while blocked */
@@ -768,8 +770,46 @@ static void run_on(lux_node_t *n, task_t *t, worker_t *w, pg_t *pg, int bundle)
         w->state = W_BUSY;
         w->task = t;
     }
-    if (w->pid != 0 && w->state != W_STARTING)
+    if (w->registered)
         send_execute(n, w, t);
+}
+
+/* Tasks beyond a worker's current one, sent ahead so that it never waits
+ * for the node between two tasks (Ray's pipelining to a leased worker).
+ * Only tasks of the same shape (resources, pool) as the lease, only when no
+ * new lease is possible, and a worker that blocks in get hands them back
+ * (DEFER), so nesting cannot deadlock behind a pipelined task. */
+#define PIPE_DEPTH 8
+
+static int try_pipeline(lux_node_t *n, task_t *t)
+{
+    if (t->kind != T_TASK || t->need.v[LUX_RES_GPU] > 0)
+        return 0;
+    worker_t *best = NULL;
+    for (size_t i = 0; i < n->nworkers; i++) {
+        worker_t *w = n->workers[i];
+        if (w->state != W_BUSY || !w->registered || w->blocked || w->task == NULL ||
+            w->pipe.n >= PIPE_DEPTH || memcmp(&w->held, &t->need, sizeof t->need) != 0)
+            continue;
+        if (lux_id_kind(&t->pg_id) == LUX_IDK_PG) {
+            if (w->pool_pg == NULL || memcmp(w->pool_pg->id.b, t->pg_id.b, 16) != 0 ||
+                (t->bundle >= 0 && w->pool_bundle != t->bundle))
+                continue;
+        } else if (w->pool_pg != NULL) {
+            continue;
+        }
+        if (best == NULL || w->pipe.n < best->pipe.n)
+            best = w;
+    }
+    if (best == NULL)
+        return 0;
+    q_remove(&n->ready, t);
+    q_push(&best->pipe, t, 0);
+    t->queued_in = 4;
+    t->state = TS_RUNNING;
+    t->worker = best;
+    send_execute(n, best, t);
+    return 1;
 }
 
 /* Tries to start one queued task. Returns 1 if started, 0 if it must wait,
@@ -789,7 +829,7 @@ static int try_dispatch(lux_node_t *n, task_t *t, size_t *plain, size_t blocked)
         return -1;
     }
     if (ok == 0)
-        return 0;
+        return try_pipeline(n, t);
     int ngpu = (int)((t->need.v[LUX_RES_GPU] + LUX_RES_UNIT - 1) / LUX_RES_UNIT);
     char gpus[64] = "";
     int ids[16], nids = 0;
@@ -813,7 +853,7 @@ static int try_dispatch(lux_node_t *n, task_t *t, size_t *plain, size_t blocked)
             if (*plain - blocked >= cap) {
                 /* Make room: retire an idle worker with other GPUs. */
                 if (n->idle == NULL)
-                    return 0;
+                    return try_pipeline(n, t);
                 worker_t *victim = n->idle;
                 idle_remove(n, victim);
                 kill(victim->pid, SIGKILL);
@@ -842,7 +882,7 @@ static void schedule(lux_node_t *n)
     size_t blocked;
     size_t plain = count_plain_workers(n, &blocked);
     int misses = 0;
-    for (task_t *t = n->ready.head, *next; t && misses < 256; t = next) {
+    for (task_t *t = n->ready.head, *next; t && misses < 32; t = next) {
         next = t->next;
         int r = try_dispatch(n, t, &plain, blocked);
         if (r == 0)
@@ -1190,6 +1230,14 @@ static void on_worker_exit(lux_node_t *n, worker_t *w, int status)
     lender_forget(n, w);
     int was_state = w->state;
     w->state = W_DEAD;
+    /* Tasks sent ahead never started: back to the front, in order. */
+    while (w->pipe.tail != NULL) {
+        task_t *p = w->pipe.tail;
+        q_remove(&w->pipe, p);
+        p->queued_in = 0;
+        p->worker = NULL;
+        enqueue_ready(n, p, 1);
+    }
     worker_release_resources(n, w);
     if (w->actor != NULL) {
         actor_t *a = w->actor;
@@ -1625,6 +1673,22 @@ static void on_actor_call(lux_node_t *n, const char *who, size_t wholen, const l
     start_task(n, t, 0);
 }
 
+/* A plain worker finished its task: the next one is already there under
+ * the same lease, or the worker goes idle. */
+static void next_or_idle(lux_node_t *n, worker_t *w)
+{
+    if (w->pipe.head != NULL) {
+        task_t *next = w->pipe.head;
+        q_remove(&w->pipe, next);
+        next->queued_in = 0;
+        w->task = next;
+        n->running++;
+    } else {
+        worker_release_resources(n, w);
+        idle_push(n, w);
+    }
+}
+
 static void on_result(lux_node_t *n, const char *who, size_t wholen, const lux_msg_t *m)
 {
     worker_t *w = worker_of(n, who, wholen);
@@ -1671,8 +1735,8 @@ static void on_result(lux_node_t *n, const char *who, size_t wholen, const lux_m
     if (m->code != 0 && t->kind == T_TASK && t->retry_exceptions && t->retries_left != 0) {
         if (t->retries_left > 0)
             t->retries_left--;
-        worker_release_resources(n, w);
-        idle_push(n, w);
+        t->worker = NULL;
+        next_or_idle(n, w);
         enqueue_ready(n, t, 1);
         return;
     }
@@ -1697,10 +1761,8 @@ static void on_result(lux_node_t *n, const char *who, size_t wholen, const lux_m
     }
     int plain = t->kind == T_TASK;
     task_done(n, t);
-    if (plain) {
-        worker_release_resources(n, w);
-        idle_push(n, w);
-    }
+    if (plain)
+        next_or_idle(n, w);
 }
 
 static void send_welcome(lux_node_t *n, const char *who, size_t wholen, uint64_t req)
@@ -1726,6 +1788,19 @@ static void send_welcome(lux_node_t *n, const char *who, size_t wholen, uint64_t
     send_msg(n, who, wholen, &r);
 }
 
+static void on_defer(lux_node_t *n, const char *who, size_t wholen, const lux_msg_t *m)
+{
+    worker_t *w = worker_of(n, who, wholen);
+    lux_id_t key = lux_id_u64(m->req);
+    task_t *t = lux_idmap_get(&n->tasks, &key);
+    if (w == NULL || t == NULL || t->worker != w || t->queued_in != 4)
+        return;
+    q_remove(&w->pipe, t);
+    t->queued_in = 0;
+    t->worker = NULL;
+    enqueue_ready(n, t, 1);
+}
+
 static void on_hello(lux_node_t *n, const char *who, size_t wholen, const lux_msg_t *m)
 {
     if (wholen == 5 && who[0] == 'W') {
@@ -1735,6 +1810,7 @@ static void on_hello(lux_node_t *n, const char *who, size_t wholen, const lux_ms
             return;
         }
         send_welcome(n, who, wholen, m->req);
+        w->registered = 1;
         if (w->actor != NULL) {
             w->state = W_ACTOR;
             send_execute(n, w, w->actor->ctor);
@@ -1957,6 +2033,14 @@ static void on_cancel(lux_node_t *n, const char *who, size_t wholen, const lux_m
             q_remove(&n->ready, t);
         else if (t->queued_in == 2)
             q_remove(&t->actor->queue, t);
+        task_fail(n, t, LUX_ECANCELLED, msg);
+        reply(n, who, wholen, m->req, 0, 0, NULL, 0);
+        return;
+    }
+    if (t->queued_in == 4) {
+        /* Sent ahead to a worker but not started: its result will be dropped. */
+        q_remove(&t->worker->pipe, t);
+        t->queued_in = 0;
         task_fail(n, t, LUX_ECANCELLED, msg);
         reply(n, who, wholen, m->req, 0, 0, NULL, 0);
         return;
@@ -2204,6 +2288,9 @@ static void handle(lux_node_t *n, const char *who, size_t wholen, const lux_msg_
         break;
     case LUX_MSG_RESULT:
         on_result(n, who, wholen, m);
+        break;
+    case LUX_MSG_DEFER:
+        on_defer(n, who, wholen, m);
         break;
     case LUX_MSG_PUT:
         on_put(n, m);

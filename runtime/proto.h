@@ -72,7 +72,8 @@ enum {
     X(STATUS, 23, LUX_F_REQ)                                                                       \
     X(REPLY, 24, LUX_F_REQ | LUX_F_CODE | LUX_F_A | LUX_F_TEXT)                                    \
     X(STOP, 25, LUX_F_REQ)                                                                         \
-    X(BYE, 26, LUX_F_REQ)
+    X(BYE, 26, LUX_F_REQ)                                                                          \
+    X(DEFER, 27, LUX_F_REQ)
 
 typedef enum {
 #define LUX_MSG_ENUM(name, code, fields) LUX_MSG_##name = (code),
