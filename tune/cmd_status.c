@@ -80,8 +80,11 @@ static int varying_keys(json_t *flat_configs, json_t **keys)
     json_object_foreach(first, k, v)
     {
         int missing_somewhere = 0;
-        json_array_foreach(flat_configs, i, cfg) if (json_object_get(cfg, k) == NULL)
-            missing_somewhere = 1;
+        json_array_foreach(flat_configs, i, cfg)
+        {
+            if (json_object_get(cfg, k) == NULL)
+                missing_somewhere = 1;
+        }
         if (n <= 1 || json_object_get(vary, k) != NULL || missing_somewhere)
             json_array_append_new(out, json_string(k));
     }

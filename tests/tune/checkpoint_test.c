@@ -228,9 +228,11 @@ static int kept(lux_store_t *s, long it)
     size_t i;
     json_t *c;
     int found = 0;
-    json_array_foreach(list, i,
-                       c) if (json_integer_value(json_object_get(c, "training_iteration")) == it)
-        found = 1;
+    json_array_foreach(list, i, c)
+    {
+        if (json_integer_value(json_object_get(c, "training_iteration")) == it)
+            found = 1;
+    }
     json_decref(list);
     return found;
 }
