@@ -261,26 +261,31 @@ void lux_builders_generate(lux_builders_t *self, lux_env_rng_t *rng)
         automaton_step(self, rng);
 }
 
-/* The placement walk of BUILDERS.md. It ends with probability 1 when an Air
- * cell is reachable; after a million steps (only possible in a world nearly
- * without Air) the agent takes the first Air cell in scan order, or failing
- * that the first cell without an agent. */
+/* The placement walk of BUILDERS.md: from the centre, step in a random
+ * direction (a step towards Border is not taken and judges nothing); on
+ * reaching an Air cell stop there with probability 1 - reject, else reject
+ * *= decay; on any other cell reject = decay * reject + (1 - decay). It ends
+ * with probability 1 when an Air cell is reachable; after a million steps
+ * (only possible in a world nearly without Air) the agent takes the first
+ * Air cell in scan order, or failing that the first cell without an agent. */
 static int placement_walk(lux_builders_t *self, lux_env_rng_t *rng)
 {
     double decay = self->cfg.place_reject_decay;
     double reject = 1.0;
     int pos = self->centre;
     for (long step = 0; step < 1000000; step++) {
-        if (self->cells[pos] == LUX_CELL_AIR) {
-            if (lux_env_rng_double(rng) >= reject)
+        int next = pos + self->offset[lux_env_rng_below(rng, 6)];
+        uint8_t c = self->cells[next];
+        if (c == LUX_CELL_BORDER)
+            continue;
+        pos = next;
+        if (c == LUX_CELL_AIR) {
+            if (!(lux_env_rng_double(rng) < reject))
                 return pos;
             reject *= decay;
         } else {
             reject = decay * reject + (1 - decay);
         }
-        int next = pos + self->offset[lux_env_rng_below(rng, 6)];
-        if (self->cells[next] != LUX_CELL_BORDER)
-            pos = next;
     }
     for (int k = 0; k < self->ninside; k++)
         if (self->cells[self->inside[k]] == LUX_CELL_AIR)
@@ -294,6 +299,11 @@ static int placement_walk(lux_builders_t *self, lux_env_rng_t *rng)
 void lux_builders_reset(lux_builders_t *self, lux_env_rng_t *rng)
 {
     lux_builders_generate(self, rng);
+    lux_builders_place_agents(self, rng);
+}
+
+void lux_builders_place_agents(lux_builders_t *self, lux_env_rng_t *rng)
+{
     for (int a = 0; a < self->cfg.num_agents; a++) {
         int pos = placement_walk(self, rng);
         int heading = (int)lux_env_rng_below(rng, 6);

@@ -105,6 +105,11 @@ void lux_builders_reset(lux_builders_t *self, lux_env_rng_t *rng);
 /* Like reset without the agents: generation only (for statistics). */
 void lux_builders_generate(lux_builders_t *self, lux_env_rng_t *rng);
 
+/* Places every agent on the current world by the placement walk, in order,
+ * each with a random heading (reset = generate + place_agents). Agents
+ * already placed are moved. Cannot fail. */
+void lux_builders_place_agents(lux_builders_t *self, lux_env_rng_t *rng);
+
 /* Writes the 24 indicators of agent `agent` (Air x6, Food x6, Wall x6,
  * Agent x6 over Forward, Left, Right, LeftBack, RightBack, Back). */
 void lux_builders_observe(const lux_builders_t *self, int agent, float *obs);

@@ -13,7 +13,7 @@
 #include "error.h"
 
 #ifndef FIXED_WORLD_HASH
-#define FIXED_WORLD_HASH 0x56440d69dc9a5cceULL
+#define FIXED_WORLD_HASH 0x6780bf14b2ab36f6ULL
 #endif
 
 static lux_builders_t *small_world(int radius, int agents)
@@ -677,5 +677,55 @@ LUX_TEST(render_text)
     char small[10];
     LUX_CHECK_INT_EQ(lux_builders_render(w, small, sizeof small), n);
     LUX_CHECK_INT_EQ(strlen(small), 9);
+    lux_builders_destroy(&w);
+}
+
+/* The placement walk ends on Air; where there is none left, an agent takes
+ * the first free cell instead of walking forever. */
+LUX_TEST(placement_walk_finds_air)
+{
+    lux_builders_t *w = small_world(3, 1);
+    int target = at(w, centre(w), 2, 3);
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        lux_builders_clear(w, LUX_CELL_WALL);
+        LUX_CHECK_OK(lux_builders_set(w, target, LUX_CELL_AIR));
+        lux_env_rng_t rng;
+        lux_env_rng_seed(&rng, seed);
+        lux_builders_place_agents(w, &rng);
+        LUX_CHECK_INT_EQ(lux_builders_agent(w, 0)->pos, target);
+        LUX_CHECK_INT_EQ(lux_builders_get(w, target), LUX_CELL_AGENT);
+    }
+    lux_builders_destroy(&w);
+
+    /* In the open the walk stays near the centre: reject starts at 1 and
+     * decays by 0.9 per Air cell reached. */
+    lux_builders_config_t cfg;
+    lux_builders_config_default(&cfg);
+    cfg.num_agents = 1;
+    w = lux_builders_new(&cfg, 0);
+    double sum = 0;
+    const int n = 2000;
+    for (int s = 0; s < n; s++) {
+        lux_builders_clear(w, LUX_CELL_AIR);
+        lux_env_rng_t rng;
+        lux_env_rng_seed(&rng, (uint64_t)s);
+        lux_builders_place_agents(w, &rng);
+        sum += lux_builders_distance(w, lux_builders_agent(w, 0)->pos);
+    }
+    /* At least one step is taken; the walk lasts about 5 steps. */
+    LUX_CHECK_DBL(sum / n, >, 1.0);
+    LUX_CHECK_DBL(sum / n, <, 5.0);
+    lux_builders_destroy(&w);
+
+    /* Two agents, one Air cell: the second falls back to a free cell. */
+    w = small_world(2, 2);
+    lux_builders_clear(w, LUX_CELL_WALL);
+    LUX_CHECK_OK(lux_builders_set(w, at(w, centre(w), 0, 1), LUX_CELL_AIR));
+    lux_env_rng_t rng;
+    lux_env_rng_seed(&rng, 1);
+    lux_builders_place_agents(w, &rng);
+    LUX_CHECK_INT_EQ(lux_builders_agent(w, 0)->pos, at(w, centre(w), 0, 1));
+    LUX_CHECK(lux_builders_agent(w, 1)->pos >= 0);
+    LUX_CHECK(lux_builders_agent(w, 1)->pos != lux_builders_agent(w, 0)->pos);
     lux_builders_destroy(&w);
 }
