@@ -334,7 +334,8 @@ int lux_cmaes_new(size_t n, const double *x0, double sigma0, const lux_cmaes_opt
         return LUX_EINVAL;
     *out = NULL;
     if (x0 == NULL || n == 0 || (opts->diagonal && n < 2) || !(sigma0 > 0) || !isfinite(sigma0) ||
-        opts->popsize < 0 || opts->popsize == 1 || n > ((size_t)1 << 28))
+        opts->popsize < 0 || opts->popsize == 1 || opts->popsize > (1 << 24) ||
+        n > ((size_t)1 << 28))
         return LUX_EINVAL;
     if (!opts->diagonal && n > 46000) /* n*n must fit LAPACK's int work sizes */
         return LUX_EINVAL;
@@ -896,9 +897,9 @@ int lux_cmaes_restore(const void *bytes, size_t len, lux_cmaes_t **out)
         return LUX_EINVAL;
     lux_cmaes_t probe;
     memcpy((unsigned char *)&probe + SCALARS_BEGIN, buf + head, scalars);
-    if (probe.n == 0 || probe.n > ((uint64_t)1 << 28) || probe.lambda < 2 || probe.hist_len < 1 ||
-        probe.hist_len > ((int64_t)1 << 40) || (probe.diag != 0 && probe.diag != 1) ||
-        (!probe.diag && probe.n > 46000))
+    if (probe.n == 0 || probe.n > ((uint64_t)1 << 28) || probe.lambda < 2 ||
+        probe.lambda > (1 << 24) || probe.hist_len < 1 || probe.hist_len > ((int64_t)1 << 40) ||
+        (probe.diag != 0 && probe.diag != 1) || (!probe.diag && probe.n > 46000))
         return LUX_EINVAL;
     /* Check the length before allocating anything large. */
     size_t n = probe.n, lam = (size_t)probe.lambda;
