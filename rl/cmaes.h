@@ -61,7 +61,7 @@ void lux_cmaes_opts_default(lux_cmaes_opts_t *opts);
  * at mean x0 (n values, copied) with step size sigma0 > 0 and C = I. On
  * success *out owns the instance (free with lux_cmaes_destroy). Returns 0,
  * LUX_EINVAL for a bad argument (n, NULL x0, sigma0 <= 0 or non-finite,
- * popsize 1, non-finite x0), LUX_ENOMEM. */
+ * popsize 1 or above 2^24, non-finite x0), LUX_ENOMEM. */
 int lux_cmaes_new(size_t n, const double *x0, double sigma0, const lux_cmaes_opts_t *opts,
                   lux_cmaes_t **out);
 
