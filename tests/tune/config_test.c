@@ -581,3 +581,44 @@ LUX_TEST(allocation_failures_unwind_cleanly)
         LUX_CHECK(failures_seen > 10);
     }
 }
+
+LUX_TEST_T(every_prefix_and_byte_flip_of_the_examples_is_handled, 30)
+{
+    /* Truncated or corrupted files must give a clean error (or a config),
+     * never a crash or a leak; the sanitizer build checks the latter. */
+    lux_config_options_t o = opts();
+    const char *files[] = {"builders-pbt.yaml", "cartpole-grid-rllib.yaml"};
+    for (size_t f = 0; f < 2; f++) {
+        FILE *fp = fopen(config_path(files[f]), "rb");
+        LUX_CHECK(fp != NULL);
+        char text[8192];
+        size_t len = fread(text, 1, sizeof text, fp);
+        fclose(fp);
+        static const char flips[] = ":{}[]-,'\"\n #&*!|>0";
+        for (size_t cut = 0; cut <= len; cut += 3) {
+            char buf[8192];
+            memcpy(buf, text, len);
+            for (int variant = 0; variant < 2; variant++) {
+                size_t n = cut;
+                if (variant == 1) {
+                    if (cut == len)
+                        break;
+                    n = len;
+                    buf[cut] = flips[cut % (sizeof flips - 1)];
+                }
+                lux_config_t *cfg = NULL;
+                char err[1024] = "";
+                int rc = lux_config_load_string(buf, n, "f.yaml", &o, &cfg, err, sizeof err);
+                LUX_CHECK_MSG(rc == 0 || rc == LUX_ECONFIG, "%s cut %zu: rc %d", files[f], cut, rc);
+                if (rc == 0) {
+                    json_t *j = lux_config_to_json(cfg);
+                    LUX_CHECK(j != NULL);
+                    json_decref(j);
+                    lux_config_destroy(&cfg);
+                } else {
+                    LUX_CHECK_MSG(strncmp(err, "f.yaml:", 7) == 0, "%s", err);
+                }
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@
  */
 #include "test.h"
 
+#include "alloc.h"
 #include "config.h"
 #include "error.h"
 #include "scheduler.h"
@@ -420,4 +421,65 @@ LUX_TEST(state_round_trip_continues_identically)
     json_decref(back);
     pbt_free(&a);
     pbt_free(&b);
+}
+
+LUX_TEST(allocation_failures_leave_a_usable_scheduler)
+{
+    /* With allocations failing from the n-th on, every call returns 0 or
+     * LUX_ENOMEM and destroy frees everything (the sanitizer build checks
+     * the leaks). */
+    lux_config_node_t *root = NULL;
+    char err[256];
+    const char *y = "lr: {loguniform: [0.001, 1]}\nb: [1, 2, 3]\n";
+    LUX_CHECK_OK(lux_config_node_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
+    lux_space_t *m = NULL;
+    LUX_CHECK_OK(lux_space_from_node(root, "m.yaml", LUX_SPACE_MUTATIONS, &m, err, sizeof err));
+    lux_config_node_free(root);
+    lux_scheduler_params_t p;
+    lux_scheduler_params_default(&p, LUX_SCHEDULER_PBT);
+    p.metric = "score";
+    p.time_attr = "t";
+    p.perturbation_interval = 10;
+    p.hyperparam_mutations = m;
+    int injected_runs = 0;
+    for (long n = 0; n < 2000; n++) {
+        lux_alloc_fail_after(n);
+        lux_scheduler_t *s = NULL;
+        int rc = lux_scheduler_new(&p, &s, err, sizeof err);
+        LUX_CHECK(rc == 0 || rc == LUX_ENOMEM);
+        for (int i = 0; s != NULL && i < 6; i++) {
+            json_t *c = json_pack("{s:f}", "lr", 0.01);
+            rc = lux_scheduler_on_trial_add(s, i, c);
+            LUX_CHECK(rc == 0 || rc == LUX_ENOMEM);
+            json_decref(c);
+            lux_scheduler_on_trial_start(s, i);
+        }
+        for (int round = 1; s != NULL && round <= 3; round++)
+            for (int i = 0; i < 6; i++) {
+                json_t *r = json_pack("{s:f,s:f}", "t", 10.0 * round, "score", (double)(i * round));
+                lux_sched_action_t a;
+                rc = lux_scheduler_on_trial_result(s, i, r, &a, err, sizeof err);
+                LUX_CHECK(rc == 0 || rc == LUX_ENOMEM || rc == LUX_ENOENT);
+                json_decref(r);
+                rc = lux_scheduler_on_checkpoint(s, i, 10.0 * round, "c");
+                LUX_CHECK(rc == 0 || rc == LUX_ENOMEM || rc == LUX_ENOENT);
+            }
+        if (s != NULL) {
+            json_decref(lux_scheduler_take_decisions(s));
+            json_t *st = lux_scheduler_state(s);
+            if (st != NULL) {
+                rc = lux_scheduler_restore(s, st, err, sizeof err);
+                LUX_CHECK(rc == 0 || rc == LUX_ENOMEM);
+            }
+            json_decref(st);
+        }
+        lux_scheduler_destroy(&s);
+        long injected = lux_alloc_failures();
+        lux_alloc_fail_reset();
+        if (injected == 0)
+            break;
+        injected_runs++;
+    }
+    LUX_CHECK(injected_runs > 5);
+    lux_space_destroy(&m);
 }
