@@ -483,3 +483,117 @@ LUX_TEST(allocation_failures_leave_a_usable_scheduler)
     LUX_CHECK(injected_runs > 5);
     lux_space_destroy(&m);
 }
+
+/* Two rounds of results with the runner reporting every checkpoint; returns
+ * the second round's decisions. */
+static json_t *two_rounds(pbt_t *p, const double *scores, int n)
+{
+    for (int i = 0; i < n; i++)
+        add(p, i, "{\"lr\": 1}", true);
+    for (int round = 1; round <= 2; round++) {
+        if (round == 2)
+            json_decref(lux_scheduler_take_decisions(p->s));
+        for (int i = 0; i < n; i++) {
+            LUX_CHECK_OK(lux_scheduler_on_trial_start(p->s, i));
+            result(p, i, 10 * round, scores[i]);
+            if (round == 1)
+                LUX_CHECK_OK(lux_scheduler_on_checkpoint(p->s, i, 10, "c"));
+        }
+    }
+    return lux_scheduler_take_decisions(p->s);
+}
+
+static bool has(const json_t *all, const char *kind, int trial)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d)
+    {
+        if (strcmp(json_string_value(json_object_get(d, "decision")), kind) == 0 &&
+            json_integer_value(json_object_get(d, "trial")) == trial)
+            return true;
+    }
+    return false;
+}
+
+LUX_TEST(quantile_sizes_hand_worked)
+{
+    /* n = 5, q = 0.25: k = ceil(1.25) = 2. Sorted: 1 (t1), 2 (t3), 3 (t4),
+     * 4 (t2), 5 (t0): lower {1, 3}, upper {2, 0}. */
+    pbt_t p = pbt("lr: [1, 2]\n", 0.25, 0, 1.2, false);
+    double s5[] = {5, 1, 4, 2, 3};
+    json_t *d = two_rounds(&p, s5, 5);
+    LUX_CHECK_INT_EQ(count_kind(d, "checkpoint"), 2);
+    LUX_CHECK(has(d, "checkpoint", 0) && has(d, "checkpoint", 2));
+    LUX_CHECK_INT_EQ(count_kind(d, "exploit"), 2);
+    LUX_CHECK(has(d, "exploit", 1) && has(d, "exploit", 3));
+    size_t i;
+    json_t *e;
+    json_array_foreach(d, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "decision")), "exploit") == 0) {
+            json_int_t donor = json_integer_value(json_object_get(e, "donor"));
+            LUX_CHECK(donor == 0 || donor == 2);
+        }
+    }
+    json_decref(d);
+    pbt_free(&p);
+
+    /* n = 3, q = 0.5: ceil(1.5) = 2 > 3/2, so k = floor(1.5) = 1. */
+    p = pbt("lr: [1, 2]\n", 0.5, 0, 1.2, false);
+    double s3[] = {1, 2, 3};
+    d = two_rounds(&p, s3, 3);
+    LUX_CHECK_INT_EQ(count_kind(d, "checkpoint"), 1);
+    LUX_CHECK(has(d, "checkpoint", 2));
+    LUX_CHECK_INT_EQ(count_kind(d, "exploit"), 1);
+    LUX_CHECK(has(d, "exploit", 0));
+    json_decref(d);
+    pbt_free(&p);
+}
+
+LUX_TEST(burn_in_and_interval_gate_perturbations)
+{
+    lux_config_node_t *root = NULL;
+    char err[256];
+    const char *y = "lr: [1, 2]\n";
+    LUX_CHECK_OK(lux_config_node_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
+    lux_space_t *m = NULL;
+    LUX_CHECK_OK(lux_space_from_node(root, "m.yaml", LUX_SPACE_MUTATIONS, &m, err, sizeof err));
+    lux_config_node_free(root);
+    lux_scheduler_params_t prm;
+    lux_scheduler_params_default(&prm, LUX_SCHEDULER_PBT);
+    prm.metric = "score";
+    prm.time_attr = "t";
+    prm.perturbation_interval = 10;
+    prm.burn_in_period = 25;
+    prm.hyperparam_mutations = m;
+    pbt_t p = {0};
+    p.mutations = m;
+    LUX_CHECK_OK(lux_scheduler_new(&prm, &p.s, err, sizeof err));
+    add(&p, 0, "{\"lr\": 1}", true);
+    add(&p, 1, "{\"lr\": 1}", true);
+    for (int t = 10; t <= 20; t += 10) {
+        result(&p, 0, t, 5);
+        result(&p, 1, t, 1);
+    }
+    json_t *d = lux_scheduler_take_decisions(p.s);
+    LUX_CHECK_INT_EQ(json_array_size(d), 0); /* still burning in */
+    json_decref(d);
+    /* Past burn-in both are scored; trial 0 was alone when it was scored,
+     * so it is checkpointed only at its next perturbation (t = 40). */
+    result(&p, 0, 30, 5);
+    result(&p, 1, 30, 1);
+    d = lux_scheduler_take_decisions(p.s);
+    LUX_CHECK_INT_EQ(count_kind(d, "checkpoint"), 0);
+    LUX_CHECK_INT_EQ(count_kind(d, "exploit"), 0); /* the donor has no checkpoint */
+    json_decref(d);
+    result(&p, 0, 35, 5); /* within the interval */
+    d = lux_scheduler_take_decisions(p.s);
+    LUX_CHECK_INT_EQ(json_array_size(d), 0);
+    json_decref(d);
+    result(&p, 0, 40, 5);
+    d = lux_scheduler_take_decisions(p.s);
+    LUX_CHECK(has(d, "checkpoint", 0));
+    json_decref(d);
+    pbt_free(&p);
+}
