@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -173,6 +174,7 @@ LUX_TEST_T(sigkill_during_writes_leaves_old_or_new_never_torn, 30)
         pid_t pid = fork();
         LUX_CHECK(pid >= 0);
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed case */
             /* Rewrite iteration 7 over and over, alternating contents. */
             close(fds[0]);
             for (int i = 0;; i++) {

@@ -7,9 +7,12 @@
 #include "store.h"
 
 #include <csv.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int run_lux(char **out, char **err, const char *const *args)
@@ -352,4 +355,64 @@ LUX_TEST(status_and_best_on_a_new_experiment)
     LUX_CHECK_STR_EQ(d->cells[0][3], "config/lr");
     free_csv(d);
     lux_store_close(&s);
+}
+
+/* A writer process storing batches as fast as it can while `lux status`,
+ * `lux best` and `lux export` run against the same store: every run
+ * succeeds and sees a consistent, growing snapshot. */
+LUX_TEST_T(readers_succeed_while_a_writer_process_streams_results, 40)
+{
+    const char *dir = lux_test_tmpdir();
+    build_experiment(dir);
+    pid_t pid = fork();
+    LUX_CHECK(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed case */
+        lux_store_t *s = NULL;
+        if (lux_store_open(dir, &s, NULL, 0) != 0)
+            _exit(3);
+        char m[256];
+        for (long it = 4;; it++) {
+            if (lux_store_begin(s) != 0)
+                _exit(4);
+            for (int t = 0; t < 3; t++) {
+                char id[32];
+                snprintf(id, sizeof id, "cartpole_%05d", t);
+                snprintf(m, sizeof m, "{\"episode_reward_mean\":%ld,\"pad\":\"%0150d\"}", it, t);
+                if (lux_store_result_add(s, id, it, (double)it, m) != 0)
+                    _exit(5);
+            }
+            if (lux_store_counter_put(s, "iterations", it) != 0 || lux_store_commit(s) != 0)
+                _exit(6);
+            usleep(2000); /* a busy run: hundreds of results per second */
+        }
+    }
+    char csv[8192];
+    snprintf(csv, sizeof csv, "%s/live.csv", dir);
+    long last_rows = 0;
+    for (int round = 0; round < 4; round++) {
+        char *out, *err;
+        LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+        LUX_CHECK_CONTAINS(out, "Trial status:");
+        free(out);
+        free(err);
+        LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"best", dir, NULL}), 0);
+        LUX_CHECK_CONTAINS(out, "trial_id: cartpole_0000");
+        free(out);
+        free(err);
+        LUX_CHECK_INT_EQ(
+            run_lux(&out, &err, (const char *const[]){"export", dir, "--csv", csv, NULL}), 0);
+        free(out);
+        free(err);
+        csv_doc_t *d = parse_csv(csv);
+        LUX_CHECK_INT(d->row, >=, 11);
+        LUX_CHECK_INT(d->row, >=, last_rows);
+        last_rows = d->row;
+        free_csv(d);
+    }
+    int status = 0;
+    LUX_CHECK_INT_EQ(waitpid(pid, &status, WNOHANG), 0); /* the writer never failed */
+    kill(pid, SIGKILL);
+    LUX_CHECK_INT_EQ(waitpid(pid, &status, 0), pid);
+    LUX_CHECK(WIFSIGNALED(status));
 }

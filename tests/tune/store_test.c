@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -140,6 +141,7 @@ LUX_TEST(one_writer_at_a_time_lock_dies_with_the_writer)
     pid_t pid = fork();
     LUX_CHECK(pid >= 0);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed case */
         close(fds[0]);
         lux_store_t *c = NULL;
         if (lux_store_open(dir, &c, NULL, 0) != 0 || write(fds[1], "x", 1) != 1)
@@ -563,6 +565,7 @@ LUX_TEST_T(sigkill_mid_batch_leaves_only_whole_batches, 30)
         pid_t pid = fork();
         LUX_CHECK(pid >= 0);
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed case */
             close(fds[0]);
             crash_writer(sub, fds[1]);
             _exit(0);
