@@ -1007,10 +1007,9 @@ static int check_trainable(ctx_t *c, const lux_config_node_t *at)
     return cfail(c, at, "unknown trainable '%s'; the trainables are: %s", t, list);
 }
 
-static int check_env(ctx_t *c, const lux_config_node_t *at)
+static int check_env(ctx_t *c, const lux_config_node_t *at, const char *env)
 {
     const lux_config_options_t *o = c->opts;
-    const char *env = c->cfg->env;
     if (env == NULL || (o->env_exists == NULL && o->num_env_names == 0) || env_known(o, env))
         return 0;
     const char *near = o->num_env_names ? lux_suggest(env, o->env_names, o->num_env_names) : NULL;
@@ -1129,7 +1128,13 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
         return rc;
     if ((rc = parse_scheduler(c, lux_config_node_get(root, "scheduler"))) != 0)
         return rc;
-    if ((rc = check_trainable(c, field(root, tkey))) || (rc = check_env(c, field(root, "env"))))
+    if ((rc = check_trainable(c, field(root, tkey))) ||
+        (rc = check_env(c, field(root, "env"), cfg->env)))
+        return rc;
+    /* RLlib puts env inside config; check a constant one there too. */
+    const lux_config_node_t *inner = field(space, "env");
+    if (cfg->env == NULL && inner != NULL && inner->kind == LUX_NODE_SCALAR &&
+        inner->scalar[0] != '\0' && (rc = check_env(c, inner, inner->scalar)) != 0)
         return rc;
     if (lux_space_num_trials(cfg->space, cfg->num_samples) > (size_t)LONG_MAX / 2)
         return cfail(c, field(root, "num_samples") ? field(root, "num_samples") : space,

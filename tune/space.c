@@ -431,7 +431,7 @@ static int parse_domain(parse_t *p, lux_domain_kind_t kind, const lux_config_nod
                     "%s needs a lower bound > 0, not %g (the log of it is undefined); use a "
                     "positive lower bound or uniform",
                     dist, lo);
-    if (quantised && q != 1) {
+    if (quantised && !(integer && q == 1)) { /* integer q = 1 samples [lo, hi] directly */
         double ql = ceil(lo / q) * q, qh = floor(hi / q) * q;
         bool exclusive_sampler = integer; /* integers() excludes the upper end */
         if (ql > qh || (exclusive_sampler && ql >= qh) || (log_scale && !(ql > 0)))

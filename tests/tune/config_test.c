@@ -360,6 +360,12 @@ static const broken_t broken[] = {
     /* 38 the top level is a list */
     {"- trainable: es\n",
      "t.yaml:1:1: the experiment must be a mapping of keys to values, not a list"},
+    /* 40 RLlib's env inside config is checked too */
+    {"trainable: es\nconfig:\n  env: Pendulum-v0\n",
+     "t.yaml:3:8: unknown env 'Pendulum-v0'; did you mean 'Pendulum-v1'?"},
+    /* 41 quniform with q = 1 and no integer in range */
+    {"trainable: es\nconfig:\n  x: {quniform: [0.3, 0.7, 1]}\n",
+     "t.yaml:3:17: quniform range [0.3, 0.7] holds no multiple of q=1"},
     /* 39 a second document */
     {"trainable: es\n---\ntrainable: a3c\n", "t.yaml:2:1: a second YAML document"},
 };
