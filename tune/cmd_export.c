@@ -47,6 +47,10 @@ typedef struct {
 
 static int is_fixed(const char *k, const char *const *fixed, size_t n)
 {
+    /* A result that carries its config (as Ray's do) would repeat the
+     * config/ columns, which come from the trials table. */
+    if (fixed != NULL && (strcmp(k, "config") == 0 || strncmp(k, "config/", 7) == 0))
+        return 1;
     for (size_t i = 0; i < n; i++)
         if (strcmp(k, fixed[i]) == 0)
             return 1;

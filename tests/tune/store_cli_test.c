@@ -60,7 +60,8 @@ static void build_experiment(const char *dir)
         for (int it = 1; it <= iters; it++) {
             snprintf(m, sizeof m,
                      "{\"episode_reward_mean\":%g,\"training_iteration\":%d,\"time_total_s\":%d.5,"
-                     "\"trial_id\":\"%s\",\"info\":{\"learner\":{\"loss\":%g}}%s}",
+                     "\"trial_id\":\"%s\",\"info\":{\"learner\":{\"loss\":%g}},"
+                     "\"config\":{\"lr\":-1}%s}",
                      rewards[t][it - 1], it, it, id, 1.0 / it,
                      t == 2 ? ",\"comment\":\"x,y \\\"z\\\"\\nnext — ünï\"" : "");
             LUX_CHECK_OK(lux_store_result_add(s, id, it, it + 0.5, m));
@@ -264,6 +265,10 @@ LUX_TEST(export_csv_round_trips_through_libcsv)
     LUX_CHECK_INT_EQ(d->row, 1 + 10); /* header + 3 + 3 + 3 + 1 results */
     for (int r = 1; r < d->row; r++)
         LUX_CHECK_INT_EQ(d->ncols[r], d->ncols[0]);
+    for (int a = 0; a < d->ncols[0]; a++) /* no column twice */
+        for (int b = a + 1; b < d->ncols[0]; b++)
+            LUX_CHECK_MSG(strcmp(d->cells[0][a], d->cells[0][b]) != 0, "column %s twice",
+                          d->cells[0][a]);
     LUX_CHECK_STR_EQ(d->cells[0][0], "trial_id");
     LUX_CHECK_STR_EQ(d->cells[0][1], "training_iteration");
     LUX_CHECK_STR_EQ(d->cells[0][2], "time_total_s");
