@@ -493,3 +493,36 @@ LUX_TEST(cli_bench_envs_smoke)
     free(out);
     free(err);
 }
+
+/* Random option strings never crash the parser (the sanitizer build checks
+ * memory errors): each is accepted or rejected with a message. */
+LUX_TEST(options_parser_random_input)
+{
+    static const char alphabet[] = "{}\":=, _.-+eE0123456789maxepisodrtuflsngyb\t";
+    uint64_t x = 88172645463325252ULL;
+    char text[48], err[128];
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t len = (size_t)(x % (sizeof text - 1));
+        for (size_t k = 0; k < len; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            text[k] = alphabet[x % (sizeof alphabet - 1)];
+        }
+        text[len] = '\0';
+        lux_env_t *env = NULL;
+        err[0] = '\0';
+        int rc = lux_env_make(i % 2 ? "CartPole-v1" : "builders", text, &env, err, sizeof err);
+        if (rc == 0) {
+            LUX_CHECK(env != NULL);
+            lux_env_destroy(&env);
+        } else {
+            LUX_CHECK_ERR(rc, LUX_EINVAL);
+            LUX_CHECK(env == NULL);
+            LUX_CHECK(err[0] != '\0');
+        }
+    }
+}
