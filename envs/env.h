@@ -26,8 +26,11 @@
  * Multi-agent environments (builders) are turn-based, as in PettingZoo's AEC
  * API: the observation written by reset and step is the one of the agent
  * whose turn it is next (lux_env_current_agent), the action passed to step is
- * that agent's, and the reward is shared by all agents. Single-agent
- * environments have one agent, always agent 0.
+ * that agent's, and the reward is shared by all agents. Exhausted agents'
+ * turns are skipped inside step. builders' episode ends, as terminated, when
+ * every agent has had max_episode_steps turns (skipped ones included); the
+ * reward of that last step is the score and every other reward is 0.
+ * Single-agent environments have one agent, always agent 0.
  *
  * Options: NULL, "", a JSON object with number or boolean values
  * ({"max_episode_steps": 1000, "radius": 20}), or the same as
