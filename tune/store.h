@@ -19,10 +19,31 @@
  * nothing that was committed (the WAL is in the OS page cache); a power loss
  * may lose the last few transactions but never corrupts the database.
  *
+ * The driver's loop, in short:
+ *
+ *     lux_store_open(dir, &st, err, sizeof err);      // creates or migrates
+ *     lux_store_experiment_put(st, &exp);
+ *     every tick, for the results that arrived:
+ *         lux_store_begin(st);
+ *         lux_store_trial_add / _set_status / _update   (trial events)
+ *         lux_store_result_add(...)                     (each result)
+ *         lux_checkpoint_write(...) then lux_store_checkpoint_add(...)
+ *         lux_store_decision_add(...), lux_store_state_put(st, "scheduler", ...)
+ *         lux_store_commit(st);
+ *
+ * Resume (`lux run --resume DIR`): open the same way (a killed writer's lock
+ * is gone with it), lux_checkpoint_sweep(), then lux_store_trials() gives
+ * every trial's status, config and latest_checkpoint (restart RUNNING and
+ * PAUSED ones from it, start PENDING ones, leave TERMINATED/ERROR ones),
+ * lux_store_state_get() the scheduler's and searcher's state, and
+ * lux_store_last_iteration() where each trial's stored results end; results
+ * replayed from an older checkpoint are ignored, never duplicated.
+ *
  * Errors. Functions return 0 or a negative LUX_E* code: LUX_ESTORE for a
- * failed SQLite call, LUX_EINVAL for bad arguments, LUX_ENOENT for a missing
- * row, LUX_ENOMEM, LUX_EBUSY when the database stayed locked past the busy
- * timeout, LUX_EUNSUPPORTED for a database written by a newer lux.
+ * failed SQLite call, LUX_EIO for a disk error (I/O, disk full), LUX_EINVAL
+ * for bad arguments, LUX_ENOENT for a missing row, LUX_ENOMEM, LUX_EBUSY
+ * when the database stayed locked past the busy timeout, LUX_EUNSUPPORTED
+ * for a database written by a newer lux.
  * After a failure, lux_store_errmsg() says what failed in a sentence that
  * names the database path. SQLite result codes never leave store.c.
  *
