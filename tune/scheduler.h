@@ -26,10 +26,16 @@
  * and kind-specific fields, documented at LUX_DECISION_MAP. Two kinds ask the
  * runner to act:
  *     "checkpoint": save the trial's checkpoint now (PBT upper quantile), then
- *                   call lux_scheduler_on_checkpoint();
- *     "exploit":    the trial (already told PAUSE) must be restored from
- *                   "donor_checkpoint" of trial "donor" and continue with
- *                   "new_config" (which the scheduler has already adopted).
+ *                   call lux_scheduler_on_checkpoint(); for a trial that is
+ *                   PAUSED (synch mode) the checkpoint it was paused with is
+ *                   the one to report;
+ *     "exploit":    the trial is PAUSED (told so by this result's action, or
+ *                   already paused in synch mode); when the runner next starts
+ *                   it, it restores it from "donor_checkpoint" of trial
+ *                   "donor" (null: the checkpoint a "checkpoint" decision
+ *                   earlier in the same batch asked the donor to save) and
+ *                   runs it with "new_config" (which the scheduler has
+ *                   already adopted as the trial's config).
  * The others are information for the log.
  *
  * State. lux_scheduler_state() serialises everything the scheduler knows
