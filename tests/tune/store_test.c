@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "alloc.h"
+#include "checkpoint.h"
 #include "error.h"
 #include "store.h"
 
@@ -613,4 +614,115 @@ LUX_TEST_T(sigkill_mid_batch_leaves_only_whole_batches, 30)
         LUX_CHECK_INT_EQ(sql_int(sub, "SELECT training_iteration FROM trials WHERE trial_id='t0'"),
                          batches * (CRASH_BATCH / 4));
     }
+}
+
+/* What `lux run --resume` finds after the driver was SIGKILLed mid-run:
+ * finished trials finished, running ones with their latest checkpoint,
+ * pending ones pending, scheduler state of the last commit, and replayed
+ * results ignored. */
+LUX_TEST_T(resume_after_sigkill_finds_a_consistent_snapshot, 30)
+{
+    const char *dir = lux_test_tmpdir();
+    int fds[2];
+    LUX_CHECK_INT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    LUX_CHECK(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed case */
+        close(fds[0]);
+        lux_store_t *s = NULL;
+        if (lux_store_open(dir, &s, NULL, 0) != 0)
+            _exit(3);
+        static const char *const ids[] = {"done", "running", "pending"};
+        for (int i = 0; i < 3; i++) {
+            lux_store_trial_t t = {.trial_id = ids[i], .config_json = "{\"lr\":0.1}"};
+            if (lux_store_trial_add(s, &t) != 0)
+                _exit(4);
+        }
+        char state[64];
+        for (long it = 1;; it++) {
+            if (lux_store_begin(s) != 0)
+                _exit(5);
+            int rc = 0;
+            if (it <= 5)
+                rc |= lux_store_result_add(s, "done", it, (double)it, "{\"r\":1}");
+            if (it == 5)
+                rc |= lux_store_trial_set_status(s, "done", LUX_TRIAL_TERMINATED, NULL);
+            if (it == 1)
+                rc |= lux_store_trial_set_status(s, "running", LUX_TRIAL_RUNNING, NULL);
+            rc |= lux_store_result_add(s, "running", it, (double)it, "{\"r\":2}");
+            if (it % 3 == 0) {
+                char *rel = NULL;
+                char bytes[32];
+                int n = snprintf(bytes, sizeof bytes, "state at %ld", it);
+                rc |=
+                    lux_checkpoint_write(dir, "running", it, bytes, (size_t)n, NULL, &rel, NULL, 0);
+                rc |= lux_store_checkpoint_add(s, "running", it, rel, 0, 0, n);
+                lux_free(rel);
+            }
+            snprintf(state, sizeof state, "{\"iteration\":%ld}", it);
+            rc |= lux_store_state_put(s, "scheduler", state);
+            rc |= lux_store_counter_put(s, "iteration", it);
+            if (rc != 0 || lux_store_commit(s) != 0)
+                _exit(6);
+            if (it == 20 && write(fds[1], "x", 1) != 1)
+                _exit(7);
+        }
+    }
+    close(fds[1]);
+    char c;
+    LUX_CHECK_INT_EQ(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    LUX_CHECK_INT_EQ(waitpid(pid, NULL, 0), pid);
+
+    char err[512];
+    long removed = 0;
+    LUX_CHECK_OK(lux_checkpoint_sweep(dir, &removed, err, sizeof err));
+    lux_store_t *s = open_writer(dir); /* the dead writer's lock is gone */
+    int64_t it = 0;
+    LUX_CHECK_OK(lux_store_counter_get(s, "iteration", &it));
+    LUX_CHECK_INT(it, >=, 20);
+    char *state = NULL;
+    LUX_CHECK_OK(lux_store_state_get(s, "scheduler", &state));
+    char want[64];
+    snprintf(want, sizeof want, "{\"iteration\":%lld}", (long long)it);
+    LUX_CHECK_STR_EQ(state, want); /* the state of the last committed batch */
+    lux_free(state);
+    long last = 0;
+    LUX_CHECK_OK(lux_store_last_iteration(s, "running", &last));
+    LUX_CHECK_INT_EQ(last, it);
+
+    json_t *trials = NULL;
+    LUX_CHECK_OK(lux_store_trials(s, &trials));
+    json_t *done = json_array_get(trials, 0), *running = json_array_get(trials, 1);
+    LUX_CHECK_STR_EQ(json_string_value(json_object_get(done, "status")), "TERMINATED");
+    LUX_CHECK_STR_EQ(json_string_value(json_object_get(running, "status")), "RUNNING");
+    LUX_CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(trials, 2), "status")),
+                     "PENDING");
+    /* The latest registered checkpoint is complete and readable. */
+    const char *ck = json_string_value(json_object_get(running, "latest_checkpoint"));
+    LUX_CHECK(ck != NULL);
+    long ck_it = it / 3 * 3;
+    char want_path[64];
+    snprintf(want_path, sizeof want_path, "trials/running/checkpoint_%06ld", ck_it);
+    LUX_CHECK_STR_EQ(ck, want_path);
+    void *bytes = NULL;
+    size_t len = 0;
+    LUX_CHECK_OK(lux_checkpoint_read(dir, ck, &bytes, &len, err, sizeof err));
+    snprintf(want, sizeof want, "state at %ld", ck_it);
+    LUX_CHECK(len == strlen(want) && memcmp(bytes, want, len) == 0);
+    lux_free(bytes);
+
+    /* The restarted trial replays from its checkpoint: nothing duplicated. */
+    LUX_CHECK_OK(lux_store_begin(s));
+    for (long k = ck_it + 1; k <= it + 2; k++)
+        LUX_CHECK_OK(lux_store_result_add(s, "running", k, (double)k, "{\"r\":3}"));
+    LUX_CHECK_OK(lux_store_commit(s));
+    LUX_CHECK_INT_EQ(lux_store_duplicates(s), it - ck_it);
+    LUX_CHECK_INT_EQ(sql_int(dir, "SELECT COUNT(*) FROM results WHERE trial_id = 'running'"),
+                     it + 2);
+    LUX_CHECK_INT_EQ(sql_int(dir, "SELECT COUNT(*) FROM results WHERE trial_id = 'done'"), 5);
+    json_decref(trials);
+    lux_store_close(&s);
 }
