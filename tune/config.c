@@ -850,8 +850,27 @@ static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
         if ((rc = need_mapping(c, v, "scheduler", "scheduler: {type: asha, max_t: 100}")) != 0)
             return rc;
         const lux_config_node_t *t = field(v, "type");
-        if (t == NULL)
+        if (t == NULL) {
+            /* A misspelt "type" is the likely cause: report it as such. */
+            static const char *const all_keys[] = {"type",
+                                                   "time_attr",
+                                                   "max_t",
+                                                   "grace_period",
+                                                   "reduction_factor",
+                                                   "brackets",
+                                                   "stop_last_trials",
+                                                   "perturbation_interval",
+                                                   "burn_in_period",
+                                                   "quantile_fraction",
+                                                   "resample_probability",
+                                                   "perturbation_factors",
+                                                   "hyperparam_mutations",
+                                                   "synch"};
+            if ((rc = check_keys(c, v, "scheduler", all_keys,
+                                 sizeof all_keys / sizeof all_keys[0])) != 0)
+                return rc;
             return cfail(c, v, "scheduler needs a type; add type: fifo, asha or pbt");
+        }
         if ((rc = get_enum(c, v, "type", sched_names, LUX_SCHEDULER_COUNT, &type)) != 0)
             return rc;
         const char *const *keys = type == LUX_SCHEDULER_ASHA  ? asha_keys

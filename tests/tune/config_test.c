@@ -366,6 +366,12 @@ static const broken_t broken[] = {
     /* 41 quniform with q = 1 and no integer in range */
     {"trainable: es\nconfig:\n  x: {quniform: [0.3, 0.7, 1]}\n",
      "t.yaml:3:17: quniform range [0.3, 0.7] holds no multiple of q=1"},
+    /* 42 a misspelt scheduler type key */
+    {"trainable: es\nscheduler:\n  tpye: asha\n",
+     "t.yaml:3:3: unknown key 'tpye' in scheduler; did you mean 'type'?"},
+    /* 43 a scheduler without a type */
+    {"trainable: es\nscheduler:\n  max_t: 10\n",
+     "t.yaml:3:3: scheduler needs a type; add type: fifo, asha or pbt"},
     /* 39 a second document */
     {"trainable: es\n---\ntrainable: a3c\n", "t.yaml:2:1: a second YAML document"},
 };
