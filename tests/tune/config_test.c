@@ -11,6 +11,7 @@
 #include "error.h"
 #include "trainable.h"
 
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,4 +634,26 @@ LUX_TEST_T(every_prefix_and_byte_flip_of_the_examples_is_handled, 30)
             }
         }
     }
+}
+
+LUX_TEST(every_shipped_experiment_loads)
+{
+    /* The ready-to-run configs under experiments/ must stay valid. */
+    lux_config_options_t o = opts();
+    o.env_names = NULL; /* environments are not linked into this test */
+    o.num_env_names = 0;
+    char pattern[1024];
+    snprintf(pattern, sizeof pattern, "%s/experiments/*.yaml", lux_test_source_dir());
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return; /* none yet */
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        lux_config_t *cfg = NULL;
+        char err[1024] = "";
+        int rc = lux_config_load(g.gl_pathv[i], &o, &cfg, err, sizeof err);
+        LUX_CHECK_MSG(rc == 0, "%s", err);
+        LUX_CHECK(lux_config_num_trials(cfg) >= 1);
+        lux_config_destroy(&cfg);
+    }
+    globfree(&g);
 }
