@@ -81,6 +81,7 @@ typedef struct {
     lux_exec_trial_t *exec;
     after_save_t after_save;
     int want_save;
+    int retain_due; /* retention runs after the batch that registered a checkpoint commits */
     int dirty;
 } trial_t;
 
@@ -352,9 +353,27 @@ static int commit_batch(runner_t *r)
     r->in_tx = 0;
     r->pending_rows = 0;
     r->last_commit = now_mono();
-    if (rc != 0)
+    if (rc != 0) {
         lux_log_error("writing the experiment store failed: %s", lux_store_errmsg(r->store));
-    return rc;
+        return rc;
+    }
+    /* Only now that the newer checkpoints are committed may older ones go:
+     * a crash before this point leaves the store naming files that exist. */
+    for (size_t k = 0; k < r->ntrials; k++) {
+        trial_t *t = r->trials[k];
+        if (!t->retain_due)
+            continue;
+        t->retain_due = 0;
+        lux_checkpoint_retention_t pol = {
+            .num_to_keep = r->cfg->checkpoint.num_to_keep,
+            .score_attribute = r->cfg->checkpoint.score_attribute,
+            .score_mode = r->cfg->checkpoint.score_order == LUX_MODE_MIN ? "min" : "max",
+        };
+        char err[1024];
+        if (lux_checkpoint_retain(r->store, t->id, &pol, NULL, err, sizeof err) != 0)
+            lux_log_warn("checkpoint retention for %s: %s", t->id, err);
+    }
+    return 0;
 }
 
 static int record_decisions(runner_t *r, json_t *decisions);
@@ -390,9 +409,11 @@ static int trial_start(runner_t *r, trial_t *t)
     if (t->restore != NULL) {
         int rc = lux_checkpoint_read(r->dir, t->restore, &bytes, &len, err, sizeof err);
         if (rc != 0) {
-            trial_fail(r, t, err, 0);
-            return 0;
+            lux_log_warn("trial %s: %s; restarting it from the beginning", t->id, err);
+            set_str(&t->restore, NULL);
         }
+    }
+    if (t->restore != NULL) {
         long c = iteration_of(t->restore);
         if (t->stored_iter > t->replay_until)
             t->replay_until = t->stored_iter;
@@ -424,6 +445,8 @@ static int trial_start(runner_t *r, trial_t *t)
         return 0;
     }
     r->nrunning++;
+    /* The checkpoint is consumed: from now on the store names the newest. */
+    set_str(&t->restore, NULL);
     rc = lux_exec_trial_step(t->exec);
     if (rc != 0) {
         snprintf(err, sizeof err, "cannot call trial %s: %s", t->id, lux_strerror(rc));
@@ -757,14 +780,7 @@ static void on_save(runner_t *r, trial_t *t, lux_exec_event_t *ev)
         }
         lux_scheduler_on_checkpoint(r->sched, t->k, time_attr, rel);
         r->sched_dirty = 1;
-        if (r->cfg->checkpoint.num_to_keep > 0) {
-            lux_checkpoint_retention_t pol = {
-                .num_to_keep = r->cfg->checkpoint.num_to_keep,
-                .score_attribute = attr,
-                .score_mode = r->cfg->checkpoint.score_order == LUX_MODE_MIN ? "min" : "max",
-            };
-            lux_checkpoint_retain(r->store, t->id, &pol, NULL, err, sizeof err);
-        }
+        t->retain_due = r->cfg->checkpoint.num_to_keep > 0;
     } else {
         lux_log_error("cannot record checkpoint %s: %s", rel, lux_store_errmsg(r->store));
     }
@@ -800,7 +816,11 @@ static int start_waiting_trials(runner_t *r)
             if (r->trials[r->waiting[i]]->status == LUX_TRIAL_PENDING)
                 has_pending = 1;
         if (!has_pending && (long)r->ntrials < r->total_trials) {
-            int rc = trial_create(r, err, sizeof err);
+            /* In the batch: the trial row and the scheduler state that knows
+             * it must commit together. */
+            int rc = ensure_tx(r);
+            if (rc == 0)
+                rc = trial_create(r, err, sizeof err);
             if (rc != 0) {
                 lux_log_error("%s", err);
                 return rc;
@@ -1069,7 +1089,7 @@ static int load_trials(runner_t *r, char *err, size_t errlen)
         const char *ck = json_string_value(json_object_get(row, "restore_checkpoint"));
         const char *latest = json_string_value(json_object_get(row, "latest_checkpoint"));
         set_str(&t->latest_ckpt, latest ? latest : ck);
-        set_str(&t->restore, ck ? ck : latest);
+        set_str(&t->restore, latest ? latest : ck);
         if (t->latest_ckpt)
             t->latest_iter = iteration_of(t->latest_ckpt);
         r->trials[i] = t;
@@ -1151,10 +1171,12 @@ static int setup_scheduler(runner_t *r, int resuming, char *err, size_t errlen)
             return LUX_ESTORE;
         }
         json_decref(j);
-    } else {
-        for (size_t k = 0; k < r->ntrials; k++)
-            lux_scheduler_on_trial_add(r->sched, (int)k, r->trials[k]->config);
     }
+    /* Trials the scheduler does not know yet (a fresh start, or a crash
+     * between creating a trial and saving the state) are announced now. */
+    for (size_t k = 0; k < r->ntrials; k++)
+        if (lux_scheduler_trial_config(r->sched, (int)k) == NULL)
+            lux_scheduler_on_trial_add(r->sched, (int)k, r->trials[k]->config);
     /* Keep the runner's copy of each config in step with the scheduler's. */
     for (size_t k = 0; k < r->ntrials; k++) {
         const json_t *c = lux_scheduler_trial_config(r->sched, (int)k);
@@ -1387,6 +1409,9 @@ int lux_run(const lux_run_opts_t *opts)
 
     const char *status = rc != 0 ? "ERROR" : r.interrupted ? "INTERRUPTED" : "FINISHED";
     lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : now_wall());
+    r.num_errors = 0;
+    for (size_t k = 0; k < r.ntrials; k++)
+        r.num_errors += r.trials[k]->status == LUX_TRIAL_ERROR;
     int code = 0;
     if (rc != 0)
         code = 1;

@@ -1,0 +1,614 @@
+/*
+ * Tests of the trial runner (`lux run`) on the real runtime, with toy
+ * trainables registered in this executable (its workers are this executable
+ * re-executed, so they know the toys too).
+ *
+ * The toy trainable: each step adds config.x to an accumulator and reports
+ * score = accumulator, so trial results are a pure function of the config
+ * and the iteration, checkpoints carry the accumulator, and a resumed run
+ * must store exactly the rows of an uninterrupted one. Config keys fail_at /
+ * crash_at make iteration N fail (return an error) or crash (abort the
+ * worker) once, remembered through a marker file.
+ */
+#include "test.h"
+
+#include "error.h"
+#include "executor.h"
+#include "runner.h"
+#include "store.h"
+#include "trainable.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- the toy trainable ------------------------------------------------------ */
+
+typedef struct {
+    double x;
+    long it, fail_at, crash_at, sleep_us;
+    double acc;
+    char marker[1024];
+} toy_t;
+
+static int toy_setup(const json_t *config, const lux_trial_context_t *ctx, void **state, char *err,
+                     size_t errlen)
+{
+    (void)ctx;
+    toy_t *t = calloc(1, sizeof *t);
+    const json_t *x = json_object_get(config, "x");
+    if (x != NULL && !json_is_number(x)) {
+        snprintf(err, errlen, "x must be a number");
+        free(t);
+        return LUX_ECONFIG;
+    }
+    t->x = x ? json_number_value(x) : 1.0;
+    t->fail_at = (long)json_integer_value(json_object_get(config, "fail_at"));
+    t->crash_at = (long)json_integer_value(json_object_get(config, "crash_at"));
+    t->sleep_us = (long)(json_number_value(json_object_get(config, "sleep_ms")) * 1000);
+    const char *m = json_string_value(json_object_get(config, "marker"));
+    snprintf(t->marker, sizeof t->marker, "%s", m ? m : "");
+    *state = t;
+    return 0;
+}
+
+/* Creates the marker file; returns 1 if it did (the first time only). */
+static int first_time(const toy_t *t, const char *what)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s.%s", t->marker, what);
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+static int toy_step(void *state, json_t **result, char *err, size_t errlen)
+{
+    toy_t *t = state;
+    t->it++;
+    t->acc += t->x;
+    if (t->fail_at == t->it && first_time(t, "fail")) {
+        snprintf(err, errlen, "toy failure at iteration %ld", t->it);
+        return LUX_ETASK;
+    }
+    if (t->crash_at == t->it && first_time(t, "crash"))
+        abort();
+    if (t->sleep_us > 0)
+        usleep((useconds_t)t->sleep_us);
+    *result = json_pack("{s:f, s:f, s:I, s:I}", "score", t->acc, "x", t->x, "total_episodes",
+                        (json_int_t)t->it * 10, "timesteps_total", (json_int_t)t->it * 100);
+    return 0;
+}
+
+static int toy_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    toy_t *t = state;
+    char *b = malloc(64);
+    *len = (size_t)snprintf(b, 64, "%ld %.17g", t->it, t->acc);
+    *bytes = b;
+    return 0;
+}
+
+static int toy_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)
+{
+    toy_t *t = state;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*s", (int)(len < 63 ? len : 63), (const char *)bytes);
+    if (sscanf(buf, "%ld %lf", &t->it, &t->acc) != 2) {
+        snprintf(err, errlen, "bad toy checkpoint");
+        return LUX_EINVAL;
+    }
+    return 0;
+}
+
+static void toy_cleanup(void *state)
+{
+    free(state);
+}
+
+static const lux_trainable_class_t toy_class = {
+    .name = "toy",
+    .description = "test trainable",
+    .setup = toy_setup,
+    .step = toy_step,
+    .save = toy_save,
+    .restore = toy_restore,
+    .cleanup = toy_cleanup,
+};
+
+int lux_test_premain(int argc, char **argv)
+{
+    lux_trainable_register(&toy_class);
+    return lux_executor_worker_main(argc, argv);
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static char *write_config(const char *name, const char *yaml)
+{
+    static char path[2][4096];
+    static int which;
+    char *p = path[which ^= 1];
+    snprintf(p, 4096, "%s/%s.yaml", lux_test_tmpdir(), name);
+    FILE *f = fopen(p, "w");
+    LUX_CHECK(f != NULL);
+    fputs(yaml, f);
+    fclose(f);
+    return p;
+}
+
+static int run_quiet(const char *config_path, const char *resume_dir, int resume, const char *name)
+{
+    FILE *devnull = fopen("/dev/null", "w");
+    lux_run_opts_t o = {
+        .config_path = config_path,
+        .resume_dir = resume_dir,
+        .resume = resume,
+        .storage = lux_test_tmpdir(),
+        .name = name,
+        .verbosity = -1,
+        .num_cpus = 2,
+        .console = devnull,
+        .tty = 0,
+    };
+    int rc = lux_run(&o);
+    fclose(devnull);
+    return rc;
+}
+
+static sqlite3 *open_db(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
+    sqlite3 *db = NULL;
+    LUX_CHECK_INT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return db;
+}
+
+static long query_long(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    LUX_CHECK_MSG(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    long v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *query_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    LUX_CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+    char *v = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Every stored result as "trial iteration score" lines, in order. */
+static char *results_text(const char *name)
+{
+    sqlite3 *db = open_db(name);
+    sqlite3_stmt *st = NULL;
+    LUX_CHECK(sqlite3_prepare_v2(db,
+                                 "SELECT substr(trial_id, -5), training_iteration,"
+                                 " json_extract(metrics, '$.score'), json_extract(metrics, '$.x')"
+                                 " FROM results ORDER BY 1, 2",
+                                 -1, &st, NULL) == SQLITE_OK);
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (len + 128 > cap)
+            out = realloc(out, cap *= 2);
+        len += (size_t)snprintf(out + len, cap - len, "%s %lld %.9g %.9g\n",
+                                (const char *)sqlite3_column_text(st, 0),
+                                (long long)sqlite3_column_int64(st, 1),
+                                sqlite3_column_double(st, 2), sqlite3_column_double(st, 3));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+static int dir_exists(const char *name)
+{
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", lux_test_tmpdir(), name);
+    return stat(path, &sb) == 0;
+}
+
+static const char *basic_yaml = "name: basic\n"
+                                "trainable: toy\n"
+                                "metric: score\n"
+                                "mode: max\n"
+                                "num_samples: 3\n"
+                                "seed: 5\n"
+                                "stop: {training_iteration: 6}\n"
+                                "checkpoint: {frequency: 2, at_end: true}\n"
+                                "config:\n"
+                                "  x: {grid_search: [1, 2]}\n";
+
+/* ---- cases ---------------------------------------------------------------------- */
+
+LUX_TEST_T(runs_every_trial_to_its_stop, 120)
+{
+    int rc = run_quiet(write_config("basic", basic_yaml), NULL, 0, NULL);
+    LUX_CHECK_INT_EQ(rc, 0);
+    sqlite3 *db = open_db("basic");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials"), 6);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED'"), 6);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 36);
+    /* score = x * iteration, for every row. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results WHERE"
+                                    " abs(json_extract(metrics, '$.score') -"
+                                    " json_extract(metrics, '$.x') * training_iteration) > 1e-9"),
+                     0);
+    /* Ray Tune's automatic metrics. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results WHERE"
+                                    " json_extract(metrics, '$.time_total_s') IS NULL OR"
+                                    " json_extract(metrics, '$.trial_id') IS NULL OR"
+                                    " json_extract(metrics, '$.training_iteration') !="
+                                    " training_iteration"),
+                     0);
+    /* Checkpoints at 2, 4, 6 for each trial, files on disk. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM checkpoints"), 18);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'FINISHED'"),
+                     1);
+    sqlite3_close(db);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/basic/trials/basic_00003/checkpoint_000006/checkpoint.bin",
+             lux_test_tmpdir());
+    struct stat sb;
+    LUX_CHECK_MSG(stat(path, &sb) == 0, "missing %s", path);
+}
+
+LUX_TEST_T(bad_config_creates_nothing, 60)
+{
+    const char *yaml = "name: bad\ntrainable: toy\nmetric: score\nnum_sample: 3\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("bad", yaml), NULL, 0, NULL), 2);
+    LUX_CHECK(!dir_exists("bad"));
+    const char *yaml2 = "name: bad2\ntrainable: toyy\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("bad2", yaml2), NULL, 0, NULL), 2);
+    LUX_CHECK(!dir_exists("bad2"));
+    /* More CPUs per trial than the node has: refused before anything is written. */
+    const char *yaml3 = "name: big\ntrainable: toy\nresources_per_trial: {cpu: 64}\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("big", yaml3), NULL, 0, NULL), 2);
+    LUX_CHECK(!dir_exists("big"));
+}
+
+LUX_TEST_T(existing_experiment_is_not_overwritten, 120)
+{
+    const char *path = write_config("basic", basic_yaml);
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, NULL), 0);
+    char *before = results_text("basic");
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, NULL), 2);
+    char *after = results_text("basic");
+    LUX_CHECK_STR_EQ(before, after);
+    free(before);
+    free(after);
+    /* --resume of a finished experiment changes nothing either. */
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 1, NULL), 0);
+    after = results_text("basic");
+    sqlite3 *db = open_db("basic");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 36);
+    sqlite3_close(db);
+    free(after);
+}
+
+static char *failing_yaml(const char *name, long max_failures, const char *key)
+{
+    static char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "name: %s\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 1\n"
+             "max_failures: %ld\nstop: {training_iteration: 8}\n"
+             "checkpoint: {frequency: 2}\n"
+             "config:\n  x: 3\n  %s: 5\n  marker: %s/%s-marker\n",
+             name, max_failures, key, lux_test_tmpdir(), name);
+    return yaml;
+}
+
+LUX_TEST_T(failed_trial_restarts_from_checkpoint, 120)
+{
+    const char *path = write_config("retry", failing_yaml("retry", 1, "fail_at"));
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("retry");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED' AND"
+                                    " num_failures = 1"),
+                     1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 8);
+    /* Resumed from the checkpoint at 4, so iteration 8 still has score 24. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT json_extract(metrics, '$.score') FROM results"
+                                    " WHERE training_iteration = 8"),
+                     24);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM decisions WHERE action = 'restart'"), 1);
+    sqlite3_close(db);
+}
+
+LUX_TEST_T(failure_beyond_max_failures_is_error, 120)
+{
+    const char *path = write_config("err", failing_yaml("err", 0, "fail_at"));
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, NULL), 1);
+    sqlite3 *db = open_db("err");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'ERROR' AND"
+                                    " error LIKE '%toy failure at iteration 5%'"),
+                     1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 4);
+    sqlite3_close(db);
+}
+
+LUX_TEST_T(crashed_worker_is_replaced, 120)
+{
+    const char *path = write_config("crash", failing_yaml("crash", 2, "crash_at"));
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("crash");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED' AND"
+                                    " num_failures = 1"),
+                     1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 8);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT json_extract(metrics, '$.score') FROM results"
+                                    " WHERE training_iteration = 8"),
+                     24);
+    sqlite3_close(db);
+}
+
+LUX_TEST_T(asha_stops_are_recorded, 120)
+{
+    const char *yaml = "name: asha\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 8\n"
+                       "seed: 3\nstop: {training_iteration: 16}\n"
+                       "scheduler: {type: asha, max_t: 16, grace_period: 2, reduction_factor: 2}\n"
+                       "config:\n  x: {uniform: [0, 1]}\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("asha", yaml), NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("asha");
+    long stops = query_long(db, "SELECT count(*) FROM decisions WHERE action = 'stop'");
+    LUX_CHECK_INT(stops, >=, 3);
+    /* A stopped trial ends at a rung: fewer results than max_t. */
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM trials WHERE training_iteration < 16"), >=,
+                  3);
+    /* The best trial (largest x) ran to the end. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT training_iteration FROM trials ORDER BY"
+                                    " json_extract(config, '$.x') DESC LIMIT 1"),
+                     16);
+    sqlite3_close(db);
+}
+
+LUX_TEST_T(pbt_exploits_clone_checkpoints, 180)
+{
+    const char *yaml =
+        "name: pbt\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 4\nseed: 9\n"
+        "stop: {training_iteration: 12}\n"
+        "scheduler:\n  type: pbt\n  time_attr: training_iteration\n"
+        "  perturbation_interval: 3\n"
+        "  hyperparam_mutations:\n    x: {uniform: [0, 10]}\n"
+        "config:\n  x: {uniform: [0, 10]}\n  sleep_ms: 5\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("pbt", yaml), NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("pbt");
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM decisions WHERE action = 'exploit'"), >=, 1);
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM trials WHERE parent_trial_id IS NOT NULL"),
+                  >=, 1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED'"), 4);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 48);
+    /* A cloned trial continues from the donor's accumulator: somewhere a
+     * score jumps by more than the trial's own x. */
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM results a JOIN results b ON"
+                                 " a.trial_id = b.trial_id AND"
+                                 " b.training_iteration = a.training_iteration + 1 WHERE"
+                                 " abs(json_extract(b.metrics, '$.score') -"
+                                 " json_extract(a.metrics, '$.score') -"
+                                 " json_extract(b.metrics, '$.x')) > 1e-6"),
+                  >=, 1);
+    sqlite3_close(db);
+}
+
+static const char *long_yaml = "name: long\ntrainable: toy\nmetric: score\nmode: max\n"
+                               "num_samples: 4\nseed: 11\nstop: {training_iteration: 30}\n"
+                               "checkpoint: {frequency: 4, num_to_keep: 1}\n"
+                               "config:\n  x: {uniform: [0, 5]}\n  sleep_ms: 10\n";
+
+/* Pids of the direct children of `parent` (the driver's workers). */
+static size_t children_of(pid_t parent, pid_t *pids, size_t max)
+{
+    size_t n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL && n < max) {
+        int p = atoi(e->d_name);
+        if (p <= 1)
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        const char *close_paren = strrchr(buf, ')');
+        int ppid = 0;
+        char state;
+        if (close_paren && sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2 && ppid == parent)
+            pids[n++] = p;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* 1 while pid exists and is not a zombie (a dead process that nobody has
+ * reaped yet: in some containers pid 1 never reaps orphans). */
+static int process_running(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    const char *close_paren = strrchr(buf, ')');
+    char state = 'X';
+    if (close_paren)
+        sscanf(close_paren + 1, " %c", &state);
+    return state != 'Z' && state != 'X';
+}
+
+/* Runs the experiment in a child process and kills it after `after_s` with
+ * `sig`; returns the child's wait status. *orphans (may be NULL) counts the
+ * child's workers still alive 0.5 s after the kill, *workers how many it
+ * had. */
+static int run_and_kill(const char *path, const char *name, double after_s, int sig, int resume,
+                        int *workers, int *orphans)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    LUX_CHECK(pid >= 0);
+    if (pid == 0)
+        _exit(run_quiet(path, NULL, resume, name));
+    usleep((useconds_t)(after_s * 1e6));
+    pid_t kids[64];
+    size_t nkids = children_of(pid, kids, 64);
+    kill(pid, sig);
+    int status;
+    waitpid(pid, &status, 0);
+    if (workers)
+        *workers = (int)nkids;
+    if (orphans) {
+        usleep(500000);
+        int alive = 0;
+        for (size_t i = 0; i < nkids; i++)
+            alive += process_running(kids[i]);
+        *orphans = alive;
+    }
+    return status;
+}
+
+LUX_TEST_T(resume_after_sigkill_matches_uninterrupted, 300)
+{
+    const char *path = write_config("long", long_yaml);
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, "reference"), 0);
+    char *reference = results_text("reference");
+    /* Kill the driver at several points, resuming each time; none of its
+     * workers may outlive it. */
+    const double points[] = {0.15, 0.35, 0.25, 0.5};
+    int kills = 0, workers_seen = 0;
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
+        int workers = 0, orphans = 0;
+        int st = run_and_kill(path, "long", points[i], SIGKILL, i > 0, &workers, &orphans);
+        if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+            break; /* it finished before the kill */
+        kills++;
+        workers_seen += workers;
+        LUX_CHECK_INT_EQ(orphans, 0);
+    }
+    LUX_CHECK_INT(kills, >=, 2);
+    LUX_CHECK_INT(workers_seen, >=, 1);
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 1, "long"), 0);
+    char *resumed = results_text("long");
+    /* Row by row: the same trials, iterations, scores and configs. */
+    LUX_CHECK_STR_EQ(resumed, reference);
+    sqlite3 *db = open_db("long");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED'"), 4);
+    char *ok = query_text(db, "PRAGMA integrity_check");
+    LUX_CHECK_STR_EQ(ok, "ok");
+    free(ok);
+    sqlite3_close(db);
+    free(reference);
+    free(resumed);
+}
+
+LUX_TEST_T(sigint_checkpoints_and_stops, 180)
+{
+    const char *path = write_config("long", long_yaml);
+    int st = run_and_kill(path, "long", 0.4, SIGINT, 0, NULL, NULL);
+    LUX_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == LUX_RUN_EXIT_INTERRUPTED, "exit status %d",
+                  st);
+    sqlite3 *db = open_db("long");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'INTERRUPTED'"),
+                     1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'RUNNING'"), 0);
+    /* Interrupted trials were checkpointed at their last result. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'PAUSED' AND"
+                                    " restore_checkpoint NOT LIKE '%' || printf('%06d',"
+                                    " training_iteration)"),
+                     0);
+    sqlite3_close(db);
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 1, "long"), 0);
+    db = open_db("long");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 120);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results WHERE"
+                                    " abs(json_extract(metrics, '$.score') -"
+                                    " json_extract(metrics, '$.x') * training_iteration) > 1e-6"),
+                     0);
+    sqlite3_close(db);
+}
+
+LUX_TEST_T(resume_refuses_edited_search_space, 120)
+{
+    const char *path = write_config("basic", basic_yaml);
+    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, NULL), 0);
+    /* More samples: allowed, and the new trials run. */
+    const char *more = "name: basic\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 4\n"
+                       "seed: 5\nstop: {training_iteration: 6}\n"
+                       "checkpoint: {frequency: 2, at_end: true}\n"
+                       "config:\n  x: {grid_search: [1, 2]}\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("basic", more), NULL, 1, NULL), 0);
+    sqlite3 *db = open_db("basic");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED'"), 8);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 48);
+    sqlite3_close(db);
+    /* A different search space: refused, nothing changes. */
+    const char *edited = "name: basic\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 4\n"
+                         "seed: 5\nstop: {training_iteration: 6}\n"
+                         "checkpoint: {frequency: 2, at_end: true}\n"
+                         "config:\n  x: {grid_search: [1, 3]}\n";
+    char *before = results_text("basic");
+    LUX_CHECK_INT_EQ(run_quiet(write_config("basic", edited), NULL, 1, NULL), 2);
+    char *after = results_text("basic");
+    LUX_CHECK_STR_EQ(before, after);
+    free(before);
+    free(after);
+}
+
+LUX_TEST_T(console_prints_plain_lines_when_not_a_terminal, 120)
+{
+    char out_path[4096];
+    snprintf(out_path, sizeof out_path, "%s/console.txt", lux_test_tmpdir());
+    FILE *out = fopen(out_path, "w");
+    lux_run_opts_t o = {
+        .config_path = write_config("basic", basic_yaml),
+        .storage = lux_test_tmpdir(),
+        .verbosity = 1,
+        .num_cpus = 2,
+        .console = out,
+        .tty = -1,
+    };
+    LUX_CHECK_INT_EQ(lux_run(&o), 0);
+    fclose(out);
+    FILE *in = fopen(out_path, "r");
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, in);
+    buf[n] = '\0';
+    fclose(in);
+    LUX_CHECK_CONTAINS(buf, "Trial status: 6 TERMINATED");
+    LUX_CHECK_CONTAINS(buf, "Current best trial: basic_0000");
+    LUX_CHECK_CONTAINS(buf, "Logical resource usage:");
+    LUX_CHECK_CONTAINS(buf, "basic_00005 started");
+    LUX_CHECK(strchr(buf, '\033') == NULL); /* no terminal control codes */
+}
