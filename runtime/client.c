@@ -394,6 +394,21 @@ static int read_address_file(char *buf, size_t cap)
     return 0;
 }
 
+static pid_t init_pid;
+
+/* A driver that returns from main() without lux_shutdown() still stops its
+ * private node cleanly (workers, files). Only in the process that called
+ * lux_init (not in a forked child), and never while the lock is held. */
+static void shutdown_at_exit(void)
+{
+    if (getpid() != init_pid || pthread_mutex_trylock(&C.mu) != 0)
+        return;
+    int needed = C.inited && !C.is_worker;
+    pthread_mutex_unlock(&C.mu);
+    if (needed)
+        lux_shutdown();
+}
+
 int lux_init(const lux_init_opts_t *opts)
 {
     lux_init_opts_t defaults = {0};
@@ -450,6 +465,10 @@ int lux_init(const lux_init_opts_t *opts)
         goto fail;
     C.inited = 1;
     C.closed = 0;
+    static int at_exit_registered;
+    init_pid = getpid();
+    if (!at_exit_registered && atexit(shutdown_at_exit) == 0)
+        at_exit_registered = 1;
     pthread_mutex_unlock(&C.mu);
     return 0;
 fail:
@@ -704,10 +723,12 @@ int lux_put(const void *data, size_t len, double timeout_s, lux_ref_t *ref_out)
     return rc;
 }
 
+/* What a lux_value_t holds: a pin on a shared object, or a copy whose
+ * bytes are 16-byte aligned like every view the API hands out. */
 typedef struct {
     int shm;
     lux_id_t id;
-    char data[];
+    _Alignas(16) char data[];
 } held_t;
 
 void lux_value_release(lux_value_t *v)
@@ -723,7 +744,7 @@ void lux_value_release(lux_value_t *v)
         }
         pthread_mutex_unlock(&C.mu);
     }
-    lux_free(h);
+    free(h);
     memset(v, 0, sizeof *v);
 }
 
@@ -762,7 +783,9 @@ int lux_get(const lux_ref_t *refs, size_t n, double timeout_s, lux_value_t *valu
         const lux_blob_t *b = &r.blobs[i];
         held_t *h = NULL;
         if (b->kind == LUX_BLOB_SHM && b->off + b->len <= C.arena_size) {
-            h = lux_calloc(1, sizeof *h);
+            h = aligned_alloc(16, (sizeof *h + 15) & ~(size_t)15);
+            if (h)
+                memset(h, 0, sizeof *h);
             if (h) {
                 h->shm = 1;
                 h->id = b->id;
@@ -770,7 +793,7 @@ int lux_get(const lux_ref_t *refs, size_t n, double timeout_s, lux_value_t *valu
                 values[i].len = b->len;
             }
         } else if (b->kind == LUX_BLOB_VALUE || b->kind == LUX_BLOB_ERROR) {
-            h = lux_malloc(sizeof *h + b->len + 1);
+            h = aligned_alloc(16, (sizeof *h + b->len + 1 + 15) & ~(size_t)15);
             if (h) {
                 h->shm = 0;
                 memcpy(h->data, b->data, b->len);
@@ -1141,10 +1164,37 @@ static struct {
     void *self;
 } W;
 
+/* Argument bytes inside a message may sit at any offset; copies them to
+ * 16-byte aligned places (shared-memory extents are already aligned) so a
+ * function may read its arguments as arrays of doubles. Returns the buffer
+ * to free, or NULL when nothing had to move. */
+static void *align_args(lux_blob_t *blobs, uint32_t n)
+{
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (blobs[i].kind == LUX_BLOB_VALUE && ((uintptr_t)blobs[i].data & 15) != 0)
+            total += (blobs[i].len + 15) & ~(size_t)15;
+    if (total == 0)
+        return NULL;
+    char *buf = aligned_alloc(16, total);
+    if (buf == NULL)
+        return NULL;
+    size_t off = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (blobs[i].kind == LUX_BLOB_VALUE && ((uintptr_t)blobs[i].data & 15) != 0) {
+            memcpy(buf + off, blobs[i].data, blobs[i].len);
+            blobs[i].data = buf + off;
+            off += (blobs[i].len + 15) & ~(size_t)15;
+        }
+    }
+    return buf;
+}
+
 static void execute(const lux_msg_t *m)
 {
     lux_call_t call;
     memset(&call, 0, sizeof call);
+    void *aligned = align_args(m->blobs, m->nblobs);
     call.args = m->blobs;
     call.nargs = m->nblobs;
     call.num_returns = m->opts.num_returns > 0 ? m->opts.num_returns : 1;
@@ -1237,6 +1287,7 @@ static void execute(const lux_msg_t *m)
     for (int i = 0; i < call.num_returns; i++)
         lux_free(call.ret[i].data);
     lux_free(call.error);
+    free(aligned);
     memset(&C.cur_pg, 0, sizeof C.cur_pg);
 }
 

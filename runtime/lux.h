@@ -136,8 +136,9 @@ lux_arg_t lux_arg_ref(lux_ref_t ref);
  * method; valid only during that call. */
 typedef struct lux_call lux_call_t;
 
-/* Number of arguments, and a zero-copy view of argument i (NULL and *len = 0
- * when i is out of range). Large objects are views into shared memory. */
+/* Number of arguments, and a view of argument i (NULL and *len = 0 when i
+ * is out of range), aligned to 16 bytes. Large objects are zero-copy views
+ * into shared memory; small values may be copied to align them. */
 size_t lux_call_nargs(const lux_call_t *call);
 const void *lux_call_arg(const lux_call_t *call, size_t i, size_t *len);
 
@@ -233,8 +234,8 @@ void lux_actor_class_register(lux_actor_class_t *cls);
 
 #define LUX_ACTOR_CLASS_DECLARE(cname) extern lux_actor_class_t cname##_class
 
-/* A value read by lux_get. data/len are a zero-copy view (shared memory for
- * large objects) valid until lux_value_release. When error is non-zero
+/* A value read by lux_get. data/len are a view aligned to 16 bytes (zero-copy
+ * in shared memory for large objects) valid until lux_value_release. When error is non-zero
  * (LUX_ETASK, LUX_EWORKERDIED, LUX_EACTORDIED, LUX_ECANCELLED,
  * LUX_EINFEASIBLE, LUX_EFULL) data is a NUL-terminated message naming the
  * function, the worker's pid, the cause and the worker's log file. */

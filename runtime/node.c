@@ -2547,6 +2547,28 @@ static int rm_tree(const char *dir, int only_if_clean)
     return kept;
 }
 
+/* Removes the clean directories of private nodes whose driver died without
+ * lux_shutdown (killed, or exited early): $TMPDIR/lux-node-<pid>-* with a
+ * dead pid and only empty logs. */
+static void sweep_stale_dirs(const char *base)
+{
+    DIR *d = opendir(base);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    char path[PATH_MAX + 300];
+    while ((e = readdir(d)) != NULL) {
+        long pid;
+        if (sscanf(e->d_name, "lux-node-%ld-", &pid) != 1 || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", base, e->d_name);
+        rm_tree(path, 1);
+    }
+    closedir(d);
+}
+
 void *lux_node_zmq_context(lux_node_t *n)
 {
     return n->ctx;
@@ -2616,6 +2638,7 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
             goto fail;
     } else {
         const char *base = getenv("TMPDIR");
+        sweep_stale_dirs(base && *base ? base : "/tmp");
         snprintf(n->log_dir, sizeof n->log_dir, "%s/lux-node-%ld-XXXXXX",
                  base && *base ? base : "/tmp", (long)getpid());
         if (mkdtemp(n->log_dir) == NULL)

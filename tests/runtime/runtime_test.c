@@ -1067,7 +1067,7 @@ LUX_REMOTE(stress_task)
 LUX_TEST_T(stress_random_dependencies_and_kills, 120)
 {
     const char *scale = getenv("LUX_TEST_TIMEOUT_SCALE");
-    long n = scale && atof(scale) > 1 ? 10000 : 100000;
+    long n = scale && atof(scale) > 1 ? 20000 : 100000;
     if (getenv("LUX_STRESS_TASKS"))
         n = atol(getenv("LUX_STRESS_TASKS"));
     start(2);
