@@ -174,3 +174,55 @@ LUX_TEST(optimize_command)
     free(out);
     free(err);
 }
+
+/* BIPOP on a flat function: the first run is lambda0 with sigma0, the
+ * second a large one (2 lambda0, sigma0), and small runs follow with sigma
+ * below sigma0 and lambda between lambda0 and the last large lambda. */
+LUX_TEST(bipop_alternates_regimes)
+{
+    double x0[4] = {1, 1, 1, 1};
+    lux_restarts_opts_t ro;
+    lux_restarts_opts_default(&ro);
+    ro.kind = LUX_RESTARTS_BIPOP;
+    ro.max_restarts = 3;
+    lux_cmaes_opts_t o;
+    lux_cmaes_opts_default(&o);
+    o.seed = 4;
+    lux_restarts_t *r = NULL;
+    LUX_CHECK_OK(lux_restarts_new(4, x0, 1.0, &o, &ro, &r));
+    int lambda0 = lux_restarts_popsize(r), seen = 0, small = 0, large = 0, largest = lambda0;
+    static double X[4 * 4096], f[4096];
+    while (!lux_restarts_done(r, NULL, 0)) {
+        int lam = lux_restarts_popsize(r);
+        LUX_CHECK(lam <= 4096);
+        if (lux_restarts_runs(r) > seen) {
+            seen = lux_restarts_runs(r);
+            double sigma = lux_cmaes_sigma(lux_restarts_current(r));
+            if (seen == 1) {
+                LUX_CHECK_INT_EQ(lam, lambda0);
+                LUX_CHECK_NEAR(sigma, 1.0, 0);
+            } else if (seen == 2 || sigma == 1.0) {
+                large++;
+                LUX_CHECK_NEAR(sigma, 1.0, 0);
+                LUX_CHECK_INT_EQ(lam, lambda0 << large);
+                largest = lam;
+            } else {
+                small++;
+                LUX_CHECK_DBL(sigma, <, 1.0);
+                LUX_CHECK_DBL(sigma, >=, 0.01);
+                LUX_CHECK_INT(lam, >=, lambda0);
+                LUX_CHECK_INT(lam, <=, largest);
+            }
+        }
+        LUX_CHECK_OK(lux_restarts_ask(r, X));
+        for (int k = 0; k < lam; k++)
+            f[k] = 0.25;
+        LUX_CHECK_OK(lux_restarts_tell(r, X, f));
+    }
+    char reason[32];
+    lux_restarts_done(r, reason, sizeof reason);
+    LUX_CHECK_STR_EQ(reason, "restarts");
+    LUX_CHECK_INT_EQ(large, 3);
+    LUX_CHECK_INT(small, >=, 1);
+    lux_restarts_destroy(&r);
+}
