@@ -9,8 +9,12 @@
 #include "test.h"
 
 #include "error.h"
+#include "log.h"
+
+#include <zmq.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1216,4 +1220,93 @@ LUX_TEST_T(daemon_node_shared_by_drivers, 60)
     LUX_CHECK(kill((pid_t)node_pid, 0) != 0);
     LUX_CHECK(kill((pid_t)worker, 0) != 0);
     LUX_CHECK(access(addr_file, F_OK) != 0);
+}
+
+/* Garbage on the node's socket is logged and dropped; the node keeps serving. */
+LUX_TEST_T(node_drops_malformed_messages, 30)
+{
+    start(1);
+    char *status = lux_node_status_json();
+    LUX_CHECK(status != NULL);
+    const char *p = strstr(status, "\"address\":\"");
+    LUX_CHECK(p != NULL);
+    char addr[1024];
+    snprintf(addr, sizeof addr, "%s", p + 11);
+    addr[strcspn(addr, "\"")] = '\0';
+    free(status);
+    char logpath[700];
+    snprintf(logpath, sizeof logpath, "%s/node-stderr.log", lux_test_tmpdir());
+    int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    LUX_CHECK(logfd >= 0);
+    lux_log_set_fd(logfd);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 2000;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    LUX_CHECK_INT_EQ(zmq_connect(s, addr), 0);
+    /* Random bytes, a truncated record, a record of an unknown type, a
+     * message in two frames, an EXECUTE from a peer that is no worker. */
+    unsigned char junk[256];
+    srand(3);
+    for (int i = 0; i < 50; i++) {
+        for (size_t k = 0; k < sizeof junk; k++)
+            junk[k] = (unsigned char)rand();
+        zmq_send(s, junk, 1 + (size_t)rand() % sizeof junk, 0);
+    }
+    unsigned char hdr[8] = {0x4c, 0x58, 1, 3, 200, 0, 0, 0};
+    zmq_send(s, hdr, sizeof hdr, 0);
+    hdr[3] = 99;
+    hdr[4] = 0;
+    zmq_send(s, hdr, sizeof hdr, 0);
+    zmq_send(s, "ab", 2, ZMQ_SNDMORE);
+    zmq_send(s, "cd", 2, 0);
+    unsigned char result[8 + 8 + 4 + 8 + 4] = {0x4c, 0x58, 1, 7, 24, 0, 0, 0};
+    zmq_send(s, result, sizeof result, 0);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    usleep(300000);
+    lux_log_set_fd(2);
+    close(logfd);
+    FILE *f = fopen(logpath, "r");
+    LUX_CHECK(f != NULL);
+    char text[65536];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    LUX_CHECK_CONTAINS(text, "malformed message");
+    LUX_CHECK_CONTAINS(text, "extra frames");
+    long a = 2, b = 3;
+    lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&add_remote, args, 2, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 5);
+    stop();
+}
+
+/* The lux command: start a daemon, show it, stop it. */
+LUX_TEST_T(lux_start_cluster_stop, 60)
+{
+    const char *lux = lux_test_lux_binary();
+    LUX_CHECK(lux != NULL);
+    char home[700], logs[700], env_home[800];
+    snprintf(home, sizeof home, "%s/home", lux_test_tmpdir());
+    snprintf(logs, sizeof logs, "%s/logs", lux_test_tmpdir());
+    snprintf(env_home, sizeof env_home, "LUX_HOME=%s", home);
+    char *env[] = {env_home, NULL};
+    char *start_argv[] = {(char *)lux, "start",     "--head", "--num-cpus",
+                          "2",         "--log-dir", logs,     NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(start_argv, env, NULL, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, "ipc://");
+    free(out);
+    char *cluster_argv[] = {(char *)lux, "cluster", NULL};
+    LUX_CHECK_INT_EQ(lux_test_spawn(cluster_argv, env, NULL, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, "CPU 0/2");
+    LUX_CHECK_CONTAINS(out, "object store");
+    free(out);
+    LUX_CHECK_INT_EQ(lux_test_spawn(start_argv, env, NULL, 20, NULL, NULL), 1);
+    char *stop_argv[] = {(char *)lux, "stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_spawn(stop_argv, env, NULL, 20, NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_spawn(cluster_argv, env, NULL, 20, NULL, NULL), 1);
+    LUX_CHECK_INT_EQ(lux_test_spawn(stop_argv, env, NULL, 20, NULL, NULL), 1);
 }
