@@ -377,7 +377,7 @@ static int read_config(const json_t *c, long default_workers, a3c_state_t *s, ch
                  "discrete_action \"sample\")");
         return LUX_ECONFIG;
     }
-    TRY(lux_cfg_double(c, "lr", 1e-3, 1e-12, 10, &s->lr, err, errlen));
+    TRY(lux_cfg_double(c, "lr", 5e-4, 1e-12, 10, &s->lr, err, errlen));
     TRY(lux_cfg_double(c, "gamma", 0.99, 0, 1, &s->gamma, err, errlen));
     TRY(lux_cfg_double(c, "lambda", 1.0, 0, 1, &s->lambda, err, errlen));
     TRY(lux_cfg_double(c, "grad_clip", 40.0, 0, 1e12, &s->grad_clip, err, errlen));
@@ -796,15 +796,28 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
 int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
 int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
 {
+    /* Evaluation acts greedily (RLlib's explore=False): argmax of the logits,
+     * or the gaussian mean (log_std -inf makes the noise exactly 0). */
     a3c_state_t *s = state;
+    lux_policy_spec_t spec = s->spec.policy;
+    spec.argmax = 1;
+    lux_policy_t *greedy = lux_policy_new(&spec);
     lux_env_t *env = NULL;
     char err[256];
-    int rc = lux_env_make(s->spec.env_name, s->spec.env_options, &env, err, sizeof err);
-    if (rc != 0)
-        return rc;
-    lux_rollout_policy_t pol = {.mlp = s->global};
-    rc = lux_rollout_episode(env, &pol, seed, 0, NULL, res);
+    int rc = greedy != NULL ? 0 : LUX_ENOMEM;
+    if (rc == 0)
+        rc = lux_env_make(s->spec.env_name, s->spec.env_options, &env, err, sizeof err);
+    if (rc == 0) {
+        lux_policy_set_params(greedy, lux_policy_params(s->global));
+        if (spec.head == LUX_HEAD_GAUSSIAN)
+            for (int i = 0; i < spec.action_dim; i++)
+                lux_policy_params(greedy)[lux_policy_log_std_offset(greedy) + (size_t)i] =
+                    -INFINITY;
+        lux_rollout_policy_t pol = {.mlp = greedy};
+        rc = lux_rollout_episode(env, &pol, seed, 0, NULL, res);
+    }
     lux_env_destroy(&env);
+    lux_policy_destroy(&greedy);
     return rc;
 }
 
