@@ -22,6 +22,7 @@
 
 #include <zmq.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -84,6 +85,49 @@ static lux_actor_class_t *find_class(const char *name, size_t len)
         if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
             return c;
     return NULL;
+}
+
+const lux_remote_desc_t *lux_remote_find(const char *name)
+{
+    return name ? find_remote(name, strlen(name)) : NULL;
+}
+
+const lux_actor_class_t *lux_actor_class_find(const char *name)
+{
+    return name ? find_class(name, strlen(name)) : NULL;
+}
+
+int lux_plugin_load(const char *path)
+{
+    if (path == NULL || strchr(path, ':') != NULL)
+        return LUX_EINVAL;
+    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    if (h == NULL) {
+        lux_log_error("cannot load plugin %s: %s", path, dlerror());
+        return LUX_ENOENT;
+    }
+    /* Workers started from now on load it too. */
+    const char *old = getenv("LUX_PLUGINS");
+    size_t len = (old ? strlen(old) + 1 : 0) + strlen(path) + 1;
+    char *list = lux_malloc(len);
+    if (list == NULL)
+        return LUX_ENOMEM;
+    snprintf(list, len, "%s%s%s", old ? old : "", old ? ":" : "", path);
+    int rc = setenv("LUX_PLUGINS", list, 1) == 0 ? 0 : LUX_ENOMEM;
+    lux_free(list);
+    return rc;
+}
+
+static void load_worker_plugins(void)
+{
+    const char *list = getenv("LUX_PLUGINS");
+    if (list == NULL || *list == '\0')
+        return;
+    char *copy = lux_strdup(list), *save = NULL;
+    for (char *p = copy ? strtok_r(copy, ":", &save) : NULL; p; p = strtok_r(NULL, ":", &save))
+        if (dlopen(p, RTLD_NOW | RTLD_GLOBAL) == NULL)
+            fprintf(stderr, "lux worker: cannot load plugin %s: %s\n", p, dlerror());
+    lux_free(copy);
 }
 
 /* ---- ids and args ---- */
@@ -1331,6 +1375,7 @@ int lux_worker_main(int argc, char **argv)
     snprintf(prefix, sizeof prefix, "lux-worker[%ld]", (long)getpid());
     lux_log_set_prefix(prefix);
     signal(SIGPIPE, SIG_IGN);
+    load_worker_plugins();
 
     pthread_mutex_lock(&C.mu);
     C.is_worker = 1;

@@ -188,6 +188,17 @@ void lux_remote_register(lux_remote_desc_t *desc);
 
 #define LUX_REMOTE_DECLARE(fname) extern lux_remote_desc_t fname##_remote
 
+/* The registered remote function / actor class of that name, or NULL. */
+const lux_remote_desc_t *lux_remote_find(const char *name);
+const struct lux_actor_class *lux_actor_class_find(const char *name);
+
+/* Loads a plugin (a shared library whose LUX_REMOTE / LUX_ACTOR_CLASS
+ * definitions register themselves when loaded) into this process and into
+ * every worker started after this call (the path is passed to workers in
+ * LUX_PLUGINS). The executable must export the runtime's symbols (link with
+ * -rdynamic). Returns 0, LUX_ENOENT (with the loader's message logged). */
+int lux_plugin_load(const char *path);
+
 /* An actor method. */
 typedef struct {
     const char *name;

@@ -1310,3 +1310,21 @@ LUX_TEST_T(lux_start_cluster_stop, 60)
     LUX_CHECK_INT_EQ(lux_test_spawn(cluster_argv, env, NULL, 20, NULL, NULL), 1);
     LUX_CHECK_INT_EQ(lux_test_spawn(stop_argv, env, NULL, 20, NULL, NULL), 1);
 }
+
+LUX_TEST_T(plugin_functions_resolve_in_workers, 30)
+{
+    LUX_CHECK(lux_remote_find("plugin_triple") == NULL);
+    LUX_CHECK_ERR(lux_plugin_load("/nonexistent/plugin.so"), LUX_ENOENT);
+    LUX_CHECK_OK(lux_plugin_load(LUX_TEST_PLUGIN));
+    const lux_remote_desc_t *fn = lux_remote_find("plugin_triple");
+    LUX_CHECK(fn != NULL);
+    LUX_CHECK(lux_remote_find("add") == &add_remote);
+    LUX_CHECK(lux_actor_class_find("counter") == &counter_class);
+    start(1);
+    long x = 14;
+    lux_arg_t a = lux_arg_value(&x, sizeof x);
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(fn, &a, 1, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 42);
+    stop();
+}
