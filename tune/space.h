@@ -1,7 +1,7 @@
 /*
  * Search spaces: the `config:` section of an experiment (Ray Tune's
- * param_space) and PBT's `hyperparam_mutations`, and the seedable random
- * number generator every sampler in tune draws from.
+ * param_space) and PBT's `hyperparam_mutations`. Every sampler draws from a
+ * lux_rng_t (common/rng.h) that the caller passes in.
  *
  * Syntax (one form, documented in docs/config.md): a value is a constant
  * unless it is a mapping with exactly one key naming a distribution, whose
@@ -13,11 +13,18 @@
  *     layers:  {grid_search: [1, 2, 3]}
  *     opt:     {choice: [cmaes, sepcmaes]}
  *
- * Distributions and Ray's bounds: choice, grid_search, uniform [lo, hi),
- * quniform [lo, hi, q] (inclusive, multiples of q), loguniform [lo, hi, base],
- * qloguniform [lo, hi, q, base], randint [lo, hi) , qrandint [lo, hi, q]
- * (inclusive), lograndint [lo, hi, base) , qlograndint [lo, hi, q, base]
- * (inclusive), randn [mean, sd], qrandn [mean, sd, q]. Nested mappings nest.
+ * Distributions and Ray's bounds (arguments in brackets):
+ *     choice [values], grid_search [values],
+ *     uniform [lo, hi]            float in [lo, hi)
+ *     quniform [lo, hi, q]        multiple of q in [lo, hi] (upper inclusive)
+ *     loguniform [lo, hi, base?]  log-uniform float, lo > 0, base 10
+ *     qloguniform [lo, hi, q, base?]
+ *     randint [lo, hi]            integer in [lo, hi) (upper exclusive)
+ *     qrandint [lo, hi, q?]       integer multiple of q in [lo, hi] (inclusive)
+ *     lograndint [lo, hi, base?]  floor of log-uniform: [lo, hi) (exclusive)
+ *     qlograndint [lo, hi, q, base?]  (upper inclusive)
+ *     randn [mean?, sd?], qrandn [mean, sd, q]
+ * Nested mappings nest.
  *
  * Trials: the space expands like Ray's BasicVariantGenerator. The grid is the
  * cross product of every grid_search (the variable whose dotted path sorts
