@@ -172,6 +172,16 @@ lux_arg_t lux_arg_ref(lux_ref_t ref)
 
 /* ---- process state ---- */
 
+/* The owner's copy of a small object it put (Ray's in-process memory store
+ * of the owner): lux_get of such objects needs no message. Dropped at the
+ * first release, so it never outlives the object. */
+typedef struct {
+    size_t len;
+    _Alignas(16) char data[];
+} cached_t;
+
+#define OWNED_MAX_BYTES (64u << 20)
+
 typedef struct stash {
     uint8_t *data;
     size_t len;
@@ -197,6 +207,8 @@ static struct {
     stash_t *stash_head, *stash_tail;
     lux_wbuf_t out;
     lux_idmap_t my_actors; /* actor id -> class, for method checks */
+    lux_idmap_t owned;     /* small objects this process put: id -> cached_t */
+    size_t owned_bytes;
     lux_id_t cur_pg;
     pid_t node_pid;
     int closed;
@@ -416,6 +428,10 @@ static void disconnect(void)
     C.stash_tail = NULL;
     lux_wbuf_fini(&C.out);
     lux_idmap_fini(&C.my_actors);
+    for (size_t i = 0; i < C.owned.cap; i++)
+        lux_free(C.owned.vals[i]);
+    lux_idmap_fini(&C.owned);
+    C.owned_bytes = 0;
 }
 
 static int read_address_file(char *buf, size_t cap)
@@ -470,6 +486,7 @@ int lux_init(const lux_init_opts_t *opts)
     uint32_t pid = (uint32_t)getpid();
     memcpy(C.ident + 1, &pid, 4);
     lux_idmap_init(&C.my_actors);
+    lux_idmap_init(&C.owned);
     lux_wbuf_init(&C.out);
     if (opts->address == NULL) {
         lux_node_opts_t no = {
@@ -749,6 +766,18 @@ int lux_put(const void *data, size_t len, double timeout_s, lux_ref_t *ref_out)
         m.blobs = &b;
         m.nblobs = 1;
         rc = send_msg_locked(&m);
+        cached_t *c = NULL;
+        if (rc == 0 && C.owned_bytes + len <= OWNED_MAX_BYTES &&
+            (c = lux_malloc(sizeof *c + len + 1)) != NULL) {
+            c->len = len;
+            if (len)
+                memcpy(c->data, data, len);
+            c->data[len] = '\0';
+            if (lux_idmap_put(&C.owned, &id, c) == 0)
+                C.owned_bytes += len;
+            else
+                lux_free(c);
+        }
     } else if (len > C.arena_size) {
         rc = LUX_EFULL;
         lux_log_warn("put of %zu bytes exceeds the object store's capacity (%llu bytes)", len,
@@ -804,6 +833,35 @@ int lux_get(const lux_ref_t *refs, size_t n, double timeout_s, lux_value_t *valu
     if (!C.inited) {
         pthread_mutex_unlock(&C.mu);
         return LUX_ECLOSED;
+    }
+    if (C.owned.count > 0) {
+        size_t hits = 0;
+        for (size_t i = 0; i < n; i++) {
+            lux_id_t id;
+            memcpy(id.b, refs[i].id, 16);
+            hits += lux_idmap_get(&C.owned, &id) != NULL;
+        }
+        if (hits == n) {
+            for (size_t i = 0; i < n; i++) {
+                lux_id_t id;
+                memcpy(id.b, refs[i].id, 16);
+                cached_t *c = lux_idmap_get(&C.owned, &id);
+                held_t *h = aligned_alloc(16, (sizeof *h + c->len + 1 + 15) & ~(size_t)15);
+                if (h == NULL) {
+                    for (size_t k = 0; k < i; k++)
+                        lux_value_release(&values[k]);
+                    pthread_mutex_unlock(&C.mu);
+                    return LUX_ENOMEM;
+                }
+                h->shm = 0;
+                memcpy(h->data, c->data, c->len + 1);
+                values[i].data = h->data;
+                values[i].len = c->len;
+                values[i].internal = h;
+            }
+            pthread_mutex_unlock(&C.mu);
+            return 0;
+        }
     }
     lux_msg_t m = {.type = LUX_MSG_GET, .a = timeout_us(timeout_s)};
     m.ids = (const lux_id_t *)(const void *)refs;
@@ -901,9 +959,24 @@ int lux_cancel(lux_ref_t ref, int force)
     return rpc_simple(&m, NULL);
 }
 
+static void owned_drop_locked(const lux_ref_t *refs, size_t n)
+{
+    for (size_t i = 0; i < n && C.owned.count > 0; i++) {
+        lux_id_t id;
+        memcpy(id.b, refs[i].id, 16);
+        cached_t *c = lux_idmap_del(&C.owned, &id);
+        if (c != NULL) {
+            C.owned_bytes -= c->len;
+            lux_free(c);
+        }
+    }
+}
+
 static void refs_msg(int type, const lux_ref_t *refs, size_t n)
 {
     pthread_mutex_lock(&C.mu);
+    if (type == LUX_MSG_RELEASE)
+        owned_drop_locked(refs, n);
     if (C.inited) {
         lux_msg_t m = {.type = (uint8_t)type};
         m.ids = (const lux_id_t *)(const void *)refs;
@@ -1384,6 +1457,7 @@ int lux_worker_main(int argc, char **argv)
     C.ident[0] = 'W';
     memcpy(C.ident + 1, &wid, 4);
     lux_idmap_init(&C.my_actors);
+    lux_idmap_init(&C.owned);
     lux_wbuf_init(&C.out);
     C.ctx = zmq_ctx_new();
     C.own_ctx = 1;

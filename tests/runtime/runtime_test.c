@@ -266,6 +266,16 @@ LUX_TEST_T(objects_freed_when_released, 30)
     LUX_CHECK_INT_EQ(store_used(), 0);
     /* A released ref is gone. */
     LUX_CHECK_ERR(lux_get(&r[1], 1, 1, &v), LUX_ENOENT);
+    /* Small objects too (the owner's own copy goes with its ref). */
+    lux_ref_t s;
+    LUX_CHECK_OK(lux_put("xyz", 3, 5, &s));
+    LUX_CHECK_OK(lux_get(&s, 1, 5, &v));
+    LUX_CHECK_INT_EQ(v.len, 3);
+    LUX_CHECK(memcmp(v.data, "xyz", 3) == 0);
+    LUX_CHECK_INT_EQ((uintptr_t)v.data % 16, 0);
+    lux_value_release(&v);
+    lux_ref_release(s);
+    LUX_CHECK_ERR(lux_get(&s, 1, 1, &v), LUX_ENOENT);
     free(buf);
     stop();
 }
