@@ -403,8 +403,20 @@ int lux_bench_runtime(int argc, char **argv)
         }
         lux_bench_add_value(report, "sync_task_latency_p50_us", lux_bench_quantile(lat, N, 0.5));
         lux_bench_add_value(report, "sync_task_latency_p99_us", lux_bench_quantile(lat, N, 0.99));
-        fprintf(stderr, "sync task latency p50 %.1f us, p99 %.1f us\n",
-                lux_bench_quantile(lat, N, 0.5), lux_bench_quantile(lat, N, 0.99));
+        double sum = 0, max = 0;
+        for (int i = 0; i < N; i++) {
+            sum += lat[i];
+            max = lat[i] > max ? lat[i] : max;
+        }
+        /* Under load, rare long stalls (a thread waiting for a core) drive
+         * the mean, and so the sync rates, far from the median. */
+        lux_bench_add_value(report, "sync_task_latency_mean_us", sum / N);
+        lux_bench_add_value(report, "sync_task_latency_max_us", max);
+        double load[3] = {0, 0, 0};
+        if (getloadavg(load, 3) > 0)
+            lux_bench_add_value(report, "load_average_1min", load[0]);
+        fprintf(stderr, "sync task latency p50 %.1f us, p99 %.1f us, mean %.1f us, max %.0f us\n",
+                lux_bench_quantile(lat, N, 0.5), lux_bench_quantile(lat, N, 0.99), sum / N, max);
     }
     if (WANT("single_client_tasks_sync"))
         measure(&c, report, "single_client_tasks_sync", tasks_sync, 500, NULL, "tasks/s");

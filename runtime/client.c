@@ -278,6 +278,11 @@ static int await_reply(uint64_t req, lux_msg_t *reply, zmq_msg_t *frame, double 
             waited += 1;
             if (C.is_worker && getppid() != C.node_pid)
                 _exit(1); /* the node is gone */
+            if (!C.is_worker && C.node == NULL && C.node_pid > 0 && kill(C.node_pid, 0) != 0 &&
+                errno == ESRCH) {
+                lux_log_error("the node (pid %ld) is gone", (long)C.node_pid);
+                return LUX_ECLOSED;
+            }
             if (limit_s > 0 && waited >= limit_s)
                 return LUX_ECLOSED;
             continue;

@@ -206,8 +206,9 @@ typedef struct {
 } lux_method_t;
 
 /* An actor class: constructor (sets the instance with lux_call_set_self;
- * returns 0 or an error), destructor (may be NULL; called on kill or
- * shutdown when the process exits normally) and methods. */
+ * returns 0 or an error), destructor (may be NULL; called only when the
+ * worker leaves its loop normally — a killed actor, and every actor at
+ * lux_shutdown, is SIGKILLed without a call) and methods. */
 typedef struct lux_actor_class {
     const char *name;
     lux_remote_fn init;
