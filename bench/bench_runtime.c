@@ -16,6 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <pthread.h>
+#include <zmq.h>
 
 LUX_REMOTE(bench_noop)
 {
@@ -346,6 +351,80 @@ static double memcpy_gbps(void)
     return lux_bench_median(runs, 5);
 }
 
+/* The floor under a sync call: median round trip of one small message
+ * between two processes over ZeroMQ ipc (a forked echo process), and
+ * between two threads over inproc, measured now, on this machine's load. */
+static void *echo_thread(void *arg)
+{
+    void *s = arg;
+    char buf[64];
+    for (;;) {
+        int n = zmq_recv(s, buf, sizeof buf, 0);
+        if (n < 0 || (n == 1 && buf[0] == 'q'))
+            break;
+        zmq_send(s, buf, (size_t)n, 0);
+    }
+    return NULL;
+}
+
+static double zmq_rtt_us(const char *transport)
+{
+    enum { N = 3000 };
+    static double lat[N];
+    char ep[256];
+    int ipc = strcmp(transport, "ipc") == 0;
+    if (ipc)
+        snprintf(ep, sizeof ep, "ipc://%s/lux-bench-%ld.sock",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+    else
+        snprintf(ep, sizeof ep, "inproc://lux-bench-echo");
+    pid_t child = -1;
+    pthread_t th;
+    void *ctx = NULL, *s = NULL, *peer_ctx = NULL, *peer = NULL;
+    if (ipc) {
+        fflush(NULL);
+        child = fork();
+        if (child == 0) {
+            void *c = zmq_ctx_new(), *p = zmq_socket(c, ZMQ_PAIR);
+            zmq_bind(p, ep);
+            echo_thread(p);
+            zmq_close(p);
+            zmq_ctx_term(c);
+            _exit(0);
+        }
+        ctx = zmq_ctx_new();
+        s = zmq_socket(ctx, ZMQ_PAIR);
+        zmq_connect(s, ep);
+    } else {
+        ctx = zmq_ctx_new();
+        peer = zmq_socket(ctx, ZMQ_PAIR);
+        zmq_bind(peer, ep);
+        s = zmq_socket(ctx, ZMQ_PAIR);
+        zmq_connect(s, ep);
+        pthread_create(&th, NULL, echo_thread, peer);
+    }
+    (void)peer_ctx;
+    char buf[64] = "ping";
+    for (int i = 0; i < N + 200; i++) {
+        double t0 = lux_bench_now();
+        zmq_send(s, buf, 32, 0);
+        zmq_recv(s, buf, sizeof buf, 0);
+        if (i >= 200)
+            lat[i - 200] = (lux_bench_now() - t0) * 1e6;
+    }
+    zmq_send(s, "q", 1, 0);
+    if (ipc) {
+        waitpid(child, NULL, 0);
+        unlink(ep + 6);
+    } else {
+        pthread_join(th, NULL);
+        zmq_close(peer);
+    }
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return lux_bench_median(lat, N);
+}
+
 static long rss_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -384,6 +463,11 @@ int lux_bench_runtime(int argc, char **argv)
     json_t *report = lux_bench_report_new("runtime");
 #define WANT(name) (only == NULL || strstr(only, name) != NULL)
 
+    double ipc_rtt = zmq_rtt_us("ipc"), inproc_rtt = zmq_rtt_us("inproc");
+    lux_bench_add_value(report, "zmq_ipc_round_trip_p50_us", ipc_rtt);
+    lux_bench_add_value(report, "zmq_inproc_round_trip_p50_us", inproc_rtt);
+    fprintf(stderr, "floor: zmq ipc round trip %.1f us, inproc %.1f us (median)\n", ipc_rtt,
+            inproc_rtt);
     /* Latency of a sync task. */
     if (WANT("latency")) {
         enum { N = 2000 };
