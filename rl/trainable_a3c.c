@@ -727,8 +727,8 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
         return bad(err, errlen, "not an a3c checkpoint");
     if (lux_rl_buf_get(&p, end, &n, sizeof n) || n != s->n)
         return bad(err, errlen, "the policy's parameter count differs from this config's");
-    if (lux_rl_buf_get(&p, end, &nw, sizeof nw) || nw != (uint64_t)s->nw)
-        return bad(err, errlen, "the number of workers differs from this config's");
+    if (lux_rl_buf_get(&p, end, &nw, sizeof nw) || nw > MAX_WORKERS)
+        return bad(err, errlen, "bad number of workers");
     long it, ts, ep, ngu, wc;
     double window[REWARD_WINDOW];
     double *global = lux_malloc(s->n * sizeof *global);
@@ -741,27 +741,39 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
         lux_free(global);
         return bad(err, errlen, "truncated");
     }
+    /* Each worker's state: weights, generator, episode, action count,
+     * actions. */
+    const unsigned char *wstart[MAX_WORKERS];
+    size_t wlen[MAX_WORKERS];
+    size_t fixed = s->n * sizeof(double) + sizeof(lux_rl_rng_t) + 2 * sizeof(uint64_t);
+    for (uint64_t w = 0; w < nw; w++) {
+        uint64_t na;
+        if ((size_t)(end - p) < fixed) {
+            lux_free(global);
+            return bad(err, errlen, "truncated worker state");
+        }
+        memcpy(&na, p + fixed - sizeof na, sizeof na);
+        if ((uint64_t)(end - p - (ptrdiff_t)fixed) / sizeof(double) < na) {
+            lux_free(global);
+            return bad(err, errlen, "truncated worker state");
+        }
+        wstart[w] = p;
+        wlen[w] = fixed + (size_t)na * sizeof(double);
+        p += wlen[w];
+    }
+    /* Workers continue exactly when the checkpoint has as many as this
+     * config; otherwise (a PBT exploit into another num_workers, or `lux
+     * rollout`) they keep their own episodes and get the restored weights
+     * with their next gradient request. */
     int rc = 0;
-    if (s->num_workers == 0) {
-        rc = worker_restore(&s->local, &p, end);
-    } else {
-        /* Each worker's state has a variable length: measure it with a
-         * scratch parse (weights, rng, episode, action count, actions). */
+    if (nw == (uint64_t)s->nw) {
         for (int w = 0; w < s->nw && rc == 0; w++) {
-            const unsigned char *q = p;
-            size_t fixed = s->n * sizeof(double) + sizeof(lux_rl_rng_t) + 2 * sizeof(uint64_t);
-            uint64_t na;
-            if ((size_t)(end - q) < fixed) {
-                rc = LUX_EINVAL;
-                break;
+            if (s->num_workers == 0) {
+                const unsigned char *q = wstart[w];
+                rc = worker_restore(&s->local, &q, wstart[w] + wlen[w]);
+                continue;
             }
-            memcpy(&na, q + fixed - sizeof na, sizeof na);
-            if ((uint64_t)(end - q - (ptrdiff_t)fixed) / sizeof(double) < na) {
-                rc = LUX_EINVAL;
-                break;
-            }
-            size_t wl = fixed + (size_t)na * sizeof(double);
-            lux_arg_t arg = lux_arg_value(q, wl);
+            lux_arg_t arg = lux_arg_value(wstart[w], wlen[w]);
             lux_ref_t ref;
             rc = lux_actor_call(s->actors[w], "a3c_set_state", &arg, 1, 1, &ref);
             if (rc == 0) {
@@ -770,7 +782,6 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
                 lux_value_release(&v);
                 lux_ref_release(ref);
             }
-            p += wl;
         }
     }
     if (rc != 0) {
