@@ -37,6 +37,10 @@ void lux_bench_add_value(json_t *report, const char *key, double value);
 /* Prints the report, indented, on stdout. Returns 0 or LUX_EIO. */
 int lux_bench_print(json_t *report);
 
+/* Registers the benchmark trainables (`noop`: reports at once, for measuring
+ * tune's own overhead). main() calls it so workers know them too. */
+int lux_bench_register_trainables(void);
+
 /* Peak resident set size of this process in bytes (getrusage). */
 long lux_bench_max_rss_bytes(void);
 

@@ -15,7 +15,8 @@
     X("runtime", runtime, "task/actor runtime: figures of Ray's microbenchmark")                   \
     X("envs", envs, "environment steps/s with random actions, builders reset time")                \
     X("store", store, "experiment store: results/s in batches, trials/s, RSS")                     \
-    X("rl", rl, "optimizer speed and correctness (CMA-ES, sep-CMA-ES); --part, --full")
+    X("rl", rl, "optimizer speed and correctness (CMA-ES, sep-CMA-ES); --part, --full")            \
+    X("tune", tune, "tune bookkeeping: trials/s, results/s, driver RSS, Optuna beside us")
 
 #define LUX_BENCH_DECL(name, id, summary) int lux_bench_##id(int argc, char **argv);
 LUX_BENCH_MAP(LUX_BENCH_DECL)

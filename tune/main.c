@@ -4,6 +4,7 @@
  * runtime worker (this executable re-executed by its node: trial hosts need
  * the same registry) or runs the command line.
  */
+#include "bench.h"
 #include "cli.h"
 #include "lux.h"
 #include "trainables.h"
@@ -11,6 +12,7 @@
 int main(int argc, char **argv)
 {
     lux_rl_register_trainables();
+    lux_bench_register_trainables();
     int rc = lux_worker_main(argc, argv);
     if (rc >= 0)
         return rc;
