@@ -28,6 +28,7 @@
     X("status", status, "show the trials of an experiment, while it runs or after")                \
     X("best", best, "print the best trial of an experiment by a metric")                           \
     X("export", export, "export an experiment's results as CSV")                                   \
+    X("plot", plot, "draw an experiment's trials with gnuplot into DIR/plots/index.html")          \
     X("optimize", optimize, "run CMA-ES or sep-CMA-ES on a test function (checks vs references)")
 
 #define LUX_COMMAND_DECL(name, id, summary)                                                        \
