@@ -63,7 +63,7 @@ static const task_t tasks[] = {
     {"MountainCarContinuous-v0", "es",
      "{\"noise_stdev\": 0.3, \"observation_filter\": \"NoFilter\"}", 90, 5000000, 0},
     {"Pendulum-v1", "cmaes",
-     "{\"candidates_per_task\": 4, \"popsize\": 16, \"episodes_per_eval\": 8, \"sigma0\": 1.0, "
+     "{\"candidates_per_task\": 4, \"popsize\": 16, \"episodes_per_eval\": 16, \"sigma0\": 1.0, "
      "\"fcnet_hiddens\": [8]}",
      -250, 5000000, 0},
 };
