@@ -64,7 +64,7 @@ static double cpu_now(void)
 
 static lux_store_t *open_fresh(const char *root, int run, const char *what)
 {
-    char dir[4096];
+    char dir[8192]; /* root is at most 4095 bytes */
     snprintf(dir, sizeof dir, "%s/%s_%d", root, what, run);
     lux_store_t *s = NULL;
     char err[512];
