@@ -260,6 +260,24 @@ static void stash_push(const void *data, size_t len)
     C.stash_tail = s;
 }
 
+static void stash_push_front(const void *data, size_t len)
+{
+    stash_t *s = lux_malloc(sizeof *s);
+    if (s == NULL)
+        return;
+    s->data = lux_malloc(len);
+    if (s->data == NULL) {
+        lux_free(s);
+        return;
+    }
+    memcpy(s->data, data, len);
+    s->len = len;
+    s->next = C.stash_head;
+    C.stash_head = s;
+    if (C.stash_tail == NULL)
+        C.stash_tail = s;
+}
+
 /* Receives until the record answering `req` arrives; returns it decoded in
  * *reply with the frame it points into in *frame (caller: lux_msg_fini and
  * zmq_msg_close). Other records are stashed. */
@@ -325,8 +343,36 @@ static int await_reply(uint64_t req, lux_msg_t *reply, zmq_msg_t *frame, double 
     }
 }
 
+/* Inside a plain task: hands every task sent ahead (stashed) back to the
+ * node before blocking, keeping the rest of the stash in order. */
+static void defer_stashed_locked(void)
+{
+    for (stash_t *e = C.stash_head; e; e = e->next) {
+        size_t pos = 0, keep = 0;
+        while (pos < e->len) {
+            size_t start = pos;
+            lux_msg_t m;
+            if (lux_msg_decode(e->data, e->len, &pos, &m) != 0) {
+                pos = e->len;
+                break;
+            }
+            if (m.type == LUX_MSG_EXECUTE && m.a == 0) {
+                lux_msg_t d = {.type = LUX_MSG_DEFER, .req = m.req};
+                send_msg_locked(&d);
+            } else {
+                memmove(e->data + keep, e->data + start, pos - start);
+                keep += pos - start;
+            }
+            lux_msg_fini(&m);
+        }
+        e->len = keep;
+    }
+}
+
 static int rpc_locked(lux_msg_t *m, lux_msg_t *reply, zmq_msg_t *frame)
 {
+    if (C.in_task && C.stash_head != NULL)
+        defer_stashed_locked();
     m->req = ++C.req;
     int rc = send_msg_locked(m);
     if (rc)
@@ -1421,6 +1467,15 @@ static void handle_record(const void *data, size_t len)
         if (lux_msg_decode(data, len, &pos, &m) != 0) {
             lux_log_warn("malformed message from the node dropped");
             return;
+        }
+        if (m.type == LUX_MSG_EXECUTE && pos < len) {
+            /* Records behind this one go back to the stash first, so that a
+             * task blocking in get can hand the tasks queued behind it back
+             * to the node (they may be what it waits for). */
+            pthread_mutex_lock(&C.mu);
+            stash_push_front((const uint8_t *)data + pos, len - pos);
+            pthread_mutex_unlock(&C.mu);
+            len = pos;
         }
         if (m.type == LUX_MSG_EXECUTE)
             execute(&m);

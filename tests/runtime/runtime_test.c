@@ -1338,3 +1338,62 @@ LUX_TEST_T(plugin_functions_resolve_in_workers, 30)
     LUX_CHECK_INT_EQ(get_long(r), 42);
     stop();
 }
+
+/* Waits for a ref to appear in a file, then gets it: the ref is of a task
+ * submitted after this one, which the node may have sent ahead to this very
+ * worker; blocking must hand it back. */
+LUX_REMOTE(get_ref_from_file)
+{
+    size_t len;
+    const char *p = lux_call_arg(call, 0, &len);
+    char path[600];
+    snprintf(path, sizeof path, "%.*s", (int)len, p);
+    lux_ref_t ref;
+    for (int i = 0; i < 2000; i++) {
+        FILE *f = fopen(path, "rb");
+        if (f != NULL) {
+            size_t n = fread(&ref, 1, sizeof ref, f);
+            fclose(f);
+            if (n == sizeof ref) {
+                lux_value_t v;
+                int rc = lux_get(&ref, 1, 30, &v);
+                if (rc)
+                    return lux_call_fail(call, "get: %s", lux_strerror(rc));
+                rc = lux_call_return(call, 0, v.data, v.len);
+                lux_value_release(&v);
+                return rc;
+            }
+        }
+        usleep(5000);
+    }
+    return lux_call_fail(call, "no ref in %s", path);
+}
+
+LUX_TEST_T(blocked_task_hands_back_tasks_sent_ahead, 30)
+{
+    lux_init_opts_t o = {0};
+    o.num_cpus = 1;
+    o.log_dir = lux_test_tmpdir();
+    o.num_prestart = 0;
+    LUX_CHECK_OK(lux_init(&o));
+    usleep(300000); /* let the prestarted worker register */
+    char path[600], tmp[620];
+    snprintf(path, sizeof path, "%s/ref", lux_test_tmpdir());
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    lux_arg_t a = lux_arg_str(path);
+    long x = 4, y = 5;
+    lux_arg_t b[2] = {lux_arg_value(&x, sizeof x), lux_arg_value(&y, sizeof y)};
+    lux_ref_t outer, inner[4];
+    LUX_CHECK_OK(lux_submit(&get_ref_from_file_remote, &a, 1, NULL, &outer));
+    for (int i = 0; i < 4; i++)
+        LUX_CHECK_OK(lux_submit(&add_remote, b, 2, NULL, &inner[i]));
+    FILE *f = fopen(tmp, "wb");
+    LUX_CHECK(f != NULL);
+    LUX_CHECK_INT_EQ(fwrite(&inner[3], 1, sizeof inner[3], f), sizeof inner[3]);
+    fclose(f);
+    LUX_CHECK_INT_EQ(rename(tmp, path), 0);
+    LUX_CHECK_INT_EQ(get_long(outer), 9);
+    for (int i = 0; i < 4; i++)
+        LUX_CHECK_INT_EQ(get_long(inner[i]), 9);
+    stop();
+}
