@@ -571,6 +571,8 @@ LUX_TEST_T(cancel_queued_and_running, 30)
 
 /* ---- actors ---- */
 
+LUX_REMOTE_DECLARE(pg_of_task);
+
 typedef struct {
     long count;
 } counter_t;
@@ -630,8 +632,25 @@ static int slow(lux_call_t *call)
     return value(call);
 }
 
+/* Submits a child task and returns the placement group it ran in. */
+static int child_pg(lux_call_t *call)
+{
+    lux_ref_t r;
+    int rc = lux_submit(&pg_of_task_remote, NULL, 0, NULL, &r);
+    if (rc)
+        return lux_call_fail(call, "submit: %s", lux_strerror(rc));
+    lux_value_t v;
+    rc = lux_get(&r, 1, 30, &v);
+    if (rc)
+        return lux_call_fail(call, "get: %s", lux_strerror(rc));
+    rc = lux_call_return(call, 0, v.data, v.len);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    return rc;
+}
+
 LUX_ACTOR_CLASS(counter, counter_init, counter_fini, LUX_METHOD(incr), LUX_METHOD(value),
-                LUX_METHOD(crash), LUX_METHOD(pid_method), LUX_METHOD(slow));
+                LUX_METHOD(crash), LUX_METHOD(pid_method), LUX_METHOD(slow), LUX_METHOD(child_pg));
 
 static long call_long(lux_actor_t a, const char *method, const lux_arg_t *args, size_t n)
 {
@@ -943,6 +962,13 @@ LUX_TEST_T(placement_groups, 60)
     lux_actor_t actor;
     LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, &ao, &actor));
     LUX_CHECK_INT_EQ(call_long(actor, "incr", NULL, 0), 1);
+    /* A trainer actor's rollouts run in its group without naming it (the
+     * child asks 1 CPU: only bundle 1 can hold it). */
+    LUX_CHECK_OK(lux_actor_call(actor, "child_pg", NULL, 0, 1, &r));
+    LUX_CHECK_OK(lux_get(&r, 1, 30, &v));
+    LUX_CHECK(memcmp(v.data, &pg, sizeof pg) == 0);
+    lux_value_release(&v);
+    lux_ref_release(r);
     LUX_CHECK_OK(lux_pg_remove(pg));
     LUX_CHECK_OK(lux_pg_wait(pg2, 10));
     /* Its actor went with it. */
@@ -1396,4 +1422,48 @@ LUX_TEST_T(blocked_task_hands_back_tasks_sent_ahead, 30)
     for (int i = 0; i < 4; i++)
         LUX_CHECK_INT_EQ(get_long(inner[i]), 9);
     stop();
+}
+
+/* A driver that returns from main without lux_shutdown leaves no worker
+ * and no files (its private node is stopped at exit). */
+LUX_TEST_T(driver_exit_without_shutdown_cleans_up, 30)
+{
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/node", lux_test_tmpdir());
+    int pipefd[2];
+    LUX_CHECK(pipe(pipefd) == 0);
+    pid_t child = fork();
+    LUX_CHECK(child >= 0);
+    if (child == 0) {
+        close(pipefd[0]);
+        lux_init_opts_t o = {0};
+        o.num_cpus = 1;
+        o.log_dir = dir;
+        o.num_prestart = -1;
+        if (lux_init(&o) != 0)
+            _exit(3);
+        lux_ref_t r;
+        lux_value_t v;
+        if (lux_submit(&getpid_fn_remote, NULL, 0, NULL, &r) || lux_get(&r, 1, 30, &v))
+            _exit(4);
+        long pid;
+        memcpy(&pid, v.data, sizeof pid);
+        if (write(pipefd[1], &pid, sizeof pid) != sizeof pid)
+            _exit(5);
+        exit(0); /* no lux_shutdown */
+    }
+    close(pipefd[1]);
+    long wpid = 0;
+    LUX_CHECK_INT_EQ(read(pipefd[0], &wpid, sizeof wpid), sizeof wpid);
+    close(pipefd[0]);
+    int status;
+    LUX_CHECK_INT_EQ(waitpid(child, &status, 0), child);
+    LUX_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    double t0 = lux_test_now();
+    while (kill((pid_t)wpid, 0) == 0 && lux_test_now() - t0 < 5)
+        usleep(20000);
+    LUX_CHECK_MSG(kill((pid_t)wpid, 0) != 0, "worker %ld survived its driver", wpid);
+    char sock[800];
+    snprintf(sock, sizeof sock, "%s/node.sock", dir);
+    LUX_CHECK(access(sock, F_OK) != 0);
 }
