@@ -478,6 +478,35 @@ LUX_TEST_T(pdf_output_is_embedded_in_the_index, 60)
     free(html);
 }
 
+/* A nested metric where lower is better: the palette turns around (bright
+ * is still better) and ties go to the earlier trial. */
+LUX_TEST(nested_metric_with_min_mode)
+{
+    const char *dir = lux_test_tmpdir();
+    build_asha(dir);
+    lux_store_t *s = NULL;
+    char err[2048];
+    LUX_CHECK_OK(lux_store_open_reader(dir, &s, err, sizeof err));
+    lux_plots_options_t o = {.format = LUX_PLOT_SVG, .metric = "info/learner/loss", .mode = "min"};
+    int rc = lux_plots_make(s, &o, NULL, NULL, err, sizeof err);
+    LUX_CHECK_MSG(rc == 0, "%s", err);
+    lux_store_close(&s);
+    char out[1024];
+    PATHF(out, "%s/plots", dir);
+    char *gp = read_at(out, "data/parcoords.gp", NULL);
+    LUX_CHECK_CONTAINS(gp, "set palette defined (0 '#fde725', 1 '#5ec962'");
+    LUX_CHECK_CONTAINS(gp, "set cblabel 'info/learner/loss'");
+    LUX_CHECK_CONTAINS(gp, "title 'best: asha_00000'"); /* 1/8, like trials 1, 6 and 7 */
+    free(gp);
+    gp = read_at(out, "data/curves_iteration.gp", NULL);
+    LUX_CHECK_CONTAINS(gp, "set ylabel 'info/learner/loss'");
+    free(gp);
+    char *html = read_at(out, "index.html", NULL);
+    LUX_CHECK_CONTAINS(html, "(lower is better)");
+    LUX_CHECK_CONTAINS(html, "<td class=\"n\">0.125</td>");
+    free(html);
+}
+
 /* Without a stored search space, the config keys that vary are the axes. */
 LUX_TEST(store_without_a_space_infers_the_axes)
 {
