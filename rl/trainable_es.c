@@ -316,9 +316,10 @@ LUX_REMOTE(lux_rl_es_pairs)
 }
 
 /* Collects pairs in index order into *pairs until the batch is complete.
- * Remote: waves of 2 * num_workers tasks of pairs_per_task pairs; results
- * past the point where the batch completed are dropped, so the batch is the
- * same as the in-process one. */
+ * Remote: waves of up to 2 * num_workers tasks of pairs_per_task pairs (no
+ * more than the episode count still needs); results past the point where
+ * the batch completed are dropped, so the batch is the same as the
+ * in-process one. */
 static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, const double *os,
                          es_pair_t **pairs_p, size_t *npairs_p, char *err, size_t errlen)
 {
@@ -335,8 +336,19 @@ static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, 
         memcpy(ms, om, (size_t)base->obs_dim * sizeof(double));
         memcpy(ms + base->obs_dim, os, (size_t)base->obs_dim * sizeof(double));
     }
+    lux_ref_t *refs = NULL;
+    if (s->num_workers > 0 && (refs = lux_malloc(wave * sizeof *refs)) == NULL)
+        rc = LUX_ENOMEM;
     while (rc == 0 && (episodes < s->episodes_per_batch || steps < s->train_batch_size)) {
-        size_t want = chunk * wave;
+        /* As many tasks as the episode count still needs (the step count
+         * is unknown in advance), at most a wave: fewer dropped pairs. */
+        size_t ntasks = wave;
+        if (episodes < s->episodes_per_batch) {
+            size_t need = (size_t)(s->episodes_per_batch - episodes + 1) / 2;
+            size_t t = (need + chunk - 1) / chunk;
+            ntasks = t < wave ? (t > 0 ? t : 1) : wave;
+        }
+        size_t want = chunk * ntasks;
         if (npairs + want > cap) {
             while (npairs + want > cap)
                 cap *= 2;
@@ -354,11 +366,10 @@ static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, 
             job.count = 1;
             rc = run_pairs(&s->worker, &s->noise, &job, s->theta, om, os, s->pert, dst);
         } else {
-            lux_ref_t refs[2 * 4096];
             size_t submitted = 0;
             lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
             opts.num_cpus = s->num_cpus_per_task;
-            for (size_t t = 0; t < wave && rc == 0; t++) {
+            for (size_t t = 0; t < ntasks && rc == 0; t++) {
                 es_job_t job = *base;
                 job.p0 = (int64_t)(npairs + t * chunk);
                 job.count = (int64_t)chunk;
@@ -402,6 +413,7 @@ static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, 
             npairs++;
         }
     }
+    lux_free(refs);
     if (rc != 0) {
         lux_free(pairs);
         return rc;
