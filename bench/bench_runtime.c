@@ -544,7 +544,7 @@ int lux_bench_runtime(int argc, char **argv)
     }
     if (WANT("single_client_put_calls"))
         measure(&c, report, "single_client_put_calls", put_calls, 10000, NULL, "calls/s");
-    double mbw = memcpy_gbps();
+    double mbw = WANT("memcpy") || WANT("single_client_put_gigabytes") ? memcpy_gbps() : 0;
     if (WANT("single_client_put_gigabytes")) {
         putbig_t p = {NULL, 100u << 20};
         p.buf = malloc(p.size);
@@ -561,7 +561,8 @@ int lux_bench_runtime(int argc, char **argv)
             free(p.buf);
         }
     }
-    lux_bench_add_value(report, "memcpy_gigabytes_per_s", mbw);
+    if (mbw > 0)
+        lux_bench_add_value(report, "memcpy_gigabytes_per_s", mbw);
     if (WANT("single_client_wait_1k_refs")) {
         static lux_ref_t refs[1000];
         for (long i = 0; i < 1000; i++)
