@@ -143,8 +143,10 @@ static void put_best_table(FILE *f, const lux_plot_data_t *d)
     }
     fputs("<p class=\"cap\">By the last reported ", f);
     lux_text_put_html(f, d->metric);
-    fprintf(f, " (%s is better); PBT trials with the config they ended with.</p>\n",
-            d->mode_max ? "higher" : "lower");
+    fprintf(f, " (%s is better)%s.</p>\n", d->mode_max ? "higher" : "lower",
+            d->mutations != NULL || strcmp(d->scheduler, "pbt") == 0
+                ? "; PBT trials with the config they ended with"
+                : "");
     const char *paths[64];
     size_t np = param_paths(d, paths, 64);
     fputs("<table>\n<tr><th>#</th><th>trial</th><th>status</th><th>", f);
