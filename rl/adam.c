@@ -136,8 +136,7 @@ int lux_adam_restore(lux_adam_t *self, const void *bytes, size_t len)
     memcpy(&o, p, sizeof o), p += sizeof o;
     if (n != self->n || t < 0 || !valid(&o))
         return LUX_EINVAL;
-    self->t = (long)t;
-    self->opts = o;
+    self->t = (long)t; /* the options stay the instance's own (adam.h) */
     memcpy(self->m, p, vec), p += vec;
     memcpy(self->v, p, vec);
     return 0;

@@ -40,9 +40,12 @@ void lux_adam_set_lr(lux_adam_t *self, double lr);
 
 long lux_adam_steps(const lux_adam_t *self); /* t */
 
-/* Saves / restores t, m, v and the options (bit-for-bit continuation). The
- * bytes are lux_malloc'd; the caller frees them with lux_free. restore needs
- * an instance of the same n. Returns 0, LUX_ENOMEM / LUX_EINVAL. */
+/* save writes t, m, v and the options; restore reads back t, m, v (the
+ * learned state) and keeps the instance's own options, so that a trainable
+ * restored under a new config (PBT exploit) uses the config's lr and betas,
+ * while a restore under the same config continues bit-for-bit. The bytes are
+ * lux_malloc'd; the caller frees them with lux_free. restore needs an
+ * instance of the same n. Returns 0, LUX_ENOMEM / LUX_EINVAL. */
 int lux_adam_save(const lux_adam_t *self, void **bytes, size_t *len);
 int lux_adam_restore(lux_adam_t *self, const void *bytes, size_t len);
 

@@ -143,8 +143,7 @@ int lux_rmsprop_restore(lux_rmsprop_t *self, const void *bytes, size_t len)
     memcpy(&o, p, sizeof o), p += sizeof o;
     if (n != self->n || steps < 0 || !valid(&o))
         return LUX_EINVAL;
-    self->steps = (long)steps;
-    self->opts = o;
+    self->steps = (long)steps; /* the options stay the instance's own (rmsprop.h) */
     memcpy(self->g, p, vec);
     return 0;
 }

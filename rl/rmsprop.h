@@ -48,9 +48,10 @@ void lux_rmsprop_set_lr(lux_rmsprop_t *self, double lr);
 double *lux_rmsprop_stats(lux_rmsprop_t *self);
 long lux_rmsprop_steps(const lux_rmsprop_t *self);
 
-/* Saves / restores the options, step count and g (written into whichever
- * buffer g is). Bytes lux_malloc'd, caller frees. Returns 0, LUX_ENOMEM /
- * LUX_EINVAL (wrong size or magic). */
+/* save writes the options, step count and g; restore reads back the step
+ * count and g (written into whichever buffer g is) and keeps the instance's
+ * own options (a new config's lr wins, as for Adam). Bytes lux_malloc'd,
+ * caller frees. Returns 0, LUX_ENOMEM / LUX_EINVAL (wrong size or magic). */
 int lux_rmsprop_save(const lux_rmsprop_t *self, void **bytes, size_t *len);
 int lux_rmsprop_restore(lux_rmsprop_t *self, const void *bytes, size_t len);
 

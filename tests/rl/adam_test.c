@@ -83,6 +83,25 @@ LUX_TEST(save_restore_and_arguments)
     }
     LUX_CHECK(memcmp(ta, tb, sizeof ta) == 0);
     LUX_CHECK_INT_EQ(lux_adam_steps(b), 20);
+    /* Restored under another lr (PBT exploit): the learned state comes back,
+     * the instance's lr stays, so the step is twice as long. */
+    lux_adam_opts_t o2;
+    lux_adam_opts_default(&o2);
+    o2.lr = 0.02;
+    lux_adam_t *d = NULL;
+    LUX_CHECK_OK(lux_adam_new(4, &o2, &d));
+    LUX_CHECK_OK(lux_adam_restore(d, bytes, len));
+    LUX_CHECK_INT_EQ(lux_adam_steps(d), 10);
+    double td[4] = {0, 0, 0, 0}, te[4] = {0, 0, 0, 0}, one[4] = {1, -1, 2, 0.5};
+    lux_adam_t *e = NULL;
+    LUX_CHECK_OK(lux_adam_new(4, NULL, &e));
+    LUX_CHECK_OK(lux_adam_restore(e, bytes, len));
+    lux_adam_step(d, td, one);
+    lux_adam_step(e, te, one);
+    for (int i = 0; i < 4; i++)
+        LUX_CHECK_NEAR(td[i], 2 * te[i], 1e-15);
+    lux_adam_destroy(&d);
+    lux_adam_destroy(&e);
     LUX_CHECK_ERR(lux_adam_restore(b, bytes, len - 1), LUX_EINVAL);
     lux_adam_t *c = NULL;
     LUX_CHECK_OK(lux_adam_new(5, NULL, &c));

@@ -93,6 +93,19 @@ LUX_TEST(save_restore_and_arguments)
         lux_rmsprop_step(b, tb, g);
     }
     LUX_CHECK(memcmp(ta, tb, sizeof ta) == 0);
+    /* Another lr at restore stays in force (PBT exploit). */
+    lux_rmsprop_opts_t o2;
+    lux_rmsprop_opts_default(&o2);
+    o2.lr = 1.0;
+    lux_rmsprop_t *c = NULL;
+    LUX_CHECK_OK(lux_rmsprop_new(4, &o2, NULL, &c));
+    LUX_CHECK_OK(lux_rmsprop_restore(c, bytes, len));
+    double tc[4] = {0, 0, 0, 0}, d1[4] = {1, 0, 0, 0};
+    double g0 = lux_rmsprop_stats(c)[0] * 0.99 + 0.01;
+    lux_rmsprop_step(c, tc, d1);
+    LUX_CHECK_NEAR(tc[0], -1.0 / sqrt(g0 + 0.1), 1e-15);
+    LUX_CHECK_INT_EQ(lux_rmsprop_steps(c), 8);
+    lux_rmsprop_destroy(&c);
     ((unsigned char *)bytes)[3] ^= 1;
     LUX_CHECK_ERR(lux_rmsprop_restore(b, bytes, len), LUX_EINVAL);
     lux_free(bytes);
