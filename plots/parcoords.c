@@ -327,7 +327,8 @@ static void put_ticks(FILE *f, const axis_t *ax, size_t x)
             fputs("set label ", f);
             lux_gnuplot_put_string(f, text, 24, 0);
             fprintf(f,
-                    " at %zu,%.6f right offset character -0.8,0 front font ',8' tc rgb '#202020'\n",
+                    " at %zu,%.6f right offset character -0.8,0 front boxed font ',8' tc rgb "
+                    "'#202020'\n",
                     x, y);
             fprintf(f, "set arrow from %zu,%.6f to %.4f,%.6f nohead front lc rgb '#303030'\n", x, y,
                     x - 0.03, y);
@@ -346,7 +347,7 @@ static void put_ticks(FILE *f, const axis_t *ax, size_t x)
         char text[64];
         lux_plot_format_tick(ticks[j], text, sizeof text);
         fprintf(f,
-                "set label '%s' at %zu,%.6f right offset character -0.8,0 front font ',8' "
+                "set label '%s' at %zu,%.6f right offset character -0.8,0 front boxed font ',8' "
                 "tc rgb '#202020'\n",
                 text, x, y);
         fprintf(f, "set arrow from %zu,%.6f to %.4f,%.6f nohead front lc rgb '#303030'\n", x, y,
@@ -443,6 +444,8 @@ int lux_parcoords_write(lux_plot_ctx_t *ctx)
     fputs("set title ", gp);
     lux_gnuplot_put_string(gp, title, 110, 0);
     fputs("\nunset border\nunset ytics\nunset grid\n", gp);
+    /* Tick labels on a white box, readable over thousands of lines. */
+    fputs("set style textbox opaque noborder margins 1,1\n", gp);
     fprintf(gp, "set xrange [0.55:%zu.45]\nset yrange [-0.03:1.03]\n", naxes);
     fputs("set key below samplen 3 spacing 1.3\nset bmargin 5\n", gp);
     fputs("set xtics scale 0 nomirror font ',9' (", gp);
