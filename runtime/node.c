@@ -110,6 +110,8 @@ typedef struct {
     void *data; /* heap copy, or error message */
     uint64_t len, off;
     uint64_t producer; /* task id, 0 for a put */
+    char owner[5];     /* routing id of the process that created it */
+    uint8_t owner_released;
     uint64_t *waiters; /* task ids, or waiter ids with the top bit set */
     uint32_t nwait, capwait;
 } obj_t;
@@ -403,12 +405,15 @@ static obj_t *obj_get(lux_node_t *n, const lux_id_t *id)
     return lux_idmap_get(&n->objects, id);
 }
 
-static obj_t *obj_new(lux_node_t *n, const lux_id_t *id, uint64_t producer)
+static obj_t *obj_new(lux_node_t *n, const lux_id_t *id, uint64_t producer, const char *who,
+                      size_t wholen)
 {
     obj_t *o = lux_calloc(1, sizeof *o);
     if (o == NULL)
         return NULL;
     o->id = *id;
+    if (wholen == 5)
+        memcpy(o->owner, who, 5);
     o->refs = 1;
     o->producer = producer;
     if (lux_idmap_put(&n->objects, id, o) != 0) {
@@ -431,6 +436,7 @@ static void obj_free_data(lux_node_t *n, obj_t *o)
 }
 
 static void retry_pending_allocs(lux_node_t *n);
+static void drop_owned(lux_node_t *n, const char *who);
 
 static void obj_maybe_free(lux_node_t *n, obj_t *o)
 {
@@ -1266,6 +1272,7 @@ static void on_worker_exit(lux_node_t *n, worker_t *w, int status)
         lux_log_error("node: worker pid %ld %s before registering; see %s", (long)w->pid, cause,
                       w->log);
     }
+    drop_owned(n, w->ident);
     worker_remove(n, w);
     n->dirty = 1;
 }
@@ -1606,7 +1613,7 @@ static void on_submit(lux_node_t *n, const char *who, size_t wholen, const lux_m
     }
     for (int i = 0; i < t->num_returns; i++) {
         lux_id_t id = lux_id_make(t->id, (uint32_t)i, LUX_IDK_RETURN);
-        obj_new(n, &id, t->id);
+        obj_new(n, &id, t->id, who, wholen);
     }
     int bad = parse_need(n, m, &t->need, 0) != 0;
     capture_pg(n, who, wholen, t);
@@ -1653,7 +1660,7 @@ static void on_actor_call(lux_node_t *n, const char *who, size_t wholen, const l
         return;
     for (int i = 0; i < t->num_returns; i++) {
         lux_id_t id = lux_id_make(t->id, (uint32_t)i, LUX_IDK_RETURN);
-        obj_new(n, &id, t->id);
+        obj_new(n, &id, t->id, who, wholen);
     }
     if (a == NULL) {
         t->nargs = 0;
@@ -1835,8 +1842,42 @@ static void on_hello(lux_node_t *n, const char *who, size_t wholen, const lux_ms
     send_welcome(n, who, wholen, m->req);
 }
 
+/* Drops the creation reference of every object a gone process made and did
+ * not release (a driver that exited or was killed, a dead worker's puts and
+ * child tasks), so the store does not keep them forever. */
+static void drop_owned(lux_node_t *n, const char *who)
+{
+    size_t count = 0, cap = 0;
+    lux_id_t *ids = NULL;
+    for (size_t i = 0; i < n->objects.cap; i++) {
+        obj_t *o = n->objects.vals[i];
+        if (o == NULL || o->owner_released || memcmp(o->owner, who, 5) != 0)
+            continue;
+        if (count == cap) {
+            cap = cap ? 2 * cap : 64;
+            lux_id_t *more = lux_realloc(ids, cap * sizeof *ids);
+            if (more == NULL)
+                break;
+            ids = more;
+        }
+        ids[count++] = o->id;
+    }
+    for (size_t i = 0; i < count; i++) {
+        obj_t *o = obj_get(n, &ids[i]);
+        if (o == NULL)
+            continue;
+        o->owner_released = 1;
+        o->refs--;
+        obj_maybe_free(n, o);
+    }
+    lux_free(ids);
+}
+
 static void driver_gone(lux_node_t *n, uint32_t pid)
 {
+    char who[5] = {'D'};
+    memcpy(who + 1, &pid, 4);
+    drop_owned(n, who);
     /* Kill the actors it created. */
     for (size_t i = 0; i < n->actors.cap; i++) {
         actor_t *a = n->actors.vals[i];
@@ -1914,11 +1955,11 @@ static void on_get_or_wait(lux_node_t *n, const char *who, size_t wholen, const 
     }
 }
 
-static void on_put(lux_node_t *n, const lux_msg_t *m)
+static void on_put(lux_node_t *n, const char *who, size_t wholen, const lux_msg_t *m)
 {
     if (m->nblobs != 1 || m->blobs[0].kind != LUX_BLOB_VALUE || obj_get(n, &m->id) != NULL)
         return;
-    obj_t *o = obj_new(n, &m->id, 0);
+    obj_t *o = obj_new(n, &m->id, 0, who, wholen);
     if (o == NULL)
         return;
     uint64_t len = m->blobs[0].len;
@@ -1954,7 +1995,7 @@ static void on_put_alloc(lux_node_t *n, const char *who, size_t wholen, const lu
             reply(n, who, wholen, m->req, LUX_ENOENT, 0, NULL, 0);
             return;
         }
-        o = obj_new(n, &m->id, 0);
+        o = obj_new(n, &m->id, 0, who, wholen);
         if (o == NULL) {
             reply(n, who, wholen, m->req, LUX_ENOMEM, 0, NULL, 0);
             return;
@@ -2000,7 +2041,7 @@ static void on_put_seal(lux_node_t *n, const lux_msg_t *m)
     obj_maybe_free(n, o);
 }
 
-static void on_refs(lux_node_t *n, const lux_msg_t *m)
+static void on_refs(lux_node_t *n, const char *who, size_t wholen, const lux_msg_t *m)
 {
     for (uint32_t i = 0; i < m->nids; i++) {
         lux_id_t id;
@@ -2010,9 +2051,11 @@ static void on_refs(lux_node_t *n, const lux_msg_t *m)
             continue;
         if (m->type == LUX_MSG_RETAIN)
             o->refs++;
-        else if (m->type == LUX_MSG_RELEASE)
+        else if (m->type == LUX_MSG_RELEASE) {
             o->refs--;
-        else
+            if (wholen == 5 && memcmp(o->owner, who, 5) == 0)
+                o->owner_released = 1;
+        } else
             o->pins--;
         obj_maybe_free(n, o);
     }
@@ -2293,7 +2336,7 @@ static void handle(lux_node_t *n, const char *who, size_t wholen, const lux_msg_
         on_defer(n, who, wholen, m);
         break;
     case LUX_MSG_PUT:
-        on_put(n, m);
+        on_put(n, who, wholen, m);
         break;
     case LUX_MSG_PUT_ALLOC:
         on_put_alloc(n, who, wholen, m);
@@ -2313,7 +2356,7 @@ static void handle(lux_node_t *n, const char *who, size_t wholen, const lux_msg_
     case LUX_MSG_RETAIN:
     case LUX_MSG_RELEASE:
     case LUX_MSG_UNPIN:
-        on_refs(n, m);
+        on_refs(n, who, wholen, m);
         break;
     case LUX_MSG_CANCEL:
         on_cancel(n, who, wholen, m);

@@ -1213,6 +1213,11 @@ LUX_TEST_T(daemon_node_shared_by_drivers, 60)
         long x;
         memcpy(&x, v.data, sizeof x);
         lux_value_release(&v);
+        /* Objects this driver never releases are dropped when it leaves. */
+        static char leak[1 << 20];
+        lux_ref_t l1, l2;
+        if (lux_put(leak, sizeof leak, 5, &l1) || lux_put("small", 5, 5, &l2))
+            _exit(5);
         lux_shutdown();
         _exit(x == 42 ? 0 : 4);
     }
@@ -1247,6 +1252,11 @@ LUX_TEST_T(daemon_node_shared_by_drivers, 60)
     while (kill((pid_t)actor_pid, 0) == 0 && lux_test_now() - t0 < 5)
         usleep(20000);
     LUX_CHECK_MSG(kill((pid_t)actor_pid, 0) != 0, "actor %ld outlived its driver", actor_pid);
+    /* Nothing is left in the store. */
+    LUX_CHECK_OK(lux_node_request(addr, LUX_MSG_STATUS, 5, &status));
+    LUX_CHECK_INT_EQ(json_long(status, "used_bytes"), 0);
+    LUX_CHECK_INT_EQ(json_long(status, "objects"), 0);
+    free(status);
     /* Stop: the node and its workers are gone, and so is the address file. */
     LUX_CHECK_OK(lux_node_request(addr, LUX_MSG_STOP, 5, NULL));
     t0 = lux_test_now();
