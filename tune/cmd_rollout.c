@@ -89,6 +89,9 @@ int lux_cmd_rollout(int argc, char **argv)
     }
     if (env != NULL)
         json_object_set_new(config, "env", json_string(env));
+    /* Evaluation runs here: no rollout workers, whatever training used. */
+    if (json_object_get(config, "num_workers") != NULL)
+        json_object_set_new(config, "num_workers", json_integer(0));
     uint64_t trial_seed = (uint64_t)json_integer_value(json_object_get(meta, "seed"));
     lux_trial_context_t ctx = {.trial_id = "rollout", .seed = trial_seed};
     void *st = NULL;
