@@ -278,19 +278,15 @@ static int trial_class(const lux_plot_data_t *d, size_t i)
 }
 
 /* Sort order inside a class: worse metric first, so the better lines are
- * drawn on top; ties in creation order (deterministic). */
-static const lux_plot_data_t *sort_data;
-
-static int by_metric(const void *pa, const void *pb)
+ * drawn on top; ties in creation order (deterministic). arg is the data. */
+static int by_metric(const void *pa, const void *pb, void *arg)
 {
+    const lux_plot_data_t *d = arg;
     size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    const lux_plot_trial_t *ta = &sort_data->trials[a], *tb = &sort_data->trials[b];
-    double ma = ta->has_metric ? ta->last_metric : -INFINITY;
-    double mb = tb->has_metric ? tb->last_metric : -INFINITY;
-    if (!sort_data->mode_max) {
-        ma = ta->has_metric ? -ta->last_metric : -INFINITY;
-        mb = tb->has_metric ? -tb->last_metric : -INFINITY;
-    }
+    const lux_plot_trial_t *ta = &d->trials[a], *tb = &d->trials[b];
+    double sign = d->mode_max ? 1 : -1;
+    double ma = ta->has_metric ? sign * ta->last_metric : -INFINITY;
+    double mb = tb->has_metric ? sign * tb->last_metric : -INFINITY;
     if (ma != mb)
         return ma < mb ? -1 : 1;
     return a < b ? -1 : a > b;
@@ -416,8 +412,7 @@ int lux_parcoords_write(lux_plot_ctx_t *ctx)
         count[c] = n;
         if (n == 0)
             continue;
-        sort_data = d;
-        qsort(order, n, sizeof *order, by_metric);
+        qsort_r(order, n, sizeof *order, by_metric, (void *)d);
         fprintf(dat, "# %s\n", c == CLASS_BEST ? "best" : c == CLASS_OK ? "completed" : "other");
         for (size_t j = 0; j < n; j++)
             put_trial(dat, &axes, &d->trials[order[j]], mlo, mhi);
