@@ -66,6 +66,7 @@ void lux_plot_data_counts(const lux_plot_data_t *data, size_t *errors, size_t *s
 static void trial_fini(lux_plot_trial_t *t)
 {
     lux_free(t->trial_id);
+    lux_free(t->error);
     json_decref(t->config);
     json_decref(t->final_config);
     json_decref(t->lineage);
@@ -257,6 +258,11 @@ static int read_trials(lux_store_t *store, loader_t *l)
         if (status == NULL || lux_trial_status_parse(status, &t->status) != 0)
             t->status = LUX_TRIAL_PENDING;
         t->stop_milestone = NAN;
+        const char *error = json_string_value(json_object_get(row, "error"));
+        if (error != NULL && (t->error = lux_strdup(error)) == NULL) {
+            json_decref(rows);
+            return LUX_ENOMEM;
+        }
         json_t *cfg = json_object_get(row, "config");
         t->config = json_is_object(cfg) ? json_incref(cfg) : json_object();
         json_t *lin = json_object_get(row, "lineage");

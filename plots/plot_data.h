@@ -29,6 +29,7 @@ typedef struct {
 typedef struct {
     char *trial_id;
     lux_trial_status_t status;
+    char *error;           /* its last error message, or NULL */
     bool stopped;          /* stopped early by a scheduler STOP decision (not max_t) */
     double stop_milestone; /* the ASHA rung's milestone it stopped at, NaN when unknown */
     json_t *config;        /* the sampled config (object, owned) */

@@ -185,6 +185,45 @@ static void put_best_table(FILE *f, const lux_plot_data_t *d)
     fputs("</table>\n", f);
 }
 
+/* Trials that ended in ERROR with the first line of their message. */
+static void put_errors(FILE *f, const lux_plot_data_t *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->ntrials; i++)
+        n += d->trials[i].status == LUX_TRIAL_ERROR;
+    if (n == 0)
+        return;
+    fprintf(f,
+            "<h2 id=\"errors\">Errored trials (%zu)</h2>\n<table>\n"
+            "<tr><th>trial</th><th>iteration</th><th>error</th></tr>\n",
+            n);
+    size_t shown = 0;
+    for (size_t i = 0; i < d->ntrials && shown < 50; i++) {
+        const lux_plot_trial_t *t = &d->trials[i];
+        if (t->status != LUX_TRIAL_ERROR)
+            continue;
+        char line[512] = "";
+        if (t->error != NULL) {
+            size_t len = strcspn(t->error, "\n");
+            snprintf(line, sizeof line, "%.*s", (int)(len < 400 ? len : 400), t->error);
+        }
+        fputs("<tr><td>", f);
+        lux_text_put_html(f, t->trial_id);
+        fputs("</td><td class=\"n\">", f);
+        put_number(f, t->nresults ? t->results[t->nresults - 1].iteration : 0);
+        fputs("</td><td>", f);
+        lux_text_put_html(f, line);
+        fputs("</td></tr>\n", f);
+        shown++;
+    }
+    fputs("</table>\n", f);
+    if (shown < n)
+        fprintf(f,
+                "<p class=\"cap\">The first %zu of %zu; <code>lux status</code> lists them "
+                "all.</p>\n",
+                shown, n);
+}
+
 static void put_figure(FILE *f, const lux_plot_figure_t *fig, lux_plot_format_t format)
 {
     const char *ext = lux_plot_format_name(format);
@@ -241,6 +280,7 @@ int lux_report_write(lux_plot_ctx_t *ctx)
     }
     fputs("</p></nav>\n", f);
     put_best_table(f, d);
+    put_errors(f, d);
     for (size_t i = 0; i < ctx->nfigures; i++)
         put_figure(f, &ctx->figures[i], ctx->format);
     fputs("<p class=\"cap\">Made by <code>lux plot</code> with gnuplot. The data and the gnuplot "

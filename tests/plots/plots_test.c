@@ -400,6 +400,9 @@ LUX_TEST_T(asha_experiment_gives_parcoords_curves_and_index, 60)
                              "<td class=\"n\">760</td>");
     LUX_CHECK_CONTAINS(html, "<th>popsize</th>");
     LUX_CHECK_CONTAINS(html, "7 TERMINATED, 1 ERROR");
+    LUX_CHECK_CONTAINS(html, "<h2 id=\"errors\">Errored trials (1)</h2>");
+    LUX_CHECK_CONTAINS(html, "<tr><td>asha_00002</td><td class=\"n\">3</td>"
+                             "<td>RuntimeError: diverged</td></tr>");
     free(html);
 }
 
