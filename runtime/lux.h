@@ -262,6 +262,20 @@ typedef struct {
  * already released value. Cannot fail. */
 void lux_value_release(lux_value_t *value);
 
+/* JSON helpers (jansson): values travel as compact JSON text. */
+struct json_t;
+/* Encodes json as an argument; the text is owned by *buf_out (free() it
+ * after lux_submit/lux_actor_call returned). Returns 0, LUX_EINVAL, LUX_ENOMEM. */
+int lux_arg_json(const struct json_t *json, lux_arg_t *arg_out, char **buf_out);
+/* Parses argument i as JSON into a new reference (json_decref it). Returns 0,
+ * LUX_ERANGE (no such argument) or LUX_EINVAL (not JSON). */
+int lux_call_arg_json(const lux_call_t *call, size_t i, struct json_t **json_out);
+/* Sets return value i to the JSON text of json. Returns 0, LUX_ERANGE, LUX_ENOMEM. */
+int lux_call_return_json(lux_call_t *call, int i, const struct json_t *json);
+/* Parses a value read by lux_get as JSON (json_decref the result). Returns 0,
+ * the value's error code, or LUX_EINVAL. */
+int lux_value_json(const lux_value_t *value, struct json_t **json_out);
+
 /* ---- lifecycle ------------------------------------------------------------ */
 
 typedef struct {

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "log.h"
 
+#include <jansson.h>
 #include <zmq.h>
 
 #include <dirent.h>
@@ -1476,4 +1477,50 @@ LUX_TEST_T(driver_exit_without_shutdown_cleans_up, 30)
     char sock[800];
     snprintf(sock, sizeof sock, "%s/node.sock", dir);
     LUX_CHECK(access(sock, F_OK) != 0);
+}
+
+/* {"x": n} -> {"y": 2n, "name": name} */
+LUX_REMOTE(json_double)
+{
+    json_t *in;
+    int rc = lux_call_arg_json(call, 0, &in);
+    if (rc)
+        return lux_call_fail(call, "argument is not JSON");
+    json_t *out = json_pack("{s:I, s:O}", "y", 2 * json_integer_value(json_object_get(in, "x")),
+                            "name", json_object_get(in, "name"));
+    rc = lux_call_return_json(call, 0, out);
+    json_decref(out);
+    json_decref(in);
+    return rc;
+}
+
+LUX_TEST_T(json_arguments_and_values, 30)
+{
+    start(1);
+    json_t *cfg = json_pack("{s:i, s:s}", "x", 21, "name", "trial_1");
+    lux_arg_t a;
+    char *buf;
+    LUX_CHECK_OK(lux_arg_json(cfg, &a, &buf));
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&json_double_remote, &a, 1, NULL, &r));
+    free(buf);
+    json_decref(cfg);
+    lux_value_t v;
+    LUX_CHECK_OK(lux_get(&r, 1, 30, &v));
+    json_t *res;
+    LUX_CHECK_OK(lux_value_json(&v, &res));
+    LUX_CHECK_INT_EQ(json_integer_value(json_object_get(res, "y")), 42);
+    LUX_CHECK_STR_EQ(json_string_value(json_object_get(res, "name")), "trial_1");
+    json_decref(res);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    /* Not JSON: the task fails with a clear message. */
+    lux_arg_t bad = lux_arg_str("{nope");
+    LUX_CHECK_OK(lux_submit(&json_double_remote, &bad, 1, NULL, &r));
+    LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_ETASK);
+    LUX_CHECK_CONTAINS((const char *)v.data, "not JSON");
+    LUX_CHECK_ERR(lux_value_json(&v, &res), LUX_ETASK);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    stop();
 }
