@@ -12,7 +12,8 @@
 #include <string.h>
 
 const char lux_cmd_run_help[] =
-    "usage: lux run FILE [--storage DIR] [--name NAME] [--seed S] [--resume] [--cpus N] [-q|-v]\n"
+    "usage: lux run FILE [--storage DIR] [--name NAME] [--seed S] [--resume] [--cpus N]\n"
+    "               [--smoke] [-q|-v]\n"
     "       lux run --resume DIR\n\n"
     "Runs the experiment described by the YAML file FILE (docs/config.md) in\n"
     "STORAGE/NAME/ (storage defaults to ./runs, the name to the file's): every\n"
@@ -29,6 +30,8 @@ const char lux_cmd_run_help[] =
     "  --seed S       the experiment's seed (overrides the file)\n"
     "  --resume       continue the experiment instead of starting it\n"
     "  --cpus N       CPUs to use (default: all cores)\n"
+    "  --smoke        apply the file's smoke: overrides (a tiny budget) and run it\n"
+    "                 as NAME-smoke, to check an experiment in seconds\n"
     "  -v, -vv        more output (trial events; every result); -q less\n\n"
     "exit codes: 0 every trial terminated, 1 a trial ended in ERROR or the run\n"
     "failed, 2 bad config or usage (nothing written), 130 stopped by a signal.\n";
@@ -44,11 +47,11 @@ int lux_cmd_run(int argc, char **argv)
     const char *storage = NULL, *name = NULL;
     long seed = 0;
     double cpus = 0;
-    int resume = 0, has_seed = 0;
+    int resume = 0, has_seed = 0, smoke = 0;
     const lux_opt_t opts[] = {
         {"--storage", NULL, LUX_OPT_STRING, &storage}, {"--name", NULL, LUX_OPT_STRING, &name},
         {"--seed", NULL, LUX_OPT_INT, &seed},          {"--resume", NULL, LUX_OPT_FLAG, &resume},
-        {"--cpus", NULL, LUX_OPT_DOUBLE, &cpus},
+        {"--cpus", NULL, LUX_OPT_DOUBLE, &cpus},       {"--smoke", NULL, LUX_OPT_FLAG, &smoke},
     };
     char *pos[1];
     int npos = 0;
@@ -69,7 +72,7 @@ int lux_cmd_run(int argc, char **argv)
     char db[4096];
     snprintf(db, sizeof db, "%s/experiment.db", pos[0]);
     FILE *probe = resume ? fopen(db, "rb") : NULL;
-    lux_config_options_t copts = {.env_exists = env_exists};
+    lux_config_options_t copts = {.env_exists = env_exists, .smoke = smoke};
     lux_run_opts_t ro = {
         .storage = storage,
         .name = name,

@@ -78,6 +78,39 @@ static int node_append(lux_config_node_t *parent, lux_config_node_t *key, lux_co
     return 0;
 }
 
+/* Merges mapping src into mapping dst: a key of both whose values are both
+ * mappings merges recursively; otherwise src's value replaces dst's (the
+ * nodes swap places, so each stays owned by exactly one tree); keys only in
+ * src move to dst. Returns 0 or LUX_ENOMEM. */
+static int node_merge(lux_config_node_t *dst, lux_config_node_t *src)
+{
+    for (size_t i = 0; i < src->count; i++) {
+        lux_config_node_t *k = src->keys[i], *v = src->items[i];
+        if (k == NULL || v == NULL || k->scalar == NULL)
+            continue;
+        size_t j = 0;
+        while (j < dst->count && (dst->keys[j] == NULL || dst->keys[j]->scalar == NULL ||
+                                  strcmp(dst->keys[j]->scalar, k->scalar) != 0))
+            j++;
+        if (j < dst->count && dst->items[j]->kind == LUX_NODE_MAPPING &&
+            v->kind == LUX_NODE_MAPPING) {
+            int rc = node_merge(dst->items[j], v);
+            if (rc != 0)
+                return rc;
+        } else if (j < dst->count) {
+            src->items[i] = dst->items[j];
+            dst->items[j] = v;
+        } else {
+            int rc = node_append(dst, k, v);
+            if (rc != 0)
+                return rc;
+            src->keys[i] = NULL;
+            src->items[i] = NULL;
+        }
+    }
+    return 0;
+}
+
 const lux_config_node_t *lux_config_node_get(const lux_config_node_t *map, const char *key)
 {
     if (map == NULL || map->kind != LUX_NODE_MAPPING)
@@ -658,6 +691,7 @@ static const char *const top_keys[] = {
     "scheduler",
     "config",
     "storage",
+    "smoke",
 };
 #define NTOP (sizeof top_keys / sizeof top_keys[0])
 
@@ -1094,6 +1128,25 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
     }
     if ((rc = check_keys(c, root, "the experiment", top_keys, NTOP)) != 0)
         return rc;
+    const lux_config_node_t *smoke = field(root, "smoke");
+    if (smoke != NULL && smoke->kind != LUX_NODE_MAPPING)
+        return cfail(c, smoke,
+                     "smoke must be a mapping of the fields `lux run --smoke` overrides, "
+                     "not %s",
+                     node_type_name(smoke));
+    if (smoke == NULL && c->opts->smoke)
+        return cfail(c, root,
+                     "--smoke was given but the experiment has no smoke: section; add one "
+                     "with the fields a quick check should override (num_samples, stop, "
+                     "config), or run without --smoke");
+    if (smoke != NULL && c->opts->smoke) {
+        /* The tree is the caller's, but merging swaps nodes between two parts
+         * of it, so nothing is lost or freed twice. */
+        if ((rc = node_merge((lux_config_node_t *)root, (lux_config_node_t *)smoke)) != 0)
+            return rc;
+        if ((rc = check_keys(c, root, "the experiment", top_keys, NTOP)) != 0)
+            return rc;
+    }
     if (field(root, "trainable") && field(root, "run"))
         return cfail(c, key_node(root, "run"),
                      "both trainable and run are given; keep one (run is RLlib's name for it)");
@@ -1161,6 +1214,16 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
                      "num_samples or the grid");
     if (cfg->name == NULL && (cfg->name = base_name(cfg->path)) == NULL)
         return LUX_ENOMEM;
+    if (c->opts->smoke && field(root, "smoke") != NULL) {
+        /* A smoke run never shares a directory with the real experiment. */
+        size_t len = strlen(cfg->name) + sizeof "-smoke";
+        char *name = lux_malloc(len);
+        if (name == NULL)
+            return LUX_ENOMEM;
+        snprintf(name, len, "%s-smoke", cfg->name);
+        lux_free(cfg->name);
+        cfg->name = name;
+    }
     if (cfg->storage == NULL && (cfg->storage = lux_strdup("runs")) == NULL)
         return LUX_ENOMEM;
     /* The trainable's own checks, on trial 0's config. */
@@ -1392,7 +1455,8 @@ size_t lux_config_diff(const lux_config_t *a, const lux_config_t *b, const char 
     size_t n = 0;
     for (size_t i = 0; i < NTOP; i++) {
         const char *k = top_keys[i];
-        if (strcmp(k, "run") == 0)
+        /* run is trainable's alias; smoke is already merged into the rest. */
+        if (strcmp(k, "run") == 0 || strcmp(k, "smoke") == 0)
             continue;
         json_t *va = json_object_get(ja, k), *vb = json_object_get(jb, k);
         /* Reals and integers that are equal numbers are equal. */

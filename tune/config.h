@@ -151,6 +151,9 @@ typedef struct {
     bool (*env_exists)(const char *name, void *user);
     void *env_user;
     bool skip_trainable_check; /* tools that only read configs */
+    /* Apply the file's `smoke:` mapping over the rest (deep merge; its
+     * values win) and append "-smoke" to the name: `lux run --smoke`. */
+    bool smoke;
 } lux_config_options_t;
 
 /* Loads a YAML experiment file. opts may be NULL (env unchecked). On

@@ -657,3 +657,41 @@ LUX_TEST(every_shipped_experiment_loads)
     }
     globfree(&g);
 }
+
+/* `lux run --smoke`: the smoke: mapping is merged over the file (nested
+ * mappings key by key, everything else replaced), and the name gets -smoke. */
+LUX_TEST(smoke_section_merges_over_the_file)
+{
+    lux_config_options_t o = opts();
+    const char *y = "name: study\ntrainable: sepcmaes\nenv: builders\nnum_samples: 81\n"
+                    "stop: {total_episodes: 30000000}\n"
+                    "config:\n  popsize: {lograndint: [30, 200]}\n  episodes_per_eval: 60\n"
+                    "  n_hidden: 20\n"
+                    "smoke:\n  num_samples: 2\n  stop: {training_iteration: 1}\n"
+                    "  config: {popsize: 8, extra: 1}\n";
+    lux_config_t *cfg = NULL;
+    char err[1024] = "";
+    /* Without --smoke the section is ignored. */
+    LUX_CHECK_OK(lux_config_load_string(y, strlen(y), "t.yaml", &o, &cfg, err, sizeof err));
+    LUX_CHECK_INT_EQ(cfg->num_samples, 81);
+    LUX_CHECK_STR_EQ(cfg->name, "study");
+    lux_config_destroy(&cfg);
+    o.smoke = true;
+    LUX_CHECK_OK(lux_config_load_string(y, strlen(y), "t.yaml", &o, &cfg, err, sizeof err));
+    LUX_CHECK_INT_EQ(cfg->num_samples, 2);
+    LUX_CHECK_STR_EQ(cfg->name, "study-smoke");
+    /* stop is replaced as a whole mapping merge: both keys present. */
+    LUX_CHECK(json_object_get(cfg->stop, "training_iteration") != NULL);
+    json_t *trial = NULL;
+    LUX_CHECK_OK(lux_config_trial_config(cfg, 0, &trial));
+    LUX_CHECK_INT_EQ(json_integer_value(json_object_get(trial, "popsize")), 8);
+    LUX_CHECK_INT_EQ(json_integer_value(json_object_get(trial, "episodes_per_eval")), 60);
+    LUX_CHECK_INT_EQ(json_integer_value(json_object_get(trial, "extra")), 1);
+    json_decref(trial);
+    lux_config_destroy(&cfg);
+    /* A smoke: that is not a mapping is reported where it stands. */
+    const char *bad = "trainable: sepcmaes\nsmoke: 3\n";
+    LUX_CHECK_ERR(lux_config_load_string(bad, strlen(bad), "t.yaml", &o, &cfg, err, sizeof err),
+                  LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "t.yaml:2:8: smoke must be a mapping");
+}
