@@ -510,6 +510,41 @@ LUX_TEST(nested_metric_with_min_mode)
     free(html);
 }
 
+/* One trial with one result: every range is degenerate and gets room. */
+LUX_TEST(one_trial_one_result)
+{
+    const char *dir = lux_test_tmpdir();
+    lux_config_t *cfg = NULL;
+    lux_store_t *s = new_store(dir, "one", asha_yaml, &cfg);
+    json_t *c = NULL;
+    LUX_CHECK_OK(lux_config_trial_config(cfg, 0, &c));
+    char *ctext = json_dumps(c, JSON_COMPACT);
+    lux_store_trial_t tr = {.trial_id = "one_00000", .config_json = ctext};
+    LUX_CHECK_OK(lux_store_trial_add(s, &tr));
+    add_result(s, "one_00000", 1, 42);
+    free(ctext);
+    json_decref(c);
+    lux_store_close(&s);
+    lux_config_destroy(&cfg);
+    plot_ok(dir, NULL, LUX_PLOT_PNG, NULL);
+    char out[1024];
+    PATHF(out, "%s/plots", dir);
+    check_png(out, "parcoords.png");
+    check_png(out, "curves_iteration.png");
+    static const char *const scripts[] = {"data/parcoords.gp", "data/curves_iteration.gp",
+                                          "data/curves_time.gp"};
+    for (int i = 0; i < 3; i++) {
+        char *gp = read_at(out, scripts[i], NULL);
+        LUX_CHECK_MSG(strstr(gp, "nan") == NULL && strstr(gp, "inf") == NULL, "%s:\n%s", scripts[i],
+                      gp);
+        free(gp);
+    }
+    char *gp = read_at(out, "data/parcoords.gp", NULL);
+    LUX_CHECK_CONTAINS(gp, "set cbrange [37.8:46.2]");
+    LUX_CHECK_CONTAINS(gp, "title 'best: one_00000'");
+    free(gp);
+}
+
 /* Without a stored search space, the config keys that vary are the axes. */
 LUX_TEST(store_without_a_space_infers_the_axes)
 {
