@@ -212,7 +212,8 @@ static struct {
     lux_id_t cur_pg;
     pid_t node_pid;
     int closed;
-    int in_task; /* a worker inside a plain task */
+    int in_task;        /* a worker inside a plain task */
+    int node_same_host; /* the node's pid means something here (ipc) */
 } C = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static uint64_t timeout_us(double timeout_s)
@@ -296,8 +297,8 @@ static int await_reply(uint64_t req, lux_msg_t *reply, zmq_msg_t *frame, double 
             waited += 1;
             if (C.is_worker && getppid() != C.node_pid)
                 _exit(1); /* the node is gone */
-            if (!C.is_worker && C.node == NULL && C.node_pid > 0 && kill(C.node_pid, 0) != 0 &&
-                errno == ESRCH) {
+            if (!C.is_worker && C.node == NULL && C.node_same_host && C.node_pid > 0 &&
+                kill(C.node_pid, 0) != 0 && errno == ESRCH) {
                 lux_log_error("the node (pid %ld) is gone", (long)C.node_pid);
                 return LUX_ECLOSED;
             }
@@ -571,6 +572,7 @@ int lux_init(const lux_init_opts_t *opts)
         }
         C.ctx = zmq_ctx_new();
         C.own_ctx = 1;
+        C.node_same_host = strncmp(addr, "ipc://", 6) == 0;
         rc = C.ctx ? connect_node(addr, C.tag) : LUX_ESYS;
     }
     if (rc)
