@@ -145,6 +145,10 @@ static void child_exec(const char *gnuplot, const char *workdir, const char *scr
 {
     static const char cd_msg[] = "cannot enter the plot directory\n";
     static const char exec_msg[] = "cannot execute gnuplot\n";
+    /* A clean signal mask: the caller may block signals it waits for. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     int in = open("/dev/null", O_RDONLY);
     if (in >= 0 && in != STDIN_FILENO) {
         dup2(in, STDIN_FILENO);
