@@ -403,3 +403,18 @@ LUX_TEST(num_workers_without_runtime_is_refused)
     LUX_CHECK_CONTAINS(err, "num_workers");
     json_decref(c);
 }
+
+LUX_TEST_T(es_and_cmaes_runtime_save_restore_exact, 60)
+{
+    start_runtime();
+    check_save_restore(&lux_rl_es_trainable,
+                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [8], "
+                       "\"episodes_per_batch\": 10, \"train_batch_size\": 0, "
+                       "\"noise_size\": 100000, \"eval_episodes\": 2, \"num_workers\": 2, "
+                       "\"pairs_per_task\": 2, \"env_config\": {\"max_episode_steps\": 100}}");
+    check_save_restore(&lux_rl_cmaes_trainable,
+                       "{\"env\": \"CartPole-v1\", \"fcnet_hiddens\": [4], \"popsize\": 6, "
+                       "\"episodes_per_eval\": 1, \"eval_episodes\": 2, \"num_workers\": 2, "
+                       "\"candidates_per_task\": 4, \"env_config\": {\"max_episode_steps\": 100}}");
+    lux_shutdown();
+}
