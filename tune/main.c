@@ -7,12 +7,15 @@
 #include "bench.h"
 #include "cli.h"
 #include "lux.h"
+#include "plugin.h"
 #include "trainables.h"
 
 int main(int argc, char **argv)
 {
     lux_rl_register_trainables();
     lux_bench_register_trainables();
+    /* A worker loads the plugins its driver loaded. */
+    lux_trainable_plugin_load_env();
     int rc = lux_worker_main(argc, argv);
     if (rc >= 0)
         return rc;

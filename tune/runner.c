@@ -27,6 +27,7 @@
 #include "error.h"
 #include "executor.h"
 #include "log.h"
+#include "plugin.h"
 #include "scheduler.h"
 #include "stopper.h"
 #include "store.h"
@@ -102,9 +103,10 @@ typedef struct {
     long max_running;
     lux_exec_bundle_t *bundles;
     size_t nbundles;
-    double t_start;      /* monotonic */
-    double wall_start;   /* Unix time */
-    double elapsed_prev; /* elapsed before a resume */
+    const char *trainable; /* the registered class (a plugin's, for a plugin path) */
+    double t_start;        /* monotonic */
+    double wall_start;     /* Unix time */
+    double elapsed_prev;   /* elapsed before a resume */
     double last_commit;
     int in_tx;
     int sched_dirty;
@@ -429,7 +431,7 @@ static int trial_start(runner_t *r, trial_t *t)
     }
     lux_exec_trial_spec_t spec = {
         .trial_id = t->id,
-        .trainable = r->cfg->trainable,
+        .trainable = r->trainable,
         .config = t->config,
         .seed = t->seed,
         .bundles = r->bundles,
@@ -1224,6 +1226,18 @@ static int setup_resources(runner_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* The registered class to run: the config's trainable, or the class a plugin
+ * registers (loaded now, before any worker starts: workers inherit
+ * LUX_PLUGINS). */
+static int resolve_trainable(const lux_config_t *cfg, const char **name, char *err, size_t errlen)
+{
+    if (!lux_trainable_plugin_is_spec(cfg->trainable)) {
+        *name = cfg->trainable;
+        return 0;
+    }
+    return lux_trainable_plugin_load(cfg->trainable, name, err, errlen);
+}
+
 static void runner_free(runner_t *r, lux_config_t *keep)
 {
     if (r->in_tx)
@@ -1300,6 +1314,13 @@ int lux_run(const lux_run_opts_t *opts)
         return 2;
     }
 
+    if (cfg != NULL && (rc = resolve_trainable(cfg, &r.trainable, err, sizeof err)) != 0) {
+        fprintf(stderr, "lux run: %s\n", err);
+        lux_config_destroy(&cfg);
+        lux_free(text);
+        return 2;
+    }
+
     /* 2. The runtime first: if it cannot start, nothing is written. */
     lux_executor_opts_t eo = {.num_cpus = opts->num_cpus};
     rc = lux_executor_new(&eo, &r.ex, err, sizeof err);
@@ -1365,6 +1386,12 @@ int lux_run(const lux_run_opts_t *opts)
         goto fail;
     }
     r.safe_name = sanitize_name(r.cfg->name);
+    if (r.trainable == NULL &&
+        (rc = resolve_trainable(r.cfg, &r.trainable, err, sizeof err)) != 0) {
+        fprintf(stderr, "lux run: %s\n", err);
+        rc = LUX_ECONFIG;
+        goto fail;
+    }
     r.total_trials = lux_config_num_trials(r.cfg);
     if (resuming && (rc = load_trials(&r, err, sizeof err)) != 0) {
         fprintf(stderr, "lux run: %s\n", err);
