@@ -2,13 +2,15 @@
  * CMA-ES and sep-CMA-ES (see cmaes.h for the contract).
  *
  * Layout: every matrix is row-major. In full mode C keeps only its upper
- * triangle up to date (the rank-one and rank-mu updates are dsyr/dsyrk on
- * the upper triangle); row-major upper is column-major lower, which is what
- * we hand to LAPACK's dsyevd. dsyevd returns the eigenvectors as columns of a
+ * triangle up to date (the whole update is two dsyrk calls on the upper
+ * triangle); row-major upper is column-major lower, which is what we hand to
+ * LAPACK's dsyevd. dsyevd returns the eigenvectors as columns of a
  * column-major matrix, i.e. as rows of our row-major Bt: Bt[j*n + i] is
  * component i of eigenvector j, and B = Bt^T. So sampling is
- * Y = (Z scaled by D per column) Bt and whitening is Zt = Y Bt^T scaled by
- * 1/D, two dgemm calls of lambda x n x n.
+ * Y = (Z scaled by D per column) Bt, one dgemm of lambda x n x n. tell()
+ * needs the whitened D^-1 B^T y_k: those are the z_k that ask() drew (kept
+ * with the asked X), and only points that were not asked are whitened with
+ * a second dgemm.
  *
  * In sep mode C and D are vectors and nothing is O(n^2); only the mu best
  * candidates are read in tell().
@@ -65,7 +67,9 @@ struct lux_cmaes {
     double *Zraw;   /* lambda*n: their N(0, I) vectors z, so that tell() need not whiten */
 
     /* Workspace, not saved. */
-    double *Y, *Z, *E, *tmp, *tmp2, *fs, *work; /* E: n*n decomposition scratch */
+    /* Y: lambda+1 rows (row 0 for the rank-one term); Z: lambda rows; E: n*n
+     * decomposition scratch; work: dsyevd's, also n doubles of tell scratch. */
+    double *Y, *Z, *E, *tmp, *tmp2, *work;
     int *idx, *idx_tmp, *iwork;
     int lwork, liwork;
     double zig_k[ZIG_LAYERS], zig_w[ZIG_LAYERS], zig_f[ZIG_LAYERS];
@@ -264,7 +268,7 @@ static void free_arrays(lux_cmaes_t *es)
 {
     double **arrays[] = {&es->w, &es->m,      &es->ps,   &es->pc,   &es->C,    &es->Bt,
                          &es->D, &es->best_x, &es->hist, &es->Xask, &es->Zraw, &es->Y,
-                         &es->Z, &es->E,      &es->tmp,  &es->tmp2, &es->fs,   &es->work};
+                         &es->Z, &es->E,      &es->tmp,  &es->tmp2, &es->work};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
         lux_free(*arrays[i]);
         *arrays[i] = NULL;
@@ -301,11 +305,10 @@ static int alloc_arrays(lux_cmaes_t *es)
     es->Z = lux_calloc(lam * n, sizeof(double));
     es->tmp = lux_calloc(n, sizeof(double));
     es->tmp2 = lux_calloc(n, sizeof(double));
-    es->fs = lux_calloc(lam, sizeof(double));
     es->idx = lux_calloc(lam, sizeof(int));
     es->idx_tmp = lux_calloc(lam, sizeof(int));
     if (!es->w || !es->m || !es->ps || !es->pc || !es->C || !es->D || !es->best_x || !es->hist ||
-        !es->Y || !es->Z || !es->tmp || !es->tmp2 || !es->fs || !es->idx || !es->idx_tmp)
+        !es->Y || !es->Z || !es->tmp || !es->tmp2 || !es->idx || !es->idx_tmp)
         return LUX_ENOMEM;
     if (!es->diag) {
         es->lwork = (int)(1 + 6 * n + 2 * n * n);
