@@ -288,6 +288,7 @@ struct lux_node {
     driver_t *drivers;
     size_t ndrivers;
     int prestart;
+    size_t pipe_depth;
     uint64_t tasks_done;
 };
 
@@ -785,7 +786,7 @@ static void run_on(lux_node_t *n, task_t *t, worker_t *w, pg_t *pg, int bundle)
  * Only tasks of the same shape (resources, pool) as the lease, only when no
  * new lease is possible, and a worker that blocks in get hands them back
  * (DEFER), so nesting cannot deadlock behind a pipelined task. */
-#define PIPE_DEPTH 8
+#define PIPE_DEPTH 8 /* default; LUX_PIPELINE_DEPTH overrides, 0 disables */
 
 static int try_pipeline(lux_node_t *n, task_t *t)
 {
@@ -795,7 +796,7 @@ static int try_pipeline(lux_node_t *n, task_t *t)
     for (size_t i = 0; i < n->nworkers; i++) {
         worker_t *w = n->workers[i];
         if (w->state != W_BUSY || !w->registered || w->blocked || w->task == NULL ||
-            w->pipe.n >= PIPE_DEPTH || memcmp(&w->held, &t->need, sizeof t->need) != 0)
+            w->pipe.n >= n->pipe_depth || memcmp(&w->held, &t->need, sizeof t->need) != 0)
             continue;
         if (lux_id_kind(&t->pg_id) == LUX_IDK_PG) {
             if (w->pool_pg == NULL || memcmp(w->pool_pg->id.b, t->pg_id.b, 16) != 0 ||
@@ -2674,6 +2675,8 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
     }
     n->avail = n->total;
     n->prestart = opts->num_prestart;
+    const char *depth = getenv("LUX_PIPELINE_DEPTH");
+    n->pipe_depth = depth && *depth ? (size_t)atol(depth) : PIPE_DEPTH;
 
     if (opts->log_dir != NULL) {
         snprintf(n->log_dir, sizeof n->log_dir, "%s", opts->log_dir);
