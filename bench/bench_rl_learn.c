@@ -212,12 +212,12 @@ static void policy_speed(json_t *report, int full)
                                .action_dim = 2,
                                .activation = act ? LUX_ACTIVATION_RELU : LUX_ACTIVATION_TANH};
         lux_policy_t *p = lux_policy_new(&s);
-        lux_rl_rng_t rng;
-        lux_rl_rng_seed(&rng, 1);
+        lux_rng_t rng;
+        lux_rng_seed(&rng, 1);
         lux_policy_init_params(p, &rng);
         double obs[256 * 4];
         for (int i = 0; i < 256 * 4; i++)
-            obs[i] = lux_rl_rng_normal(&rng);
+            obs[i] = lux_rng_normal(&rng);
         int reps = full ? 7 : 3;
         const int batches[2] = {1, 256};
         for (int b = 0; b < 2; b++) {

@@ -280,7 +280,7 @@ static int placement_walk(lux_builders_t *self, lux_env_rng_t *rng)
             continue;
         pos = next;
         if (c == LUX_CELL_AIR) {
-            if (!(lux_env_rng_double(rng) < reject))
+            if (!(lux_rng_uniform(rng) < reject))
                 return pos;
             reject *= decay;
         } else {

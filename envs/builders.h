@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rng.h"
+#include "env_rng.h"
 
 #define LUX_BUILDERS_OBS        24
 #define LUX_BUILDERS_ACTIONS    10

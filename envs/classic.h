@@ -16,7 +16,7 @@
 
 #include <math.h>
 
-#include "rng.h"
+#include "env_rng.h"
 
 /* ---- CartPole-v0/v1 ---------------------------------------------------- */
 

@@ -539,7 +539,7 @@ static void write_obs(lux_env_t *env, float *obs)
 
 int lux_env_reset(lux_env_t *env, uint64_t seed, float *obs)
 {
-    lux_env_rng_seed(&env->rng, seed);
+    lux_rng_seed(&env->rng, seed);
     switch (env->kind) {
     case KIND_CARTPOLE:
         lux_cartpole_reset(&env->u.cartpole, &env->rng);

@@ -65,14 +65,14 @@ void lux_builders_policy_set_params(lux_builders_policy_t *bp, const double *par
     bp->params = params;
 }
 
-void lux_builders_policy_begin(lux_builders_policy_t *bp, int num_agents, lux_rl_rng_t *rng)
+void lux_builders_policy_begin(lux_builders_policy_t *bp, int num_agents, lux_rng_t *rng)
 {
     if (num_agents > LUX_BPOLICY_MAX_AGENTS)
         num_agents = LUX_BPOLICY_MAX_AGENTS;
     bp->num_agents = num_agents;
     for (int a = 0; a < num_agents; a++)
         for (int i = 0; i < LUX_BPOLICY_MEMORY; i++)
-            bp->memory[a][i] = 2.0 * lux_rl_rng_uniform(rng) - 1.0;
+            bp->memory[a][i] = 2.0 * lux_rng_uniform(rng) - 1.0;
 }
 
 /* y[o] = relu?(fw * W[o,:] x + fb * b[o]) */
@@ -90,7 +90,7 @@ static void dense(const double *w, double fw, const double *b, double fb, const 
 }
 
 int lux_builders_policy_act(lux_builders_policy_t *bp, int agent, const float *cells,
-                            lux_rl_rng_t *rng)
+                            lux_rng_t *rng)
 {
     const lux_builders_policy_opts_t *o = &bp->opts;
     double *mem = bp->memory[agent % LUX_BPOLICY_MAX_AGENTS];
@@ -100,7 +100,7 @@ int lux_builders_policy_act(lux_builders_policy_t *bp, int agent, const float *c
     for (int i = 0; i < LUX_BPOLICY_MEMORY; i++)
         x[LUX_BPOLICY_CELL_INPUTS + i] = mem[i];
     for (int i = 0; i < LUX_BPOLICY_RANDOM; i++)
-        x[LUX_BPOLICY_CELL_INPUTS + LUX_BPOLICY_MEMORY + i] = lux_rl_rng_uniform(rng);
+        x[LUX_BPOLICY_CELL_INPUTS + LUX_BPOLICY_MEMORY + i] = lux_rng_uniform(rng);
     for (int i = 0; i < LUX_BPOLICY_INPUTS; i++)
         x[i] = (x[i] - 0.2) * 2.5;
     const double *p = bp->params;
@@ -126,7 +126,7 @@ int lux_builders_policy_act(lux_builders_policy_t *bp, int agent, const float *c
         w[i] = exp(y[i] * o->actions_scale - max);
         total += w[i];
     }
-    double u = lux_rl_rng_uniform(rng) * total, acc = 0.0;
+    double u = lux_rng_uniform(rng) * total, acc = 0.0;
     int action = LUX_BPOLICY_ACTIONS - 1;
     for (int i = 0; i < LUX_BPOLICY_ACTIONS; i++) {
         acc += w[i];

@@ -65,11 +65,11 @@ void lux_builders_policy_set_params(lux_builders_policy_t *bp, const double *par
 
 /* Starts an episode: every agent's memory ~ U(-1, 1). num_agents <=
  * LUX_BPOLICY_MAX_AGENTS. */
-void lux_builders_policy_begin(lux_builders_policy_t *bp, int num_agents, lux_rl_rng_t *rng);
+void lux_builders_policy_begin(lux_builders_policy_t *bp, int num_agents, lux_rng_t *rng);
 
 /* One decision of `agent` from its 24 cell indicators: updates its memory
  * and returns the action (0..9). Cannot fail. */
 int lux_builders_policy_act(lux_builders_policy_t *bp, int agent, const float *cells,
-                            lux_rl_rng_t *rng);
+                            lux_rng_t *rng);
 
 #endif

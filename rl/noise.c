@@ -1,5 +1,5 @@
 /*
- * Noise table generation: lux_rl_rng_t normals, rounded to float32 as in the
+ * Noise table generation: lux_rng_t normals, rounded to float32 as in the
  * original (which samples float64 and casts).
  */
 #include "noise.h"
@@ -11,10 +11,10 @@
 
 void lux_noise_fill(float *buf, size_t size, uint64_t seed)
 {
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, seed);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, seed);
     for (size_t i = 0; i < size; i++)
-        buf[i] = (float)lux_rl_rng_normal(&rng);
+        buf[i] = (float)lux_rng_normal(&rng);
 }
 
 int lux_noise_table_init(lux_noise_table_t *t, size_t size, uint64_t seed)
@@ -45,9 +45,9 @@ void lux_noise_table_fini(lux_noise_table_t *t)
     memset(t, 0, sizeof *t);
 }
 
-size_t lux_noise_sample_index(const lux_noise_table_t *t, lux_rl_rng_t *rng, size_t dim)
+size_t lux_noise_sample_index(const lux_noise_table_t *t, lux_rng_t *rng, size_t dim)
 {
-    return (size_t)lux_rl_rng_below(rng, (uint64_t)(t->size - dim + 1));
+    return (size_t)lux_rng_below(rng, (uint64_t)(t->size - dim + 1));
 }
 
 void lux_noise_perturb(const lux_noise_table_t *t, size_t index, size_t dim, const double *base,

@@ -40,7 +40,7 @@ void lux_noise_table_fini(lux_noise_table_t *t);
 
 /* A random slice start for a perturbation of `dim` values: uniform in
  * [0, size - dim]. dim must be <= size. */
-size_t lux_noise_sample_index(const lux_noise_table_t *t, lux_rl_rng_t *rng, size_t dim);
+size_t lux_noise_sample_index(const lux_noise_table_t *t, lux_rng_t *rng, size_t dim);
 
 /* out[j] = base[j] + scale * noise[index + j] for j < dim (out may equal
  * base). */

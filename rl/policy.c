@@ -155,7 +155,7 @@ void lux_policy_get_params(const lux_policy_t *p, double *params)
     memcpy(params, p->params, p->num_params * sizeof *params);
 }
 
-void lux_policy_init_params(lux_policy_t *p, lux_rl_rng_t *rng)
+void lux_policy_init_params(lux_policy_t *p, lux_rng_t *rng)
 {
     for (int l = 0; l < p->num_layers; l++) {
         int in = p->width[l], out = p->width[l + 1];
@@ -164,7 +164,7 @@ void lux_policy_init_params(lux_policy_t *p, lux_rl_rng_t *rng)
             double *row = p->params + p->w_off[l] + (size_t)r * (size_t)in;
             double norm = 0.0;
             for (int c = 0; c < in; c++) {
-                row[c] = lux_rl_rng_normal(rng);
+                row[c] = lux_rng_normal(rng);
                 norm += row[c] * row[c];
             }
             /* The value unit is the last output; it starts like a hidden
@@ -280,7 +280,7 @@ static double squash(double y, double low, double high)
     return low + 0.5 * (tanh(y) + 1.0) * (high - low);
 }
 
-int lux_policy_act(lux_policy_t *p, const double *obs, lux_rl_rng_t *rng, double *action,
+int lux_policy_act(lux_policy_t *p, const double *obs, lux_rng_t *rng, double *action,
                    double *raw)
 {
     const double *y;
@@ -300,7 +300,7 @@ int lux_policy_act(lux_policy_t *p, const double *obs, lux_rl_rng_t *rng, double
             double max = y[best], total = 0.0;
             for (int i = 0; i < k; i++)
                 total += exp(y[i] - max);
-            double u = lux_rl_rng_uniform(rng) * total, acc = 0.0;
+            double u = lux_rng_uniform(rng) * total, acc = 0.0;
             a = k - 1;
             for (int i = 0; i < k; i++) {
                 acc += exp(y[i] - max);
@@ -325,7 +325,7 @@ int lux_policy_act(lux_policy_t *p, const double *obs, lux_rl_rng_t *rng, double
     case LUX_HEAD_GAUSSIAN:
         for (int i = 0; i < k; i++) {
             double std = exp(p->params[p->log_std_off + (size_t)i]);
-            double a = y[i] + std * lux_rl_rng_normal(rng);
+            double a = y[i] + std * lux_rng_normal(rng);
             if (raw != NULL)
                 raw[i] = a;
             action[i] = a < s->action_low[i]    ? s->action_low[i]

@@ -88,7 +88,7 @@ void lux_policy_get_params(const lux_policy_t *p, double *params);
 /* Normalised-column initialisation (OpenAI ES's normc): each weight row has
  * norm 1.0 for hidden layers and for the value unit, 0.01 for the action
  * outputs; biases 0; log_std = spec.log_std_init. Deterministic in rng. */
-void lux_policy_init_params(lux_policy_t *p, lux_rl_rng_t *rng);
+void lux_policy_init_params(lux_policy_t *p, lux_rng_t *rng);
 
 /* Runs the network on obs[batch x obs_dim] (row-major) and points *out at
  * batch x num_outputs values in the policy's workspace (valid until the next
@@ -106,7 +106,7 @@ void lux_policy_backward(lux_policy_t *p, const double *dout, double *grad);
  * unclipped gaussian sample (what A3C's log-likelihood needs); for the other
  * heads it equals action. rng is used only by sampling heads. Returns 0 or
  * LUX_ENOMEM. */
-int lux_policy_act(lux_policy_t *p, const double *obs, lux_rl_rng_t *rng, double *action,
+int lux_policy_act(lux_policy_t *p, const double *obs, lux_rng_t *rng, double *action,
                    double *raw);
 
 /* Parses "tanh" / "relu"; returns 0 or LUX_EINVAL. */

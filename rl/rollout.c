@@ -67,8 +67,8 @@ int lux_rollout_episode(lux_env_t *env, const lux_rollout_policy_t *pol, uint64_
     int nobs = info->observation.n;
     float obs[LUX_ENV_MAX_OBS];
     double x[LUX_ENV_MAX_OBS], action[LUX_ENV_MAX_ACTION];
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, lux_seed_mix(seed ^ 0x5851f42d4c957f2dULL));
+    lux_rng_t rng;
+    lux_rng_seed(&rng, lux_seed_mix(seed ^ 0x5851f42d4c957f2dULL));
     res->episode_return = 0.0;
     res->length = 0;
     int rc = lux_env_reset(env, seed, obs);
@@ -90,7 +90,7 @@ int lux_rollout_episode(lux_env_t *env, const lux_rollout_policy_t *pol, uint64_
                 return rc;
             if (continuous && pol->action_noise_std > 0.0)
                 for (int i = 0; i < info->action.n; i++)
-                    action[i] += pol->action_noise_std * lux_rl_rng_normal(&rng);
+                    action[i] += pol->action_noise_std * lux_rng_normal(&rng);
         }
         double reward;
         int terminated, truncated;

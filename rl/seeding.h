@@ -8,7 +8,7 @@
  * iteration across the whole population: the caller passes candidate
  * LUX_SEED_SHARED. `seeding: random` gives every candidate its own.
  *
- * lux_rl_rng_t is a small, fast generator (xoshiro256**, seeded through
+ * lux_rng_t is a small, fast generator (xoshiro256**, seeded through
  * splitmix64) that lives inside the policy and rollout code; its whole state
  * is four words, so checkpoints store it exactly. Not thread-safe: one
  * generator per thread.
@@ -40,24 +40,7 @@ uint64_t lux_seed_rollout(lux_seeding_t mode, uint64_t trial_seed, uint64_t iter
 /* Parses "epoch" / "random"; returns 0 or LUX_EINVAL. */
 int lux_seeding_parse(const char *text, lux_seeding_t *mode);
 
-typedef struct {
-    uint64_t s[4];
-} lux_rl_rng_t;
-
-/* Seeds the generator from one 64-bit value (any value, zero included). */
-void lux_rl_rng_seed(lux_rl_rng_t *rng, uint64_t seed);
-
-/* Next 64 random bits. */
-uint64_t lux_rl_rng_next(lux_rl_rng_t *rng);
-
-/* Uniform double in [0, 1) with 53 random bits. */
-double lux_rl_rng_uniform(lux_rl_rng_t *rng);
-
-/* Uniform integer in [0, n) without modulo bias; n > 0. */
-uint64_t lux_rl_rng_below(lux_rl_rng_t *rng, uint64_t n);
-
-/* Standard normal (Box-Muller, no cached second value so the state stays
- * four words). */
-double lux_rl_rng_normal(lux_rl_rng_t *rng);
+/* The generator is common/rng.h's lux_rng_t (xoshiro256**). */
+#include "rng.h"
 
 #endif

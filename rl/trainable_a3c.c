@@ -55,7 +55,7 @@ typedef struct {
     size_t n;
     lux_env_t *env;
     lux_policy_t *policy;
-    lux_rl_rng_t rng;
+    lux_rng_t rng;
     uint64_t episode_index;
     double *actions; /* this episode's actions, for replay */
     size_t nactions, cap_actions;
@@ -125,7 +125,7 @@ static int worker_init(worker_t *k, const worker_conf_t *conf, const double *par
     k->n = lux_policy_num_params(k->policy);
     if (params != NULL)
         lux_policy_set_params(k->policy, params);
-    lux_rl_rng_seed(&k->rng, lux_seed_derive(conf->trial_seed, A3C_ITERATION, (uint64_t)conf->index,
+    lux_rng_seed(&k->rng, lux_seed_derive(conf->trial_seed, A3C_ITERATION, (uint64_t)conf->index,
                                              UINT64_MAX));
     return begin_episode(k);
 }
@@ -472,8 +472,8 @@ static int a3c_setup(const json_t *config, const lux_trial_context_t *ctx, void 
     long want_workers = s->num_workers;
     s->num_workers = 0;
     s->n = lux_policy_num_params(s->global);
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0xa3c1)));
+    lux_rng_t rng;
+    lux_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0xa3c1)));
     lux_policy_init_params(s->global, &rng);
     lux_adam_opts_t ao;
     lux_adam_opts_default(&ao);
@@ -745,7 +745,7 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
      * actions. */
     const unsigned char *wstart[MAX_WORKERS];
     size_t wlen[MAX_WORKERS];
-    size_t fixed = s->n * sizeof(double) + sizeof(lux_rl_rng_t) + 2 * sizeof(uint64_t);
+    size_t fixed = s->n * sizeof(double) + sizeof(lux_rng_t) + 2 * sizeof(uint64_t);
     for (uint64_t w = 0; w < nw; w++) {
         uint64_t na;
         if ((size_t)(end - p) < fixed) {

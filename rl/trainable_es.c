@@ -194,8 +194,8 @@ static int es_setup(const json_t *config, const lux_trial_context_t *ctx, void *
         lux_noise_table_fini(&s->noise);
         lux_noise_table_view(&s->noise, s->noise_value.data, bytes / sizeof(float));
     }
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0x1417)));
+    lux_rng_t rng;
+    lux_rng_seed(&rng, lux_seed_derive(s->seed, 0, 0, UINT64_C(0x1417)));
     if (s->worker.mlp != NULL) {
         lux_policy_init_params(s->worker.mlp, &rng);
         lux_policy_get_params(s->worker.mlp, s->theta);
@@ -237,8 +237,8 @@ static int run_pairs(lux_rl_worker_t *w, const lux_noise_table_t *noise, const e
         es_pair_t *p = &out[i];
         memset(p, 0, sizeof *p);
         lux_obs_stat_init(&p->stat, (int)job->obs_dim, 0.0);
-        lux_rl_rng_t rng;
-        lux_rl_rng_seed(&rng, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_NOISE));
+        lux_rng_t rng;
+        lux_rng_seed(&rng, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_NOISE));
         p->index = lux_noise_sample_index(noise, &rng, (size_t)job->n);
         uint64_t seed = lux_seed_derive(job->trial_seed, job->iteration, pi, 0);
         for (int sign = 0; sign < 2; sign++) {
@@ -252,7 +252,7 @@ static int run_pairs(lux_rl_worker_t *w, const lux_noise_table_t *noise, const e
             p->ret[sign] = r.episode_return;
             p->len[sign] = r.length;
         }
-        if (job->eval_prob > 0 && lux_rl_rng_uniform(&rng) < job->eval_prob) {
+        if (job->eval_prob > 0 && lux_rng_uniform(&rng) < job->eval_prob) {
             lux_rollout_result_t r;
             int rc = lux_rl_worker_episode(
                 w, theta, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_EVALPROB), mean,

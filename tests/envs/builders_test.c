@@ -83,7 +83,7 @@ static void survey(const lux_builders_config_t *cfg, int worlds, band_t *bands)
     memset(bands, 0, sizeof(band_t) * (size_t)(cfg->radius + 1));
     for (int s = 0; s < worlds; s++) {
         lux_env_rng_t rng;
-        lux_env_rng_seed(&rng, (uint64_t)s);
+        lux_rng_seed(&rng, (uint64_t)s);
         lux_builders_generate(w, &rng);
         for (int i = 0; i < lux_builders_num_cells(w); i++) {
             lux_cell_t c = lux_builders_get(w, i);
@@ -147,7 +147,7 @@ LUX_TEST(generation_statistics_default)
     lux_builders_t *w = lux_builders_new(&cfg, 0);
     for (int s = 0; s < 10; s++) {
         lux_env_rng_t rng;
-        lux_env_rng_seed(&rng, (uint64_t)s);
+        lux_rng_seed(&rng, (uint64_t)s);
         lux_builders_reset(w, &rng);
         for (int i = 0; i < lux_builders_num_cells(w); i++) {
             if (lux_builders_get(w, i) != LUX_CELL_FOOD)
@@ -605,7 +605,7 @@ static uint64_t episode_hash(lux_env_t *env, uint64_t seed)
     int term = 0, trunc = 0;
     double r = 0;
     while (!term) {
-        int a = (int)(lux_env_rng_splitmix64(&x) % 10);
+        int a = (int)(lux_splitmix64(&x) % 10);
         LUX_CHECK_OK(lux_env_step_discrete(env, a, obs, &r, &term, &trunc));
         for (int k = 0; k < 24; k++)
             h = (h ^ (uint64_t)(obs[k] != 0)) * 1099511628211ULL;
@@ -690,7 +690,7 @@ LUX_TEST(placement_walk_finds_air)
         lux_builders_clear(w, LUX_CELL_WALL);
         LUX_CHECK_OK(lux_builders_set(w, target, LUX_CELL_AIR));
         lux_env_rng_t rng;
-        lux_env_rng_seed(&rng, seed);
+        lux_rng_seed(&rng, seed);
         lux_builders_place_agents(w, &rng);
         LUX_CHECK_INT_EQ(lux_builders_agent(w, 0)->pos, target);
         LUX_CHECK_INT_EQ(lux_builders_get(w, target), LUX_CELL_AGENT);
@@ -708,7 +708,7 @@ LUX_TEST(placement_walk_finds_air)
     for (int s = 0; s < n; s++) {
         lux_builders_clear(w, LUX_CELL_AIR);
         lux_env_rng_t rng;
-        lux_env_rng_seed(&rng, (uint64_t)s);
+        lux_rng_seed(&rng, (uint64_t)s);
         lux_builders_place_agents(w, &rng);
         sum += lux_builders_distance(w, lux_builders_agent(w, 0)->pos);
     }
@@ -722,7 +722,7 @@ LUX_TEST(placement_walk_finds_air)
     lux_builders_clear(w, LUX_CELL_WALL);
     LUX_CHECK_OK(lux_builders_set(w, at(w, centre(w), 0, 1), LUX_CELL_AIR));
     lux_env_rng_t rng;
-    lux_env_rng_seed(&rng, 1);
+    lux_rng_seed(&rng, 1);
     lux_builders_place_agents(w, &rng);
     LUX_CHECK_INT_EQ(lux_builders_agent(w, 0)->pos, at(w, centre(w), 0, 1));
     LUX_CHECK(lux_builders_agent(w, 1)->pos >= 0);

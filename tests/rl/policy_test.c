@@ -33,11 +33,11 @@ static lux_policy_spec_t mlp_spec(lux_activation_t act, lux_head_t head, int val
 
 static void random_params(lux_policy_t *p, uint64_t seed, double scale)
 {
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, seed);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, seed);
     double *w = lux_policy_params(p);
     for (size_t i = 0; i < lux_policy_num_params(p); i++)
-        w[i] = scale * lux_rl_rng_normal(&rng);
+        w[i] = scale * lux_rng_normal(&rng);
 }
 
 LUX_TEST(num_params_layout)
@@ -98,10 +98,10 @@ LUX_TEST(batched_forward_matches_single)
         random_params(p, 7, 0.5);
         int no = lux_policy_num_outputs(p);
         double obs[9 * 4];
-        lux_rl_rng_t rng;
-        lux_rl_rng_seed(&rng, 3);
+        lux_rng_t rng;
+        lux_rng_seed(&rng, 3);
         for (int i = 0; i < 36; i++)
-            obs[i] = lux_rl_rng_normal(&rng);
+            obs[i] = lux_rng_normal(&rng);
         const double *y;
         LUX_CHECK_OK(lux_policy_forward(p, obs, 9, &y));
         double batched[9 * 4];
@@ -126,12 +126,12 @@ LUX_TEST(mlp_gradient_check)
         size_t n = lux_policy_num_params(p);
         int no = lux_policy_num_outputs(p), batch = 5;
         double obs[5 * 4], c[5 * 4];
-        lux_rl_rng_t rng;
-        lux_rl_rng_seed(&rng, 5);
+        lux_rng_t rng;
+        lux_rng_seed(&rng, 5);
         for (int i = 0; i < 20; i++)
-            obs[i] = lux_rl_rng_normal(&rng);
+            obs[i] = lux_rng_normal(&rng);
         for (int i = 0; i < batch * no; i++)
-            c[i] = lux_rl_rng_normal(&rng);
+            c[i] = lux_rng_normal(&rng);
         double *grad = calloc(n, sizeof *grad);
         const double *y;
         LUX_CHECK_OK(lux_policy_forward(p, obs, batch, &y));
@@ -168,18 +168,18 @@ static void a3c_gradient_check(lux_head_t head)
     size_t n = lux_policy_num_params(p);
     int batch = 6, k = s.action_dim;
     double obs[6 * 4], actions[6 * 2], adv[6], vt[6];
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 9);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 9);
     for (int i = 0; i < 24; i++)
-        obs[i] = lux_rl_rng_normal(&rng);
+        obs[i] = lux_rng_normal(&rng);
     for (int t = 0; t < batch; t++) {
         if (head == LUX_HEAD_DISCRETE)
-            actions[t] = (double)lux_rl_rng_below(&rng, (uint64_t)k);
+            actions[t] = (double)lux_rng_below(&rng, (uint64_t)k);
         else
             for (int j = 0; j < k; j++)
-                actions[t * k + j] = lux_rl_rng_normal(&rng);
-        adv[t] = lux_rl_rng_normal(&rng);
-        vt[t] = lux_rl_rng_normal(&rng);
+                actions[t * k + j] = lux_rng_normal(&rng);
+        adv[t] = lux_rng_normal(&rng);
+        vt[t] = lux_rng_normal(&rng);
     }
     double *grad = calloc(n, sizeof *grad);
     lux_a3c_loss_t loss;
@@ -224,8 +224,8 @@ LUX_TEST(softmax_sampling_frequencies)
     /* W = 0, b = log([0.2, 0.3, 0.5]) */
     double w[] = {0, 0, 0, log(0.2), log(0.3), log(0.5)};
     lux_policy_set_params(p, w);
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 1);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 1);
     int counts[3] = {0};
     double x = 0.3, a;
     for (int i = 0; i < 20000; i++) {
@@ -243,13 +243,13 @@ LUX_TEST(continuous_heads_respect_bounds)
     lux_policy_spec_t s = mlp_spec(LUX_ACTIVATION_RELU, LUX_HEAD_DETERMINISTIC, 0);
     lux_policy_t *p = lux_policy_new(&s);
     random_params(p, 3, 5.0);
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 2);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 2);
     double lo = 1e9, hi = -1e9;
     for (int i = 0; i < 200; i++) {
         double x[4], a[2];
         for (int j = 0; j < 4; j++)
-            x[j] = 3 * lux_rl_rng_normal(&rng);
+            x[j] = 3 * lux_rng_normal(&rng);
         LUX_CHECK_OK(lux_policy_act(p, x, &rng, a, NULL));
         for (int j = 0; j < 2; j++) {
             lo = fmin(lo, a[j]);
@@ -280,9 +280,9 @@ LUX_TEST(normc_init)
 {
     lux_policy_spec_t s = mlp_spec(LUX_ACTIVATION_TANH, LUX_HEAD_DISCRETE, 1);
     lux_policy_t *p = lux_policy_new(&s), *q = lux_policy_new(&s);
-    lux_rl_rng_t r1, r2;
-    lux_rl_rng_seed(&r1, 42);
-    lux_rl_rng_seed(&r2, 42);
+    lux_rng_t r1, r2;
+    lux_rng_seed(&r1, 42);
+    lux_rng_seed(&r2, 42);
     lux_policy_init_params(p, &r1);
     lux_policy_init_params(q, &r2);
     LUX_CHECK(memcmp(lux_policy_params(p), lux_policy_params(q),

@@ -58,8 +58,8 @@ LUX_TEST(noise_table_deterministic_and_normal)
     /* A view of the same values gives the same slices. */
     lux_noise_table_t v;
     lux_noise_table_view(&v, a.values, a.size);
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 5);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 5);
     for (int i = 0; i < 1000; i++) {
         size_t idx = lux_noise_sample_index(&v, &rng, 150000);
         LUX_CHECK_INT(idx, <=, 50000);
@@ -106,11 +106,11 @@ LUX_TEST(seed_derivation)
     for (uint64_t e = 0; e < 64; e++)
         diff += __builtin_popcountll(lux_seed_derive(0, 0, 0, e) ^ lux_seed_derive(0, 0, 0, e + 1));
     LUX_CHECK_NEAR(diff / 64.0, 32.0, 3.0);
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 0);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 0);
     double sum = 0;
     for (int i = 0; i < 10000; i++) {
-        double u = lux_rl_rng_uniform(&rng);
+        double u = lux_rng_uniform(&rng);
         LUX_CHECK(u >= 0.0 && u < 1.0);
         sum += u;
     }

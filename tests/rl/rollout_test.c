@@ -23,8 +23,8 @@ LUX_TEST(episode_deterministic_in_seed)
     lux_env_t *env = make("CartPole-v1", NULL);
     lux_policy_spec_t s = {.obs_dim = 4, .num_hidden = 1, .hidden = {8}, .action_dim = 2};
     lux_policy_t *p = lux_policy_new(&s);
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 1);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 1);
     lux_policy_init_params(p, &rng);
     lux_rollout_policy_t pol = {.mlp = p};
     lux_rollout_result_t a, b, c;
@@ -96,10 +96,10 @@ LUX_TEST(builders_policy_memory_and_actions)
     lux_builders_policy_t bp;
     LUX_CHECK_OK(lux_builders_policy_init(&bp, &o));
     double params[1128];
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 3);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 3);
     for (int i = 0; i < 1128; i++)
-        params[i] = 3 * lux_rl_rng_normal(&rng);
+        params[i] = 3 * lux_rng_normal(&rng);
     lux_builders_policy_set_params(&bp, params);
     lux_builders_policy_begin(&bp, 5, &rng);
     for (int a = 0; a < 5; a++)
@@ -140,10 +140,10 @@ LUX_TEST_T(builders_multi_agent_episode, 60)
     lux_builders_policy_t bp;
     LUX_CHECK_OK(lux_builders_policy_init(&bp, &o));
     double params[1128];
-    lux_rl_rng_t rng;
-    lux_rl_rng_seed(&rng, 9);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 9);
     for (int i = 0; i < 1128; i++)
-        params[i] = lux_rl_rng_normal(&rng);
+        params[i] = lux_rng_normal(&rng);
     lux_builders_policy_set_params(&bp, params);
     lux_rollout_policy_t pol = {.builders = &bp};
     lux_rollout_result_t a, b;
