@@ -20,6 +20,7 @@
  * recomputed per instance (a few microseconds) so there is no global state.
  */
 #include "cmaes.h"
+#include "rng.h"
 
 #include "alloc.h"
 #include "error.h"
@@ -38,9 +39,9 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
 #define SIGMA_MAX  1e32
 #define ZIG_LAYERS 128
 
-typedef struct {
-    uint64_t s[4];
-} rng_t;
+/* The generator is common/rng.h's xoshiro256**; normals come from the
+ * Ziggurat below, which is what keeps sep-CMA-ES's sampling cheap. */
+typedef lux_rng_t rng_t;
 
 struct lux_cmaes {
     /* Parameters (saved so that restore does not recompute them). */
@@ -77,43 +78,10 @@ struct lux_cmaes {
 
 /* ---- random numbers ------------------------------------------------------------------------ */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng_t *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[0] + s[3], 23) + s[0];
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 /* Uniform in (0, 1), never 0 (the tail sampler takes its log). */
 static inline double rng_uniform_open(rng_t *r)
 {
-    return ((double)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+    return ((double)(lux_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
 }
 
 static void zig_setup(lux_cmaes_t *es)
@@ -153,7 +121,7 @@ static double zig_fix(lux_cmaes_t *es, int32_t hz, int iz)
         double u = rng_uniform_open(&es->rng);
         if (es->zig_f[iz] + u * (es->zig_f[iz - 1] - es->zig_f[iz]) < exp(-0.5 * x * x))
             return x;
-        uint64_t b = rng_next(&es->rng);
+        uint64_t b = lux_rng_next(&es->rng);
         hz = (int32_t)(b >> 32);
         iz = (int)(b & (ZIG_LAYERS - 1));
         if (fabs((double)hz) < es->zig_k[iz])
@@ -163,7 +131,7 @@ static double zig_fix(lux_cmaes_t *es, int32_t hz, int iz)
 
 static inline double rng_normal(lux_cmaes_t *es)
 {
-    uint64_t b = rng_next(&es->rng);
+    uint64_t b = lux_rng_next(&es->rng);
     int32_t hz = (int32_t)(b >> 32);
     int iz = (int)(b & (ZIG_LAYERS - 1));
     /* |hz| as a double avoids the overflow of abs(INT32_MIN). */
@@ -382,7 +350,7 @@ int lux_cmaes_new(size_t n, const double *x0, double sigma0, const lux_cmaes_opt
     es->best_f = INFINITY;
     memcpy(es->best_x, x0, n * sizeof(double));
     es->cond = 1.0;
-    rng_seed(&es->rng, opts->seed);
+    lux_rng_seed(&es->rng, opts->seed);
     zig_setup(es);
     *out = es;
     return 0;

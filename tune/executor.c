@@ -2,8 +2,9 @@
  * Trials on the runtime: the trial host actor class and the executor that
  * drives hosts from the runner.
  *
- * A host runs one trainable at a time. Its constructor and its host_reset
- * method take the same two arguments: a JSON spec {"trainable", "config",
+ * A host runs one trainable at a time; host_release frees it when the host is
+ * parked. Its constructor and its host_reset method take the same two
+ * arguments: a JSON spec {"trainable", "config",
  * "trial_id", "seed", "num_rollout_workers", "log_dir"} and the checkpoint
  * bytes to restore (empty for none). When setup fails in host_reset, the host
  * remembers the message and host_step reports it, so the runner can pipeline
@@ -125,6 +126,16 @@ static int host_reset(lux_call_t *call)
     return host_setup(h, call);
 }
 
+/* Frees the trainable (and whatever it holds: nested actors, objects) so a
+ * parked host holds nothing but its own resources. */
+static int host_release(lux_call_t *call)
+{
+    trial_host_t *h = lux_call_self(call);
+    host_clear(h);
+    snprintf(h->error, sizeof h->error, "trial host: no trial assigned");
+    return 0;
+}
+
 static int host_step(lux_call_t *call)
 {
     trial_host_t *h = lux_call_self(call);
@@ -168,7 +179,7 @@ static int host_save(lux_call_t *call)
 }
 
 LUX_ACTOR_CLASS(lux_trial_host, host_init, host_fini, LUX_METHOD(host_reset), LUX_METHOD(host_step),
-                LUX_METHOD(host_save));
+                LUX_METHOD(host_save), LUX_METHOD(host_release));
 
 /* ---- the executor (runs in the driver) ------------------------------------- */
 
@@ -435,8 +446,18 @@ void lux_exec_trial_end(lux_executor_t *ex, lux_exec_trial_t **t_p, int reuse)
     lux_exec_trial_t *t = *t_p;
     *t_p = NULL;
     remove_at(ex->running, &ex->nrunning, t);
-    if (reuse && t->healthy && !t->busy && push(&ex->parked, &ex->nparked, &ex->capparked, t) == 0)
-        return;
+    if (reuse && t->healthy && !t->busy) {
+        /* The trainable goes now, not at the next reset: a parked host that
+         * kept it would also keep what it holds (an A3C trainable's worker
+         * actors), and trials still running could wait forever for those
+         * CPUs. Calls are ordered, so the next reset comes after this. */
+        lux_ref_t ref;
+        if (lux_actor_call(t->actor, "host_release", NULL, 0, 1, &ref) == 0) {
+            lux_ref_release(ref);
+            if (push(&ex->parked, &ex->nparked, &ex->capparked, t) == 0)
+                return;
+        }
+    }
     host_destroy(t);
 }
 
