@@ -1271,7 +1271,7 @@ int lux_run(const lux_run_opts_t *opts)
         rc = lux_config_load(opts->config_path, opts->config_opts, &cfg, err, sizeof err);
         if (rc != 0) {
             fprintf(stderr, "lux run: %s\n", err);
-            return rc == LUX_ENOENT || rc == LUX_EIO ? 2 : 2;
+            return 2; /* a config that cannot be read or is wrong: bad input */
         }
         if (opts->name != NULL) {
             lux_free(cfg->name);
@@ -1337,7 +1337,7 @@ int lux_run(const lux_run_opts_t *opts)
         rc = setup_resources(&r, err, sizeof err);
         if (rc != 0) {
             fprintf(stderr, "lux run: %s\n", err);
-            goto fail_early;
+            goto fail;
         }
     }
 
@@ -1345,13 +1345,13 @@ int lux_run(const lux_run_opts_t *opts)
     rc = lux_store_open(r.dir, &r.store, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "lux run: %s\n", err);
-        goto fail_early;
+        goto fail;
     }
     if (resuming) {
         rc = prepare_resume(&r, cfg, err, sizeof err);
         if (rc != 0) {
             fprintf(stderr, "lux run: %s\n", err);
-            goto fail_early;
+            goto fail;
         }
         if (r.cfg != cfg)
             lux_config_destroy(&cfg);
@@ -1454,7 +1454,6 @@ int lux_run(const lux_run_opts_t *opts)
     runner_free(&r, NULL);
     return code;
 
-fail_early:
 fail:
     lux_free(text);
     if (r.cfg == NULL)
