@@ -128,9 +128,10 @@ static size_t param_paths(const lux_console_view_t *v, const char **paths, size_
 int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_rows, char **out)
 {
     sbuf_t b = {0};
-    const char *order[] = {"ERROR", "PAUSED", "RUNNING", "PENDING", "TERMINATED"};
-    const lux_trial_status_t ord[] = {LUX_TRIAL_ERROR, LUX_TRIAL_PAUSED, LUX_TRIAL_RUNNING,
-                                      LUX_TRIAL_PENDING, LUX_TRIAL_TERMINATED};
+    /* Ray Tune's order: "2 PAUSED | 8 RUNNING | 6 PENDING" (as `lux status`). */
+    const char *order[] = {"PAUSED", "RUNNING", "PENDING", "TERMINATED", "ERROR"};
+    const lux_trial_status_t ord[] = {LUX_TRIAL_PAUSED, LUX_TRIAL_RUNNING, LUX_TRIAL_PENDING,
+                                      LUX_TRIAL_TERMINATED, LUX_TRIAL_ERROR};
     sb_printf(&b, "Trial status:");
     int first = 1;
     long total = 0;
