@@ -37,6 +37,14 @@ void lux_bench_add_value(json_t *report, const char *key, double value);
 /* Prints the report, indented, on stdout. Returns 0 or LUX_EIO. */
 int lux_bench_print(json_t *report);
 
+/* Runs `script` (Python source) with Debian's /usr/bin/python3 (where
+ * python3-optuna and python3-cmaes install; else python3 on PATH) and the
+ * given arguments (NULL-terminated), and returns what it printed on stdout
+ * in *out (malloc'd, caller frees; stderr is discarded). The script is
+ * written to a file in `dir`. Returns 0 when it exited 0, else LUX_ENOENT
+ * (no python3), LUX_ETASK (it failed: e.g. a missing module) or LUX_EIO. */
+int lux_bench_run_python(const char *dir, const char *script, char *const args[], char **out);
+
 /* Registers the benchmark trainables (`noop`: reports at once, for measuring
  * tune's own overhead). main() calls it so workers know them too. */
 int lux_bench_register_trainables(void);

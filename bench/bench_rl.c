@@ -30,7 +30,9 @@
 /* X(name, id, summary) */
 #define LUX_BENCH_RL_PARTS(X)                                                                      \
     X("optimizers", optimizers, "CMA-ES / sep-CMA-ES speed and evaluations to 1e-8")               \
-    X("learn", learn, "trainables: learning figures, policy and rollout speed, parallel efficiency")
+    X("learn", learn,                                                                              \
+      "trainables: learning figures, policy and rollout speed, parallel efficiency")               \
+    X("reference", reference, "evaluations to 1e-8 against CyberAgentAILab cmaes (python3-cmaes)")
 
 #define LUX_BENCH_RL_DECL(name, id, summary) int lux_bench_rl_part_##id(json_t *report, int full);
 LUX_BENCH_RL_PARTS(LUX_BENCH_RL_DECL)
@@ -419,6 +421,95 @@ static void correctness_part(json_t *report, int full)
         json_object_set_new(o, "seconds", json_real(lux_bench_now() - t0));
         json_object_set_new(results, "sepcmaes_ellipsoid_1000_to_1e-8", o);
     }
+}
+
+/* ---- reference: the same runs with CyberAgentAILab's cmaes ------------------------------------
+ */
+
+/* Evaluations to f < 1e-8 from x0 = 3, sigma0 = 2 with cmaes.CMA or
+ * cmaes.SepCMA, one run per seed; whole generations are counted, as
+ * lux_cmaes_evaluations() counts them. Prints a JSON list (null: the run
+ * stopped before the target). */
+static const char cmaes_script[] =
+    "import sys, json\n"
+    "import numpy as np\n"
+    "import cmaes\n"
+    "algo, fn, n, seeds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])\n"
+    "def f(x):\n"
+    "    if fn == 'sphere': return float(np.sum(x * x))\n"
+    "    if fn == 'ellipsoid': return float(np.sum(10 ** (6 * np.arange(n) / (n - 1)) * x * x))\n"
+    "    return float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))\n"
+    "out = []\n"
+    "for seed in range(1, seeds + 1):\n"
+    "    Opt = cmaes.CMA if algo == 'cmaes' else cmaes.SepCMA\n"
+    "    es = Opt(mean=np.full(n, 3.0), sigma=2.0, seed=seed)\n"
+    "    evals, hit = 0, False\n"
+    "    while not hit and evals < 1e4 * n * n:\n"
+    "        sols = [(x, f(x)) for x in (es.ask() for _ in range(es.population_size))]\n"
+    "        evals += len(sols)\n"
+    "        hit = min(v for _, v in sols) < 1e-8\n"
+    "        if not hit:\n"
+    "            es.tell(sols)\n"
+    "            if es.should_stop(): break\n"
+    "    out.append(evals if hit else None)\n"
+    "print(json.dumps({'version': cmaes.__version__, 'evals': out}))\n";
+
+int lux_bench_rl_part_reference(json_t *report, int full)
+{
+    const struct {
+        const char *algo, *fn;
+        size_t n;
+    } cases[] = {
+        {"cmaes", "sphere", 10},       {"cmaes", "ellipsoid", 10},    {"cmaes", "rosenbrock", 10},
+        {"cmaes", "sphere", 40},       {"cmaes", "ellipsoid", 40},    {"cmaes", "rosenbrock", 40},
+        {"sepcmaes", "sphere", 10},    {"sepcmaes", "ellipsoid", 10}, {"sepcmaes", "sphere", 40},
+        {"sepcmaes", "ellipsoid", 40},
+    };
+    int seeds = full ? 21 : 7;
+    const char *tmp = getenv("TMPDIR");
+    json_t *results = json_object_get(report, "results");
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char nbuf[16], sbuf[16], *out = NULL;
+        snprintf(nbuf, sizeof nbuf, "%zu", cases[c].n);
+        snprintf(sbuf, sizeof sbuf, "%d", seeds);
+        char *args[] = {(char *)cases[c].algo, (char *)cases[c].fn, nbuf, sbuf, NULL};
+        int rc = lux_bench_run_python(tmp && *tmp ? tmp : "/tmp", cmaes_script, args, &out);
+        json_error_t jerr;
+        json_t *j = rc == 0 ? json_loads(out, 0, &jerr) : NULL;
+        free(out);
+        json_t *evals = json_object_get(j, "evals");
+        if (!json_is_array(evals)) {
+            json_object_set_new(results, "cmaes_reference",
+                                json_string("python3 with cmaes is not available "
+                                            "(apt-get install python3-cmaes)"));
+            json_decref(j);
+            return 0;
+        }
+        json_object_set(results, "cmaes_reference_version", json_object_get(j, "version"));
+        double ref[32], ours[32], final_f;
+        for (int s = 0; s < seeds; s++) {
+            json_t *e = json_array_get(evals, (size_t)s);
+            ref[s] = json_is_integer(e) ? (double)json_integer_value(e) : INFINITY;
+            long le =
+                evals_to_target(cases[c].fn, cases[c].n, strcmp(cases[c].algo, "sepcmaes") == 0,
+                                (uint64_t)s + 1, 1e-8, &final_f);
+            ours[s] = le > 0 ? (double)le : INFINITY;
+        }
+        json_decref(j);
+        double mr = lux_bench_median(ref, (size_t)seeds),
+               mo = lux_bench_median(ours, (size_t)seeds);
+        json_t *o = json_object();
+        json_object_set_new(o, "lux_median", json_real(mo));
+        json_object_set_new(o, "cmaes_median", json_real(mr));
+        json_object_set_new(o, "ratio", json_real(mo / mr));
+        json_object_set_new(o, "within_15_percent", json_boolean(fabs(mo / mr - 1) <= 0.15));
+        json_object_set_new(o, "seeds", json_integer(seeds));
+        char key[96];
+        snprintf(key, sizeof key, "%s_%s_%zu_evals_vs_cmaes", cases[c].algo, cases[c].fn,
+                 cases[c].n);
+        json_object_set_new(results, key, o);
+    }
+    return 0;
 }
 
 int lux_bench_rl_part_optimizers(json_t *report, int full)

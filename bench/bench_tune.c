@@ -256,49 +256,22 @@ static const char optuna_script[] =
 static double optuna_rate(const char *root, long n, char *why, size_t whylen, char *version,
                           size_t vlen)
 {
-    char script[4200], db[4200], url[4300], nbuf[32];
-    why[0] = '\0';
-    snprintf(script, sizeof script, "%s/optuna_bench.py", root);
+    char db[4200], url[4300], nbuf[32];
     snprintf(db, sizeof db, "%s/optuna.db", root);
     snprintf(url, sizeof url, "sqlite:///%s", db);
     snprintf(nbuf, sizeof nbuf, "%ld", n);
-    if (write_text(script, optuna_script) != 0) {
-        snprintf(why, whylen, "cannot write the Optuna script under %.100s", root);
-        return -1;
-    }
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        int null = open("/dev/null", 0);
-        dup2(null, 2);
-        /* Debian's interpreter first: python3-optuna installs for it, and a
-         * python3 earlier on PATH (pyenv, a venv) may not see it. */
-        char *argv[] = {"python3", script, nbuf, url, NULL};
-        execv("/usr/bin/python3", argv);
-        execvp("python3", argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    char out[1024];
-    ssize_t len = 0, r;
-    while ((r = read(fds[0], out + len, sizeof out - 1 - (size_t)len)) > 0)
-        len += r;
-    out[len > 0 ? len : 0] = '\0';
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    char *args[] = {nbuf, url, NULL};
+    char *out = NULL;
+    int rc = lux_bench_run_python(root, optuna_script, args, &out);
     unlink(db);
     json_error_t jerr;
-    json_t *j = json_loads(out, 0, &jerr);
+    json_t *j = rc == 0 ? json_loads(out, 0, &jerr) : NULL;
+    free(out);
     double secs = json_number_value(json_object_get(j, "seconds"));
-    snprintf(version, vlen, "%s", json_string_value(json_object_get(j, "version")) ?: "?");
+    const char *v = json_string_value(json_object_get(j, "version"));
+    snprintf(version, vlen, "%s", v ? v : "?");
     json_decref(j);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || secs <= 0) {
+    if (secs <= 0) {
         snprintf(why, whylen,
                  "python3 with Optuna is not available (apt-get install python3-optuna)");
         return -1;

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,4 +138,64 @@ long lux_bench_max_rss_bytes(void)
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
     return ru.ru_maxrss * 1024L;
+}
+
+int lux_bench_run_python(const char *dir, const char *script, char *const args[], char **out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lux_bench_script.py", dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return LUX_EIO;
+    fputs(script, f);
+    if (fclose(f) != 0)
+        return LUX_EIO;
+    char *argv[32];
+    size_t n = 0;
+    argv[n++] = "python3";
+    argv[n++] = path;
+    for (size_t i = 0; args != NULL && args[i] != NULL && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    int fds[2];
+    if (pipe(fds) != 0)
+        return LUX_EIO;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return LUX_EIO;
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execv("/usr/bin/python3", argv);
+        execvp("python3", argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while (buf != NULL && (r = read(fds[0], buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (len + 1 == cap) {
+            char *b = realloc(buf, cap * 2);
+            if (b == NULL)
+                break;
+            buf = b;
+            cap *= 2;
+        }
+    }
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    unlink(path);
+    if (buf == NULL)
+        return LUX_EIO;
+    buf[len] = '\0';
+    *out = buf;
+    if (!WIFEXITED(status))
+        return LUX_ETASK;
+    return WEXITSTATUS(status) == 0 ? 0 : (WEXITSTATUS(status) == 127 ? LUX_ENOENT : LUX_ETASK);
 }
