@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -2430,11 +2431,33 @@ static void check_drivers(lux_node_t *n)
     }
 }
 
+/* Rebuilds the epoll set of the workers' pidfds (the node loop polls the
+ * set as one fd, so its cost does not grow with the number of workers).
+ * Returns the new epoll fd or -1. */
+static int workers_epoll(lux_node_t *n, int old)
+{
+    if (old >= 0)
+        close(old);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return -1;
+    for (size_t i = 0; i < n->nworkers; i++) {
+        if (n->workers[i]->pidfd < 0)
+            continue;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = n->workers[i]};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, n->workers[i]->pidfd, &ev) != 0) {
+            close(ep);
+            return -1;
+        }
+    }
+    return ep;
+}
+
 int lux_node_run(lux_node_t *n)
 {
-    zmq_pollitem_t *items = NULL;
-    worker_t **polled = NULL;
-    size_t nitems = 0;
+    zmq_pollitem_t items[2];
+    size_t nitems = 1;
+    int epfd = -1;
     double last_check = now_s();
     zmq_msg_t id, body;
     zmq_msg_init(&id);
@@ -2448,27 +2471,15 @@ int lux_node_run(lux_node_t *n)
     }
     while (!n->stop) {
         if (n->poll_dirty) {
-            lux_free(items);
-            lux_free(polled);
-            nitems = 1 + n->nworkers;
-            items = lux_calloc(nitems, sizeof *items);
-            polled = lux_calloc(nitems, sizeof *polled);
-            if (items == NULL || polled == NULL) {
-                lux_log_error("node: out of memory; stopping");
+            epfd = workers_epoll(n, epfd);
+            if (epfd < 0) {
+                lux_log_error("node: cannot watch the workers (epoll): %s; stopping",
+                              strerror(errno));
                 break;
             }
-            items[0].socket = n->router;
-            items[0].events = ZMQ_POLLIN;
-            size_t k = 1;
-            for (size_t i = 0; i < n->nworkers; i++) {
-                if (n->workers[i]->pidfd < 0)
-                    continue;
-                items[k].fd = n->workers[i]->pidfd;
-                items[k].events = ZMQ_POLLIN;
-                polled[k] = n->workers[i];
-                k++;
-            }
-            nitems = k;
+            items[0] = (zmq_pollitem_t){.socket = n->router, .events = ZMQ_POLLIN};
+            items[1] = (zmq_pollitem_t){.fd = epfd, .events = ZMQ_POLLIN};
+            nitems = 2;
             n->poll_dirty = 0;
         }
         double now = now_s();
@@ -2511,10 +2522,13 @@ int lux_node_run(lux_node_t *n)
                 }
             }
         }
-        if (rc > 0) {
-            for (size_t i = 1; i < nitems && !n->poll_dirty; i++)
-                if (items[i].revents & ZMQ_POLLIN)
-                    reap(n, polled[i]);
+        if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
+            /* Level-triggered: a pidfd not handled now is reported again
+             * after the set is rebuilt. */
+            struct epoll_event evs[64];
+            int ne = epoll_wait(epfd, evs, 64, 0);
+            for (int i = 0; i < ne && !n->poll_dirty; i++)
+                reap(n, evs[i].data.ptr);
         }
         now = now_s();
         if (n->timed)
@@ -2533,8 +2547,8 @@ int lux_node_run(lux_node_t *n)
     }
     zmq_msg_close(&id);
     zmq_msg_close(&body);
-    lux_free(items);
-    lux_free(polled);
+    if (epfd >= 0)
+        close(epfd);
     flush_out(n);
     return 0;
 }
