@@ -527,31 +527,49 @@ int lux_executor_wait(lux_executor_t *ex, double timeout_s, lux_exec_event_t *ev
     }
     size_t nready = 0;
     int rc = lux_wait(refs, k, 1, timeout_s, ready, &nready);
-    for (size_t i = 0; rc == 0 && i < k && *n < max; i++) {
-        if (!ready[i])
-            continue;
-        lux_value_t v = {0};
-        int grc = lux_get(&refs[i], 1, 0, &v);
-        if (grc == LUX_ETIMEDOUT)
-            continue;
+    /* The ready refs, fetched with one lux_get (one round trip for all). */
+    size_t m = 0;
+    for (size_t i = 0; rc == 0 && i < k && m < max; i++) {
+        if (ready[i]) {
+            refs[m] = refs[i];
+            owners[m++] = owners[i];
+        }
+    }
+    lux_value_t *vals = m ? lux_calloc(m, sizeof *vals) : NULL;
+    int grc = m && vals ? lux_get(refs, m, 0, vals) : LUX_ENOMEM;
+    /* lux_get fills every value unless the call itself failed (an unknown or
+     * released ref, a closed runtime): then fetch one by one to tell whose. */
+    int filled = vals != NULL &&
+                 (grc == 0 || grc == LUX_ETASK || grc == LUX_EWORKERDIED || grc == LUX_EACTORDIED ||
+                  grc == LUX_ECANCELLED || grc == LUX_EINFEASIBLE || grc == LUX_EFULL);
+    for (size_t i = 0; i < m; i++) {
         lux_exec_trial_t *t = owners[i];
-        if (grc != 0 && v.error == 0) {
+        lux_value_t one = {0};
+        lux_value_t *v = filled ? &vals[i] : &one;
+        int orc = filled ? 0 : lux_get(&refs[i], 1, 0, &one);
+        if (orc == LUX_ETIMEDOUT) {
+            lux_value_release(&one);
+            continue;
+        }
+        if (orc != 0 && one.error == 0) {
             /* The ref itself is gone (LUX_ENOENT/LUX_ECLOSED): report it. */
             memset(&events[*n], 0, sizeof events[*n]);
             events[*n].trial = t;
             events[*n].user = t->user;
             events[*n].op = t->op;
-            events[*n].error = grc;
-            events[*n].message = lux_strdup(lux_strerror(grc));
+            events[*n].error = orc;
+            events[*n].message = lux_strdup(lux_strerror(orc));
             t->healthy = 0;
         } else {
-            fill_event(t, &v, &events[*n]);
+            fill_event(t, v, &events[*n]);
         }
-        lux_value_release(&v);
-        lux_ref_release(t->ref);
+        lux_value_release(v);
         t->busy = 0;
         (*n)++;
     }
+    if (m > 0)
+        lux_refs_release(refs, m);
+    lux_free(vals);
     lux_free(refs);
     lux_free(owners);
     lux_free(ready);

@@ -392,7 +392,7 @@ LUX_TEST_T(pbt_exploits_clone_checkpoints, 180)
 {
     const char *yaml =
         "name: pbt\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 4\nseed: 9\n"
-        "stop: {training_iteration: 12}\n"
+        "stop: {training_iteration: 30}\n"
         "scheduler:\n  type: pbt\n  time_attr: training_iteration\n"
         "  perturbation_interval: 3\n"
         "  hyperparam_mutations:\n    x: {uniform: [0, 10]}\n"
@@ -403,7 +403,7 @@ LUX_TEST_T(pbt_exploits_clone_checkpoints, 180)
     LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM trials WHERE parent_trial_id IS NOT NULL"),
                   >=, 1);
     LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED'"), 4);
-    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 48);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 120);
     /* A cloned trial continues from the donor's accumulator: somewhere a
      * score jumps by more than the trial's own x. */
     LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM results a JOIN results b ON"
