@@ -39,7 +39,7 @@ typedef struct {
     long num_workers, candidates_per_task;
     lux_seeding_t seeding;
     /* progress */
-    long iteration, timesteps_total, episodes_total, eval_timesteps_total;
+    lux_rl_progress_t pr; /* iteration and the totals */
     double *X, *f, *returns;
 } cma_state_t;
 
@@ -389,9 +389,9 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
         episodes += lambda * E;
         generations++;
     } while (episodes < s->episodes_per_iteration || steps < s->timesteps_per_iteration);
-    s->iteration++;
-    s->timesteps_total += steps;
-    s->episodes_total += episodes;
+    s->pr.iteration++;
+    s->pr.timesteps_total += steps;
+    s->pr.episodes_total += episodes;
 
     /* The distribution mean on fixed seeds: the policy this trial offers. */
     json_t *res = json_object();
@@ -415,7 +415,7 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
             return rc;
         }
         eval[e] = r.episode_return;
-        s->eval_timesteps_total += r.length;
+        s->pr.eval_timesteps_total += r.length;
     }
     double pop_mean = pop_sum / (double)episodes;
     if (s->eval_episodes > 0) {
@@ -441,12 +441,12 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
     json_object_set_new(res, "population_reward_max", json_real(pop_max));
     json_object_set_new(res, "score_population", json_real(pop_mean));
     json_object_set_new(res, "best_candidate_reward", json_real(-best_f));
-    json_object_set_new(res, "timesteps_total", json_integer(s->timesteps_total));
+    json_object_set_new(res, "timesteps_total", json_integer(s->pr.timesteps_total));
     json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
-    json_object_set_new(res, "episodes_total", json_integer(s->episodes_total));
+    json_object_set_new(res, "episodes_total", json_integer(s->pr.episodes_total));
     json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
-    json_object_set_new(res, "total_episodes", json_integer(s->episodes_total));
-    json_object_set_new(res, "eval_timesteps_total", json_integer(s->eval_timesteps_total));
+    json_object_set_new(res, "total_episodes", json_integer(s->pr.episodes_total));
+    json_object_set_new(res, "eval_timesteps_total", json_integer(s->pr.eval_timesteps_total));
     json_object_set_new(res, "generation", json_integer(lux_cmaes_generation(s->es)));
     json_object_set_new(res, "generations_this_iter", json_integer(generations));
     json_object_set_new(res, "popsize", json_integer(lambda));
@@ -474,12 +474,7 @@ static int cma_save(void *state, void **bytes, size_t *len, char *err, size_t er
     }
     lux_rl_buf_t b = {0};
     uint64_t n = s->n, bl = blen;
-    lux_rl_buf_put(&b, MAGIC, 8);
-    lux_rl_buf_put(&b, &n, sizeof n);
-    lux_rl_buf_put(&b, &s->iteration, sizeof s->iteration);
-    lux_rl_buf_put(&b, &s->timesteps_total, sizeof s->timesteps_total);
-    lux_rl_buf_put(&b, &s->episodes_total, sizeof s->episodes_total);
-    lux_rl_buf_put(&b, &s->eval_timesteps_total, sizeof s->eval_timesteps_total);
+    lux_rl_header_put(&b, MAGIC, n, &s->pr);
     lux_rl_buf_put(&b, &bl, sizeof bl);
     lux_rl_buf_put(&b, blob, blen);
     lux_free(blob);
@@ -496,13 +491,9 @@ static int cma_restore(void *state, const void *bytes, size_t len, char *err, si
 {
     cma_state_t *s = state;
     const unsigned char *p = bytes, *end = p + len;
-    char magic[8];
     uint64_t n, bl;
-    long it, ts, ep, ets;
-    if (lux_rl_buf_get(&p, end, magic, 8) || memcmp(magic, MAGIC, 8) != 0 ||
-        lux_rl_buf_get(&p, end, &n, sizeof n) || lux_rl_buf_get(&p, end, &it, sizeof it) ||
-        lux_rl_buf_get(&p, end, &ts, sizeof ts) || lux_rl_buf_get(&p, end, &ep, sizeof ep) ||
-        lux_rl_buf_get(&p, end, &ets, sizeof ets) || lux_rl_buf_get(&p, end, &bl, sizeof bl) ||
+    lux_rl_progress_t pr;
+    if (lux_rl_header_get(&p, end, MAGIC, &n, &pr) || lux_rl_buf_get(&p, end, &bl, sizeof bl) ||
         (uint64_t)(end - p) != bl) {
         snprintf(err, errlen, "not a cmaes/sepcmaes checkpoint (bad header or length)");
         return LUX_EINVAL;
@@ -539,10 +530,7 @@ static int cma_restore(void *state, const void *bytes, size_t len, char *err, si
     }
     lux_cmaes_destroy(&s->es);
     s->es = es;
-    s->iteration = it;
-    s->timesteps_total = ts;
-    s->episodes_total = ep;
-    s->eval_timesteps_total = ets;
+    s->pr = pr;
     return 0;
 }
 

@@ -437,3 +437,29 @@ lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size
     valid = 1;
     return &cached;
 }
+
+void lux_rl_header_put(lux_rl_buf_t *b, const char magic[8], uint64_t n,
+                       const lux_rl_progress_t *progress)
+{
+    lux_rl_buf_put(b, magic, 8);
+    lux_rl_buf_put(b, &n, sizeof n);
+    lux_rl_buf_put(b, &progress->iteration, sizeof progress->iteration);
+    lux_rl_buf_put(b, &progress->timesteps_total, sizeof progress->timesteps_total);
+    lux_rl_buf_put(b, &progress->episodes_total, sizeof progress->episodes_total);
+    lux_rl_buf_put(b, &progress->eval_timesteps_total, sizeof progress->eval_timesteps_total);
+}
+
+int lux_rl_header_get(const unsigned char **p, const unsigned char *end, const char magic[8],
+                      uint64_t *n, lux_rl_progress_t *progress)
+{
+    char m[8];
+    if (lux_rl_buf_get(p, end, m, 8) || memcmp(m, magic, 8) != 0 ||
+        lux_rl_buf_get(p, end, n, sizeof *n) ||
+        lux_rl_buf_get(p, end, &progress->iteration, sizeof progress->iteration) ||
+        lux_rl_buf_get(p, end, &progress->timesteps_total, sizeof progress->timesteps_total) ||
+        lux_rl_buf_get(p, end, &progress->episodes_total, sizeof progress->episodes_total) ||
+        lux_rl_buf_get(p, end, &progress->eval_timesteps_total,
+                       sizeof progress->eval_timesteps_total))
+        return -1;
+    return 0;
+}

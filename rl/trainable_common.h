@@ -115,4 +115,18 @@ void lux_rl_buf_put(lux_rl_buf_t *b, const void *data, size_t len);
 /* Reader: copies len bytes from *p, failing (returns -1) past end. */
 int lux_rl_buf_get(const unsigned char **p, const unsigned char *end, void *out, size_t len);
 
+/* The progress counters the evolution trainables keep and report. */
+typedef struct {
+    long iteration, timesteps_total, episodes_total, eval_timesteps_total;
+} lux_rl_progress_t;
+
+/* A checkpoint's header: an 8-byte magic, the policy's parameter count n and
+ * the progress counters. put cannot fail (b->failed records a full buffer);
+ * get returns 0, or -1 when the bytes do not start with `magic` or end
+ * early. */
+void lux_rl_header_put(lux_rl_buf_t *b, const char magic[8], uint64_t n,
+                       const lux_rl_progress_t *progress);
+int lux_rl_header_get(const unsigned char **p, const unsigned char *end, const char magic[8],
+                      uint64_t *n, lux_rl_progress_t *progress);
+
 #endif

@@ -54,7 +54,7 @@ typedef struct {
     /* learned state */
     double *theta;
     lux_obs_stat_t obs_stat;
-    long iteration, timesteps_total, episodes_total, eval_timesteps_total;
+    lux_rl_progress_t pr; /* iteration and the totals */
     /* scratch */
     double *pert, *grad;
 } es_state_t;
@@ -255,8 +255,8 @@ static int run_pairs(lux_rl_worker_t *w, const lux_noise_table_t *noise, const e
         if (job->eval_prob > 0 && lux_rng_uniform(&rng) < job->eval_prob) {
             lux_rollout_result_t r;
             int rc = lux_rl_worker_episode(
-                w, theta, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_EVALPROB), mean,
-                std, 0.0, NULL, &r);
+                w, theta, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_EVALPROB),
+                mean, std, 0.0, NULL, &r);
             if (rc != 0)
                 return rc;
             p->has_eval = 1;
@@ -434,7 +434,7 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
         os = std;
     }
     es_job_t base = {.trial_seed = s->seed,
-                     .iteration = (uint64_t)s->iteration,
+                     .iteration = (uint64_t)s->pr.iteration,
                      .n = (int64_t)s->n,
                      .obs_filter = om != NULL,
                      .obs_dim = s->spec.policy.obs_dim,
@@ -474,7 +474,7 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
         episodes += 2;
         if (pairs[i].has_eval) {
             evals[nevals++] = pairs[i].eval_ret;
-            s->eval_timesteps_total += pairs[i].eval_len;
+            s->pr.eval_timesteps_total += pairs[i].eval_len;
         }
         if (base.obs_filter)
             lux_obs_stat_merge(&delta, &pairs[i].stat);
@@ -501,9 +501,9 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
     lux_free(pairs);
     if (base.obs_filter)
         lux_obs_stat_merge(&s->obs_stat, &delta);
-    s->iteration++;
-    s->timesteps_total += steps;
-    s->episodes_total += episodes;
+    s->pr.iteration++;
+    s->pr.timesteps_total += steps;
+    s->pr.episodes_total += episodes;
 
     /* Evaluate the new theta on fixed seeds, without noise. */
     json_t *res = json_object();
@@ -526,7 +526,7 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
             return rc;
         }
         evals[nevals++] = r.episode_return;
-        s->eval_timesteps_total += r.length;
+        s->pr.eval_timesteps_total += r.length;
     }
     if (nevals > fixed_from)
         lux_rl_add_reward_stats(res, "episode_reward", evals + fixed_from, nevals - fixed_from);
@@ -537,11 +537,11 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
     json_object_set_new(res, "population_reward_mean", json_real(rsum / (double)(2 * npairs)));
     json_object_set_new(res, "population_reward_min", json_real(rmin));
     json_object_set_new(res, "population_reward_max", json_real(rmax));
-    json_object_set_new(res, "timesteps_total", json_integer(s->timesteps_total));
+    json_object_set_new(res, "timesteps_total", json_integer(s->pr.timesteps_total));
     json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
-    json_object_set_new(res, "episodes_total", json_integer(s->episodes_total));
+    json_object_set_new(res, "episodes_total", json_integer(s->pr.episodes_total));
     json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
-    json_object_set_new(res, "eval_timesteps_total", json_integer(s->eval_timesteps_total));
+    json_object_set_new(res, "eval_timesteps_total", json_integer(s->pr.eval_timesteps_total));
     json_object_set_new(res, "num_pairs", json_integer((json_int_t)npairs));
     json_object_set_new(res, "grad_norm", json_real(sqrt(gnorm)));
     json_object_set_new(res, "weights_norm", json_real(sqrt(tnorm)));
@@ -564,12 +564,7 @@ static int es_save(void *state, void **bytes, size_t *len, char *err, size_t err
     TRY(lux_adam_save(s->adam, &ab, &al));
     lux_rl_buf_t b = {0};
     uint64_t n = s->n, al64 = al;
-    lux_rl_buf_put(&b, MAGIC, 8);
-    lux_rl_buf_put(&b, &n, sizeof n);
-    lux_rl_buf_put(&b, &s->iteration, sizeof s->iteration);
-    lux_rl_buf_put(&b, &s->timesteps_total, sizeof s->timesteps_total);
-    lux_rl_buf_put(&b, &s->episodes_total, sizeof s->episodes_total);
-    lux_rl_buf_put(&b, &s->eval_timesteps_total, sizeof s->eval_timesteps_total);
+    lux_rl_header_put(&b, MAGIC, n, &s->pr);
     lux_rl_buf_put(&b, &s->obs_stat, sizeof s->obs_stat);
     lux_rl_buf_put(&b, s->theta, s->n * sizeof *s->theta);
     lux_rl_buf_put(&b, &al64, sizeof al64);
@@ -588,14 +583,10 @@ static int es_restore(void *state, const void *bytes, size_t len, char *err, siz
 {
     es_state_t *s = state;
     const unsigned char *p = bytes, *end = p + len;
-    char magic[8];
     uint64_t n, al;
-    long it, ts, ep, ets;
+    lux_rl_progress_t pr;
     lux_obs_stat_t st;
-    if (lux_rl_buf_get(&p, end, magic, 8) || memcmp(magic, MAGIC, 8) != 0 ||
-        lux_rl_buf_get(&p, end, &n, sizeof n) || n != s->n ||
-        lux_rl_buf_get(&p, end, &it, sizeof it) || lux_rl_buf_get(&p, end, &ts, sizeof ts) ||
-        lux_rl_buf_get(&p, end, &ep, sizeof ep) || lux_rl_buf_get(&p, end, &ets, sizeof ets) ||
+    if (lux_rl_header_get(&p, end, MAGIC, &n, &pr) || n != s->n ||
         lux_rl_buf_get(&p, end, &st, sizeof st) || (size_t)(end - p) < s->n * sizeof(double)) {
         snprintf(err, errlen,
                  "not an es checkpoint for this policy (bad header, size or "
@@ -615,10 +606,7 @@ static int es_restore(void *state, const void *bytes, size_t len, char *err, siz
     }
     memcpy(s->theta, theta, s->n * sizeof(double));
     s->obs_stat = st;
-    s->iteration = it;
-    s->timesteps_total = ts;
-    s->episodes_total = ep;
-    s->eval_timesteps_total = ets;
+    s->pr = pr;
     return 0;
 }
 
