@@ -24,8 +24,7 @@ int lux_log_parse_level(const char *text, lux_log_level_t *level)
     if (text == NULL || *text == '\0')
         return LUX_EINVAL;
     for (int i = 0; i <= LUX_LOG_TRACE; i++) {
-        if (strcasecmp(text, level_names[i]) == 0 ||
-            (text[0] == '0' + i && text[1] == '\0')) {
+        if (strcasecmp(text, level_names[i]) == 0 || (text[0] == '0' + i && text[1] == '\0')) {
             *level = (lux_log_level_t)i;
             return 0;
         }

@@ -41,8 +41,8 @@ void lux_log(lux_log_level_t level, const char *fmt, ...) __attribute__((format(
 void lux_logv(lux_log_level_t level, const char *fmt, va_list ap);
 
 #define lux_log_error(...) lux_log(LUX_LOG_ERROR, __VA_ARGS__)
-#define lux_log_warn(...) lux_log(LUX_LOG_WARN, __VA_ARGS__)
-#define lux_log_info(...) lux_log(LUX_LOG_INFO, __VA_ARGS__)
+#define lux_log_warn(...)  lux_log(LUX_LOG_WARN, __VA_ARGS__)
+#define lux_log_info(...)  lux_log(LUX_LOG_INFO, __VA_ARGS__)
 #define lux_log_debug(...)                                                                         \
     do {                                                                                           \
         if (lux_log_level() >= LUX_LOG_DEBUG)                                                      \

@@ -280,8 +280,7 @@ static double squash(double y, double low, double high)
     return low + 0.5 * (tanh(y) + 1.0) * (high - low);
 }
 
-int lux_policy_act(lux_policy_t *p, const double *obs, lux_rng_t *rng, double *action,
-                   double *raw)
+int lux_policy_act(lux_policy_t *p, const double *obs, lux_rng_t *rng, double *action, double *raw)
 {
     const double *y;
     int rc = lux_policy_forward(p, obs, 1, &y);

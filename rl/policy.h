@@ -106,8 +106,7 @@ void lux_policy_backward(lux_policy_t *p, const double *dout, double *grad);
  * unclipped gaussian sample (what A3C's log-likelihood needs); for the other
  * heads it equals action. rng is used only by sampling heads. Returns 0 or
  * LUX_ENOMEM. */
-int lux_policy_act(lux_policy_t *p, const double *obs, lux_rng_t *rng, double *action,
-                   double *raw);
+int lux_policy_act(lux_policy_t *p, const double *obs, lux_rng_t *rng, double *action, double *raw);
 
 /* Parses "tanh" / "relu"; returns 0 or LUX_EINVAL. */
 int lux_activation_parse(const char *text, lux_activation_t *act);

@@ -126,7 +126,7 @@ static int worker_init(worker_t *k, const worker_conf_t *conf, const double *par
     if (params != NULL)
         lux_policy_set_params(k->policy, params);
     lux_rng_seed(&k->rng, lux_seed_derive(conf->trial_seed, A3C_ITERATION, (uint64_t)conf->index,
-                                             UINT64_MAX));
+                                          UINT64_MAX));
     return begin_episode(k);
 }
 

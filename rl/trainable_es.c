@@ -255,8 +255,8 @@ static int run_pairs(lux_rl_worker_t *w, const lux_noise_table_t *noise, const e
         if (job->eval_prob > 0 && lux_rng_uniform(&rng) < job->eval_prob) {
             lux_rollout_result_t r;
             int rc = lux_rl_worker_episode(
-                w, theta, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_EVALPROB),
-                mean, std, 0.0, NULL, &r);
+                w, theta, lux_seed_derive(job->trial_seed, job->iteration, pi, TAG_EVALPROB), mean,
+                std, 0.0, NULL, &r);
             if (rc != 0)
                 return rc;
             p->has_eval = 1;

@@ -152,8 +152,7 @@ static int store_value(const char *cmd, const lux_opt_t *o, const char *value)
     case LUX_OPT_INT: {
         errno = 0;
         long v = strtol(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0')
-        {
+        if (errno != 0 || end == value || *end != '\0') {
             lux_cli_usage_error(cmd, "%s expects an integer, got '%s'", o->name, value);
             return LUX_EUSAGE;
         }
@@ -163,8 +162,7 @@ static int store_value(const char *cmd, const lux_opt_t *o, const char *value)
     case LUX_OPT_DOUBLE: {
         errno = 0;
         double v = strtod(value, &end);
-        if (errno != 0 || end == value || *end != '\0' || !isfinite(v))
-        {
+        if (errno != 0 || end == value || *end != '\0' || !isfinite(v)) {
             lux_cli_usage_error(cmd, "%s expects a number, got '%s'", o->name, value);
             return LUX_EUSAGE;
         }

@@ -34,7 +34,8 @@ int lux_cli_parse(const char *cmd, int argc, char **argv, const lux_opt_t *opts,
                   char **positional, int max_positional, int *npositional);
 
 /* Prints "lux CMD: <message>" to stderr and returns LUX_EXIT_USAGE. */
-int lux_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int lux_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Runs the lux command line; returns the process exit code. */
 int lux_cli_main(int argc, char **argv);

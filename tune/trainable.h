@@ -31,9 +31,9 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *trial_id; /* "cartpole_00003"; never NULL */
-    uint64_t seed;        /* the trial's seed; every rollout seed derives from it */
-    const char *log_dir;  /* a directory the trainable may write to, or NULL */
+    const char *trial_id;    /* "cartpole_00003"; never NULL */
+    uint64_t seed;           /* the trial's seed; every rollout seed derives from it */
+    const char *log_dir;     /* a directory the trainable may write to, or NULL */
     int num_rollout_workers; /* rollout bundles the trial holds; 0: rollouts run in-process */
 } lux_trial_context_t;
 

@@ -24,7 +24,8 @@ LUX_TEST(strerror_names_every_code)
     for (int a = -1; a >= LUX_EUSAGE; a--) {
         LUX_CHECK(strcmp(lux_strerror(a), "unknown error") != 0);
         for (int b = a - 1; b >= LUX_EUSAGE; b--)
-            LUX_CHECK_MSG(strcmp(lux_strerror(a), lux_strerror(b)) != 0, "codes %d and %d share a message", a, b);
+            LUX_CHECK_MSG(strcmp(lux_strerror(a), lux_strerror(b)) != 0,
+                          "codes %d and %d share a message", a, b);
     }
 }
 
@@ -63,7 +64,8 @@ LUX_TEST(log_levels_filter)
     LUX_CHECK_STR_EQ(log_through_pipe(LUX_LOG_INFO, LUX_LOG_DEBUG, "hidden"), "");
     LUX_CHECK_STR_EQ(log_through_pipe(LUX_LOG_TRACE, LUX_LOG_DEBUG, "shown"),
                      "lux-test: debug: shown\n");
-    LUX_CHECK_STR_EQ(log_through_pipe(LUX_LOG_ERROR, LUX_LOG_ERROR, "bad"), "lux-test: error: bad\n");
+    LUX_CHECK_STR_EQ(log_through_pipe(LUX_LOG_ERROR, LUX_LOG_ERROR, "bad"),
+                     "lux-test: error: bad\n");
     /* Clamping. */
     lux_log_set_level(99);
     LUX_CHECK_INT_EQ(lux_log_level(), LUX_LOG_TRACE);

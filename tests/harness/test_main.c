@@ -215,8 +215,8 @@ int main(int argc, char **argv)
             for (int i = 0; i < test_count; i++) {
                 if (strcmp(tests[i].name, argv[a]) == 0) {
                     found = 1;
-                    failed += argc == 3 ? run_in_process(&tests[i]) != 0
-                                        : run_forked(&tests[i]) != 0;
+                    failed +=
+                        argc == 3 ? run_in_process(&tests[i]) != 0 : run_forked(&tests[i]) != 0;
                 }
             }
             if (!found) {

@@ -17,7 +17,8 @@ static int run_setup(const char *arg, char *const env[], char **out)
  * nothing. */
 static char *dpkg_state(void)
 {
-    char *argv[] = {"/bin/sh", "-c", "dpkg-query -W -f='${Package} ${Version} ${Status}\\n' | md5sum", NULL};
+    char *argv[] = {"/bin/sh", "-c",
+                    "dpkg-query -W -f='${Package} ${Version} ${Status}\\n' | md5sum", NULL};
     char *out = NULL;
     LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 60, &out, NULL), 0);
     return out;
@@ -49,7 +50,8 @@ LUX_TEST(dry_run_names_missing_packages_only)
     char *env[] = {"LUX_SETUP_PACKAGES=bash lux-no-such-package-xyz", NULL};
     char *out;
     LUX_CHECK_INT_EQ(run_setup("--dry-run", env, &out), 0);
-    LUX_CHECK_CONTAINS(out, "would run: apt-get update && apt-get install -y --no-install-recommends lux-no-such-package-xyz");
+    LUX_CHECK_CONTAINS(out, "would run: apt-get update && apt-get install -y "
+                            "--no-install-recommends lux-no-such-package-xyz");
     LUX_CHECK(strstr(out, " bash") == NULL);
     free(out);
 }

@@ -133,7 +133,8 @@ LUX_TEST(option_parser)
     };
     char *pos[4];
     int npos = 0;
-    char *argv1[] = {"run", "x.yaml", "--seed=7", "--lr", "0.5", "--name", "exp", "--resume", "--", "-odd", NULL};
+    char *argv1[] = {"run", "x.yaml",   "--seed=7", "--lr", "0.5", "--name",
+                     "exp", "--resume", "--",       "-odd", NULL};
     LUX_CHECK_OK(lux_cli_parse("run", 10, argv1, opts, 4, pos, 4, &npos));
     LUX_CHECK_INT_EQ(seed, 7);
     LUX_CHECK_NEAR(lr, 0.5, 0);
