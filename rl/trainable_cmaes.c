@@ -478,13 +478,7 @@ static int cma_save(void *state, void **bytes, size_t *len, char *err, size_t er
     lux_rl_buf_put(&b, &bl, sizeof bl);
     lux_rl_buf_put(&b, blob, blen);
     lux_free(blob);
-    if (b.failed) {
-        lux_free(b.data);
-        return LUX_ENOMEM;
-    }
-    *bytes = b.data;
-    *len = b.len;
-    return 0;
+    return lux_rl_buf_finish(&b, bytes, len);
 }
 
 static int cma_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)

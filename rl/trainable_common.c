@@ -438,6 +438,18 @@ lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size
     return &cached;
 }
 
+int lux_rl_buf_finish(lux_rl_buf_t *b, void **bytes, size_t *len)
+{
+    if (b->failed) {
+        lux_free(b->data);
+        b->data = NULL;
+        return LUX_ENOMEM;
+    }
+    *bytes = b->data;
+    *len = b->len;
+    return 0;
+}
+
 void lux_rl_header_put(lux_rl_buf_t *b, const char magic[8], uint64_t n,
                        const lux_rl_progress_t *progress)
 {

@@ -112,6 +112,9 @@ typedef struct {
 } lux_rl_buf_t;
 
 void lux_rl_buf_put(lux_rl_buf_t *b, const void *data, size_t len);
+/* Hands the buffer to save()'s caller: *bytes and *len own it from now on.
+ * Returns 0, or LUX_ENOMEM (the buffer is freed) when a put failed. */
+int lux_rl_buf_finish(lux_rl_buf_t *b, void **bytes, size_t *len);
 /* Reader: copies len bytes from *p, failing (returns -1) past end. */
 int lux_rl_buf_get(const unsigned char **p, const unsigned char *end, void *out, size_t len);
 

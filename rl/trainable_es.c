@@ -570,13 +570,7 @@ static int es_save(void *state, void **bytes, size_t *len, char *err, size_t err
     lux_rl_buf_put(&b, &al64, sizeof al64);
     lux_rl_buf_put(&b, ab, al);
     lux_free(ab);
-    if (b.failed) {
-        lux_free(b.data);
-        return LUX_ENOMEM;
-    }
-    *bytes = b.data;
-    *len = b.len;
-    return 0;
+    return lux_rl_buf_finish(&b, bytes, len);
 }
 
 static int es_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)
