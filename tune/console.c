@@ -92,6 +92,14 @@ static int rank_of(lux_trial_status_t s)
     }
 }
 
+/* A row's config as a new reference: its own, or fetched from the store. */
+static json_t *row_config(const lux_console_view_t *v, const lux_console_row_t *r)
+{
+    if (r->config != NULL)
+        return json_incref((json_t *)r->config);
+    return v->fetch_config ? v->fetch_config(v->fetch_user, r->trial_id) : NULL;
+}
+
 static lux_mode_t sort_mode;
 
 static int cmp_rows(const void *a, const void *b)
@@ -173,10 +181,10 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
             best = r;
     }
     if (best != NULL) {
+        json_t *bcfg = row_config(v, best);
         char *params =
-            best->config
-                ? json_dumps(best->config, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6))
-                : NULL;
+            bcfg ? json_dumps(bcfg, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6)) : NULL;
+        json_decref(bcfg);
         sb_printf(&b, "Current best trial: %s with %s=%.6g and params=%s\n", best->trial_id,
                   v->metric, best->metric, params ? params : "{}");
         free(params);
@@ -220,14 +228,16 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
         size_t k = 0;
         snprintf(cells[k++], 64, "%s", r->trial_id);
         snprintf(cells[k++], 64, "%s", status_name(r->status));
+        json_t *rcfg = np > 0 ? row_config(v, r) : NULL;
         for (size_t p = 0; p < np; p++) {
-            json_t *val = r->config ? lux_space_get_path(r->config, paths[p]) : NULL;
+            json_t *val = rcfg ? lux_space_get_path(rcfg, paths[p]) : NULL;
             if (val != NULL)
                 lux_table_format(val, cells[k], 64);
             else
                 cells[k][0] = '\0';
             k++;
         }
+        json_decref(rcfg);
         snprintf(cells[k++], 64, "%ld", r->iteration);
         snprintf(cells[k++], 64, "%.5g", r->time_total_s);
         if (v->metric) {

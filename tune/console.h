@@ -51,6 +51,11 @@ typedef struct {
     long num_results;
     lux_console_row_t *rows;
     size_t nrows;
+    /* Rows whose config is NULL (finished trials, whose config only the
+     * store keeps) get it from here when they are shown: a new reference the
+     * renderer releases, or NULL. May be NULL. */
+    json_t *(*fetch_config)(void *user, const char *trial_id);
+    void *fetch_user;
 } lux_console_view_t;
 
 /* Renders the status block (every line ends in '\n', at most `width`

@@ -477,9 +477,13 @@ static void trial_end(runner_t *r, trial_t *t, lux_trial_status_t status, int re
     t->status = status;
     t->dirty = 1;
     if (status == LUX_TRIAL_TERMINATED || status == LUX_TRIAL_ERROR) {
+        /* A finished trial keeps only its counters here; its config and
+         * results are in the store (the console reads them back). */
         t->end_time = now_wall();
         json_decref(t->last_result);
         t->last_result = NULL;
+        json_decref(t->config);
+        t->config = NULL;
     }
     if (status == LUX_TRIAL_PENDING || status == LUX_TRIAL_PAUSED)
         push_waiting(r, t->k);
@@ -872,6 +876,17 @@ static void begin_stopping(runner_t *r, int interrupt)
     }
 }
 
+/* The stored config of a trial, for console rows of finished trials. */
+static json_t *fetch_config(void *user, const char *trial_id)
+{
+    runner_t *r = user;
+    json_t *row = NULL, *cfg = NULL;
+    if (lux_store_trial_get(r->store, trial_id, &row) == 0)
+        cfg = json_incref(json_object_get(row, "config"));
+    json_decref(row);
+    return cfg;
+}
+
 static void fill_console(runner_t *r, lux_console_view_t *v)
 {
     long counts[LUX_TRIAL_STATUS_COUNT] = {0};
@@ -896,6 +911,8 @@ static void fill_console(runner_t *r, lux_console_view_t *v)
     v->cpus_used = per_cpu * (double)r->nrunning;
     v->gpus_used = per_gpu * (double)r->nrunning;
     v->space = r->cfg->space;
+    v->fetch_config = fetch_config;
+    v->fetch_user = r;
     v->num_results = r->num_results;
     v->rows = lux_calloc(r->ntrials ? r->ntrials : 1, sizeof *v->rows);
     v->nrows = 0;
@@ -1179,8 +1196,16 @@ static int setup_scheduler(runner_t *r, int resuming, char *err, size_t errlen)
     for (size_t k = 0; k < r->ntrials; k++)
         if (lux_scheduler_trial_config(r->sched, (int)k) == NULL)
             lux_scheduler_on_trial_add(r->sched, (int)k, r->trials[k]->config);
-    /* Keep the runner's copy of each config in step with the scheduler's. */
+    /* Keep the runner's copy of each live trial's config in step with the
+     * scheduler's (PBT may have changed it); finished trials keep theirs only
+     * in the store. */
     for (size_t k = 0; k < r->ntrials; k++) {
+        trial_t *t = r->trials[k];
+        if (t->status == LUX_TRIAL_TERMINATED || t->status == LUX_TRIAL_ERROR) {
+            json_decref(t->config);
+            t->config = NULL;
+            continue;
+        }
         const json_t *c = lux_scheduler_trial_config(r->sched, (int)k);
         if (c != NULL) {
             json_decref(r->trials[k]->config);

@@ -364,6 +364,21 @@ int lux_scheduler_on_trial_result(lux_scheduler_t *s, int trial, const json_t *r
     return 0;
 }
 
+/* A trial that will not run again keeps only what decisions and the state
+ * need (status, order, bracket, lineage): its config lives on in the
+ * experiment store, so memory and the saved state do not grow with the
+ * configs of finished trials. */
+static void forget_finished(lux_sched_trial_t *t)
+{
+    json_t *empty = json_object();
+    if (empty == NULL)
+        return;
+    json_decref(t->config);
+    t->config = empty;
+    json_decref(t->last_result);
+    t->last_result = NULL;
+}
+
 int lux_scheduler_on_trial_complete(lux_scheduler_t *s, int trial, const json_t *result)
 {
     lux_sched_trial_t *t = lux_sched_trial(s, trial);
@@ -374,6 +389,7 @@ int lux_scheduler_on_trial_complete(lux_scheduler_t *s, int trial, const json_t 
         s->ops->on_complete != NULL)
         rc = s->ops->on_complete(s, trial, result);
     t->status = LUX_TRIAL_TERMINATED;
+    forget_finished(t);
     return rc;
 }
 
@@ -384,6 +400,7 @@ int lux_scheduler_on_trial_error(lux_scheduler_t *s, int trial)
         return LUX_ENOENT;
     int rc = s->ops->on_remove ? s->ops->on_remove(s, trial) : 0;
     t->status = LUX_TRIAL_ERROR;
+    forget_finished(t);
     return rc;
 }
 
@@ -394,6 +411,7 @@ int lux_scheduler_on_trial_remove(lux_scheduler_t *s, int trial)
         return LUX_ENOENT;
     int rc = s->ops->on_remove ? s->ops->on_remove(s, trial) : 0;
     t->status = LUX_TRIAL_TERMINATED;
+    forget_finished(t);
     return rc;
 }
 

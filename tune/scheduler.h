@@ -217,7 +217,8 @@ int lux_scheduler_choose_trial_to_run(lux_scheduler_t *s, const int *candidates,
                                       const lux_trial_status_t *status, size_t n, int *chosen);
 
 /* The trial's current config as the scheduler knows it (PBT changes it on
- * exploit). Borrowed; NULL for an unknown trial. */
+ * exploit). Borrowed; NULL for an unknown trial; an empty object once the
+ * trial completed, failed or was removed (the store keeps its config). */
 const json_t *lux_scheduler_trial_config(const lux_scheduler_t *s, int trial);
 
 /* Returns the queued decisions as a new JSON array (possibly empty) and
