@@ -32,7 +32,8 @@
 typedef struct {
     const lux_trainable_class_t *cls;
     void *state;
-    char error[1024]; /* why the current trainable is not set up */
+    char error[1024];           /* why the current trainable is not set up */
+    char pending_failure[1200]; /* a step failed after others in the same call */
 } trial_host_t;
 
 static double now_s(void)
@@ -96,6 +97,7 @@ static int host_setup(trial_host_t *h, lux_call_t *call)
 
 static void host_clear(trial_host_t *h)
 {
+    h->pending_failure[0] = '\0';
     if (h->state != NULL && h->cls != NULL)
         h->cls->cleanup(h->state);
     h->state = NULL;
@@ -136,27 +138,65 @@ static int host_release(lux_call_t *call)
     return 0;
 }
 
+/* Runs up to `max_steps` steps (argument 0, an int64; 1 when absent), but
+ * stops early once `max_seconds` (argument 1, a double) have passed or a
+ * result says done, and returns the results as one JSON array, each with its
+ * own time_this_iter_s. A failure after some steps returns those results and
+ * reports the failure at the next call, so no finished step is lost. */
 static int host_step(lux_call_t *call)
 {
     trial_host_t *h = lux_call_self(call);
+    if (h->pending_failure[0] != '\0') {
+        char msg[sizeof h->pending_failure];
+        snprintf(msg, sizeof msg, "%s", h->pending_failure);
+        h->pending_failure[0] = '\0';
+        return lux_call_fail(call, "%s", msg);
+    }
     if (h->state == NULL)
         return lux_call_fail(call, "%s", h->error[0] ? h->error : "trial host: no trainable");
-    char err[1024] = "";
-    json_t *result = NULL;
-    double t0 = now_s();
-    int rc = h->cls->step(h->state, &result, err, sizeof err);
-    double dt = now_s() - t0;
-    if (rc != 0 || result == NULL || !json_is_object(result)) {
-        json_decref(result);
-        return lux_call_fail(call, "%s step failed: %s", h->cls->name,
-                             err[0] ? err : (rc ? lux_strerror(rc) : "no result object"));
+    int64_t max_steps = 1;
+    double max_seconds = 0;
+    size_t len = 0;
+    const void *a0 = lux_call_arg(call, 0, &len);
+    if (a0 != NULL && len == sizeof max_steps)
+        memcpy(&max_steps, a0, sizeof max_steps);
+    const void *a1 = lux_call_arg(call, 1, &len);
+    if (a1 != NULL && len == sizeof max_seconds)
+        memcpy(&max_seconds, a1, sizeof max_seconds);
+    json_t *results = json_array();
+    if (results == NULL)
+        return lux_call_fail(call, "trial host: out of memory");
+    double start = now_s();
+    for (int64_t i = 0; i < (max_steps < 1 ? 1 : max_steps); i++) {
+        char err[1024] = "";
+        json_t *result = NULL;
+        double t0 = now_s();
+        int rc = h->cls->step(h->state, &result, err, sizeof err);
+        double dt = now_s() - t0;
+        if (rc != 0 || result == NULL || !json_is_object(result)) {
+            json_decref(result);
+            snprintf(h->pending_failure, sizeof h->pending_failure, "%s step failed: %s",
+                     h->cls->name, err[0] ? err : (rc ? lux_strerror(rc) : "no result object"));
+            break;
+        }
+        json_object_set_new(result, "time_this_iter_s", json_real(dt));
+        int done = json_is_true(json_object_get(result, "done"));
+        json_array_append_new(results, result);
+        if (done || now_s() - start >= max_seconds)
+            break;
     }
-    json_object_set_new(result, "time_this_iter_s", json_real(dt));
-    char *text = json_dumps(result, JSON_COMPACT);
-    json_decref(result);
+    if (json_array_size(results) == 0) {
+        json_decref(results);
+        char msg[sizeof h->pending_failure];
+        snprintf(msg, sizeof msg, "%s", h->pending_failure);
+        h->pending_failure[0] = '\0';
+        return lux_call_fail(call, "%s", msg);
+    }
+    char *text = json_dumps(results, JSON_COMPACT);
+    json_decref(results);
     if (text == NULL)
         return lux_call_fail(call, "%s step: result is not serialisable", h->cls->name);
-    rc = lux_call_return(call, 0, text, strlen(text));
+    int rc = lux_call_return(call, 0, text, strlen(text));
     free(text);
     return rc;
 }
@@ -411,12 +451,19 @@ int lux_exec_trial_start(lux_executor_t *ex, const lux_exec_trial_spec_t *spec, 
     return 0;
 }
 
-static int request(lux_exec_trial_t *t, lux_exec_op_t op)
+/* How long a host may keep stepping in one call: fast trainables return
+ * many results per round trip, slow ones one result per call as before. */
+#define STEP_BATCH_SECONDS 0.005
+
+static int request(lux_exec_trial_t *t, lux_exec_op_t op, long max_steps)
 {
     if (t->busy)
         return LUX_EBUSY;
-    int rc = lux_actor_call(t->actor, op == LUX_EXEC_STEP ? "host_step" : "host_save", NULL, 0, 1,
-                            &t->ref);
+    int64_t n = max_steps < 1 ? 1 : max_steps;
+    double secs = STEP_BATCH_SECONDS;
+    lux_arg_t args[2] = {lux_arg_value(&n, sizeof n), lux_arg_value(&secs, sizeof secs)};
+    int rc = op == LUX_EXEC_STEP ? lux_actor_call(t->actor, "host_step", args, 2, 1, &t->ref)
+                                 : lux_actor_call(t->actor, "host_save", NULL, 0, 1, &t->ref);
     if (rc != 0)
         return rc;
     t->busy = 1;
@@ -424,14 +471,14 @@ static int request(lux_exec_trial_t *t, lux_exec_op_t op)
     return 0;
 }
 
-int lux_exec_trial_step(lux_exec_trial_t *t)
+int lux_exec_trial_step(lux_exec_trial_t *t, long max_steps)
 {
-    return request(t, LUX_EXEC_STEP);
+    return request(t, LUX_EXEC_STEP, max_steps);
 }
 
 int lux_exec_trial_save(lux_exec_trial_t *t)
 {
-    return request(t, LUX_EXEC_SAVE);
+    return request(t, LUX_EXEC_SAVE, 1);
 }
 
 int lux_exec_trial_busy(const lux_exec_trial_t *t)
@@ -477,12 +524,19 @@ static void fill_event(lux_exec_trial_t *t, lux_value_t *v, lux_exec_event_t *ev
     }
     if (t->op == LUX_EXEC_STEP) {
         json_error_t jerr;
-        ev->result = json_loadb(v->data, v->len, 0, &jerr);
-        if (ev->result == NULL || !json_is_object(ev->result)) {
-            json_decref(ev->result);
-            ev->result = NULL;
+        ev->results = json_loadb(v->data, v->len, 0, &jerr);
+        size_t i;
+        json_t *one;
+        int ok = json_is_array(ev->results) && json_array_size(ev->results) > 0;
+        json_array_foreach(ev->results, i, one)
+        {
+            ok = ok && json_is_object(one);
+        }
+        if (!ok) {
+            json_decref(ev->results);
+            ev->results = NULL;
             ev->error = LUX_EPROTO;
-            ev->message = lux_strdup("trial host returned a result that is not a JSON object");
+            ev->message = lux_strdup("trial host returned results that are not JSON objects");
             t->healthy = 0;
         }
     } else {
@@ -579,7 +633,7 @@ int lux_executor_wait(lux_executor_t *ex, double timeout_s, lux_exec_event_t *ev
 void lux_exec_event_clear(lux_exec_event_t *ev)
 {
     lux_free(ev->message);
-    json_decref(ev->result);
+    json_decref(ev->results);
     lux_free(ev->bytes);
     memset(ev, 0, sizeof *ev);
 }

@@ -50,7 +50,7 @@ typedef struct {
 } lux_exec_trial_spec_t;
 
 typedef enum {
-    LUX_EXEC_STEP = 0, /* a result: event.result */
+    LUX_EXEC_STEP = 0, /* results: event.results */
     LUX_EXEC_SAVE = 1, /* a checkpoint: event.bytes/len */
 } lux_exec_op_t;
 
@@ -58,11 +58,12 @@ typedef struct {
     lux_exec_trial_t *trial;
     void *user; /* what lux_exec_trial_start was given */
     lux_exec_op_t op;
-    int error;      /* 0, or a LUX_E* code (LUX_ETASK: the trainable failed;
-                       LUX_EACTORDIED / LUX_EWORKERDIED: its process died) */
-    char *message;  /* the error's message (heap, freed by lux_exec_event_clear) */
-    json_t *result; /* LUX_EXEC_STEP: the trainable's metrics plus time_this_iter_s */
-    void *bytes;    /* LUX_EXEC_SAVE: checkpoint bytes (heap) */
+    int error;       /* 0, or a LUX_E* code (LUX_ETASK: the trainable failed;
+                        LUX_EACTORDIED / LUX_EWORKERDIED: its process died) */
+    char *message;   /* the error's message (heap, freed by lux_exec_event_clear) */
+    json_t *results; /* LUX_EXEC_STEP: an array of one or more results, each the
+                        trainable's metrics plus time_this_iter_s, in order */
+    void *bytes;     /* LUX_EXEC_SAVE: checkpoint bytes (heap) */
     size_t len;
 } lux_exec_event_t;
 
@@ -84,9 +85,12 @@ void lux_executor_capacity(const lux_executor_t *ex, double *cpus, double *gpus)
 int lux_exec_trial_start(lux_executor_t *ex, const lux_exec_trial_spec_t *spec, void *user,
                          lux_exec_trial_t **out, char *err, size_t errlen);
 
-/* Asks the trial for one training step / one checkpoint. A trial has at most
- * one request in flight: LUX_EBUSY otherwise. */
-int lux_exec_trial_step(lux_exec_trial_t *t);
+/* Asks the trial for training steps: at least one and at most max_steps,
+ * fewer once a few milliseconds have passed or a result says done (so a fast
+ * trainable returns many results per round trip and a slow one one), or for
+ * one checkpoint. A trial has at most one request in flight: LUX_EBUSY
+ * otherwise. */
+int lux_exec_trial_step(lux_exec_trial_t *t, long max_steps);
 int lux_exec_trial_save(lux_exec_trial_t *t);
 
 /* 1 when the trial has a request in flight. */

@@ -402,6 +402,26 @@ static double checkpoint_time_total(const runner_t *r, const char *relpath)
     return v;
 }
 
+/* How many steps a trial's host may run in one call. More than one only
+ * where that cannot change what is stored or decided: never under PBT (its
+ * pauses and checkpoints need the exact state) nor with checkpoint at_end,
+ * and never past the next checkpoint or a training_iteration stop. Results
+ * computed past a STOP or completion are dropped, which is safe exactly
+ * because no state is saved after them. */
+static long batch_size(const runner_t *r, const trial_t *t)
+{
+    if (r->cfg->scheduler.type == LUX_SCHEDULER_PBT || r->cfg->checkpoint.at_end || r->stopping)
+        return 1;
+    long n = 64;
+    long f = r->cfg->checkpoint.frequency;
+    if (f > 0 && f - t->iteration % f < n)
+        n = f - t->iteration % f;
+    const json_t *ti = json_object_get(r->cfg->stop, "training_iteration");
+    if (json_is_number(ti) && (long)ceil(json_number_value(ti)) - t->iteration < n)
+        n = (long)ceil(json_number_value(ti)) - t->iteration;
+    return n < 1 ? 1 : n;
+}
+
 static int trial_start(runner_t *r, trial_t *t)
 {
     char err[ERR_LEN] = "";
@@ -449,7 +469,7 @@ static int trial_start(runner_t *r, trial_t *t)
     r->nrunning++;
     /* The checkpoint is consumed: from now on the store names the newest. */
     set_str(&t->restore, NULL);
-    rc = lux_exec_trial_step(t->exec);
+    rc = lux_exec_trial_step(t->exec, batch_size(r, t));
     if (rc != 0) {
         snprintf(err, sizeof err, "cannot call trial %s: %s", t->id, lux_strerror(rc));
         trial_fail(r, t, err, 1);
@@ -536,7 +556,7 @@ static void trial_next(runner_t *r, trial_t *t, after_save_t what)
     }
     switch (what) {
     case AFTER_STEP: {
-        int rc = lux_exec_trial_step(t->exec);
+        int rc = lux_exec_trial_step(t->exec, batch_size(r, t));
         if (rc != 0) {
             char msg[256];
             snprintf(msg, sizeof msg, "cannot call trial %s: %s", t->id, lux_strerror(rc));
@@ -579,7 +599,12 @@ static double metric_value(const runner_t *r, const json_t *result, int *ok)
     return x;
 }
 
-static void on_step(runner_t *r, trial_t *t, json_t *result)
+/* Handles one result (owned). `last` says whether it is the last of its
+ * batch: only then does the trial get its next request. Returns 1 when the
+ * trial goes on and the batch's next result may be handled, 0 when the
+ * trial's turn ended here (stopped, completed, failed, paused, or the batch
+ * is over). */
+static int on_step(runner_t *r, trial_t *t, json_t *result, int last)
 {
     double dt = json_number_value(json_object_get(result, "time_this_iter_s"));
     t->iteration++;
@@ -587,8 +612,10 @@ static void on_step(runner_t *r, trial_t *t, json_t *result)
     if (t->iteration <= t->replay_until) {
         /* Recomputing results stored before a restart. */
         json_decref(result);
+        if (!last)
+            return 1;
         trial_next(r, t, AFTER_STEP);
-        return;
+        return 0;
     }
     lux_trainable_autofill(result, t->iteration, dt, t->time_total, t->id);
     int rc = ensure_tx(r);
@@ -598,7 +625,7 @@ static void on_step(runner_t *r, trial_t *t, json_t *result)
         lux_log_error("cannot store a result of %s: %s", t->id, lux_store_errmsg(r->store));
         json_decref(result);
         r->stopping = 1;
-        return;
+        return 0;
     }
     r->pending_rows++;
     r->num_results++;
@@ -627,7 +654,7 @@ static void on_step(runner_t *r, trial_t *t, json_t *result)
     rc = lux_stopper_check_result(r->stopper, result, &stop, why, sizeof why);
     if (rc != 0) {
         trial_fail(r, t, why, 0);
-        return;
+        return 0;
     }
     if (json_is_true(json_object_get(result, "done"))) {
         stop = true;
@@ -639,7 +666,7 @@ static void on_step(runner_t *r, trial_t *t, json_t *result)
         lux_store_decision_add(r->store, "stopper", t->id, "complete", NULL);
         lux_console_event(r->console, 1, "%s completed (%s)", t->id, why);
         trial_next(r, t, AFTER_COMPLETE);
-        return;
+        return 0;
     }
     lux_sched_action_t action = LUX_SCHED_CONTINUE;
     char err[1024] = "";
@@ -649,14 +676,19 @@ static void on_step(runner_t *r, trial_t *t, json_t *result)
     if (rc != 0) {
         json_decref(decisions);
         trial_fail(r, t, err, 0);
-        return;
+        return 0;
     }
     if (record_decisions(r, decisions) != 0)
-        return; /* the trial was handled by an exploit */
+        return 0; /* the trial was handled by an exploit */
     if (t->exec == NULL)
-        return;
+        return 0;
     switch (action) {
     case LUX_SCHED_CONTINUE:
+        /* Inside a batch the next result is already computed; the batch's
+         * last result decides the next request (a checkpoint boundary is
+         * always a batch's end). */
+        if (!last)
+            return 1;
         trial_next(r, t, r->stopping ? AFTER_INTERRUPT : AFTER_STEP);
         break;
     case LUX_SCHED_PAUSE:
@@ -666,6 +698,7 @@ static void on_step(runner_t *r, trial_t *t, json_t *result)
         trial_next(r, t, AFTER_STOP);
         break;
     }
+    return 0;
 }
 
 /* Copies the donor's checkpoint into the target's trial directory, so that
@@ -802,9 +835,10 @@ static void on_event(runner_t *r, lux_exec_event_t *ev)
         return;
     }
     if (ev->op == LUX_EXEC_STEP) {
-        json_t *res = ev->result;
-        ev->result = NULL;
-        on_step(r, t, res);
+        size_t n = json_array_size(ev->results);
+        for (size_t i = 0; i < n; i++)
+            if (!on_step(r, t, json_incref(json_array_get(ev->results, i)), i + 1 == n))
+                break; /* the rest were computed past the trial's end */
     } else {
         on_save(r, t, ev);
     }

@@ -612,3 +612,68 @@ LUX_TEST_T(console_prints_plain_lines_when_not_a_terminal, 120)
     LUX_CHECK_CONTAINS(buf, "basic_00005 started");
     LUX_CHECK(strchr(buf, '\033') == NULL); /* no terminal control codes */
 }
+
+/* A fast trainable gets many steps per host call; what is stored must not
+ * show it: results 1..N exactly, checkpoints holding the state of their own
+ * iteration, ASHA-stopped trials ending at their rung, and a failure inside a
+ * batch losing none of the results before it. */
+LUX_TEST_T(batched_steps_store_exactly_what_one_step_calls_would, 180)
+{
+    const char *yaml = "name: fast\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 3\n"
+                       "seed: 4\nstop: {training_iteration: 50}\nmax_failures: 1\n"
+                       "checkpoint: {frequency: 7}\n"
+                       "config:\n  x: {uniform: [1, 2]}\n  fail_at: 12\n";
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s  marker: %s/fast-marker\n", yaml, lux_test_tmpdir());
+    LUX_CHECK_INT_EQ(run_quiet(write_config("fast", buf), NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("fast");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 150);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results WHERE"
+                                    " abs(json_extract(metrics, '$.score') -"
+                                    " json_extract(metrics, '$.x') * training_iteration) > 1e-9"),
+                     0);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT max(training_iteration) FROM results"), 50);
+    /* One trial failed at 12 (the marker is shared) and restarted from 7. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT sum(num_failures) FROM trials"), 1);
+    /* Checkpoints at multiples of 7 only, each holding its own iteration. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM checkpoints WHERE"
+                                    " training_iteration % 7 != 0"),
+                     0);
+    sqlite3_stmt *st = NULL;
+    LUX_CHECK(sqlite3_prepare_v2(db, "SELECT path, training_iteration FROM checkpoints", -1, &st,
+                                 NULL) == SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char path[4300], data[128] = "";
+        snprintf(path, sizeof path, "%s/fast/%s/checkpoint.bin", lux_test_tmpdir(),
+                 (const char *)sqlite3_column_text(st, 0));
+        FILE *f = fopen(path, "r");
+        LUX_CHECK_MSG(f != NULL, "missing %s", path);
+        size_t len = fread(data, 1, sizeof data - 1, f);
+        fclose(f);
+        data[len] = '\0';
+        LUX_CHECK_INT_EQ(atol(data), sqlite3_column_int64(st, 1));
+        n++;
+    }
+    sqlite3_finalize(st);
+    LUX_CHECK_INT(n, >=, 21);
+    sqlite3_close(db);
+
+    /* ASHA: a stopped trial's last stored result is its rung. */
+    const char *asha = "name: fasha\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 8\n"
+                       "seed: 3\nstop: {training_iteration: 40}\n"
+                       "scheduler: {type: asha, max_t: 40, grace_period: 5, reduction_factor: 2}\n"
+                       "config:\n  x: {uniform: [0, 1]}\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("fasha", asha), NULL, 0, NULL), 0);
+    db = open_db("fasha");
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM trials WHERE training_iteration < 40"), >=,
+                  3);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE training_iteration NOT IN"
+                                    " (5, 10, 20, 40)"),
+                     0);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials t WHERE training_iteration !="
+                                    " (SELECT count(*) FROM results r WHERE r.trial_id ="
+                                    " t.trial_id)"),
+                     0);
+    sqlite3_close(db);
+}
