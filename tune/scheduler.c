@@ -499,6 +499,22 @@ static json_t *trial_state(const lux_sched_trial_t *t, int id)
     rc |= json_object_set_new(o, "id", json_integer(id));
     rc |= json_object_set_new(o, "status", json_integer(t->status));
     rc |= json_object_set_new(o, "order", json_integer(t->order));
+    if (t->status == LUX_TRIAL_TERMINATED || t->status == LUX_TRIAL_ERROR) {
+        /* A finished trial's record never changes again, and the state is
+         * saved at every batch: keep it to what restore needs. */
+        rc |= json_object_set_new(o, "bracket", json_integer(t->bracket));
+        if (t->has_score) {
+            rc |= json_object_set_new(o, "has_score", json_true());
+            rc |= json_object_set_new(o, "last_score", json_real(t->last_score));
+        }
+        if (t->lineage != NULL && json_array_size(t->lineage) > 0)
+            rc |= json_object_set(o, "lineage", t->lineage);
+        if (rc != 0) {
+            json_decref(o);
+            return NULL;
+        }
+        return o;
+    }
     rc |= json_object_set(o, "config", t->config);
     rc |= json_object_set_new(o, "bracket", json_integer(t->bracket));
     rc |= json_object_set_new(o, "has_score", json_boolean(t->has_score));
@@ -573,15 +589,25 @@ int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, char *err, si
     {
         json_int_t id = json_integer_value(json_object_get(tj, "id"));
         const json_t *cfg = json_object_get(tj, "config");
+        json_int_t st = json_integer_value(json_object_get(tj, "status"));
+        /* Finished trials are saved without a config (trial_state). */
+        int finished_rec = st == LUX_TRIAL_TERMINATED || st == LUX_TRIAL_ERROR;
+        json_t *empty = NULL;
+        if (cfg == NULL && finished_rec)
+            cfg = empty = json_object();
         if (!json_is_integer(json_object_get(tj, "id")) || id < 0 || id > (1 << 24) ||
             !json_is_object(cfg)) {
+            json_decref(empty);
             rc = LUX_EINVAL;
             break;
         }
-        if ((rc = grow(&tmp, (size_t)id + 1)) != 0)
+        if ((rc = grow(&tmp, (size_t)id + 1)) != 0) {
+            json_decref(empty);
             break;
+        }
         lux_sched_trial_t *t = &tmp.trials[id];
         if (t->known) {
+            json_decref(empty);
             rc = LUX_EINVAL;
             break;
         }
@@ -589,6 +615,7 @@ int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, char *err, si
         t->status = (lux_trial_status_t)json_integer_value(json_object_get(tj, "status"));
         t->order = (long)json_integer_value(json_object_get(tj, "order"));
         t->config = json_deep_copy(cfg);
+        json_decref(empty);
         t->bracket = (int)json_integer_value(json_object_get(tj, "bracket"));
         t->has_score = json_is_true(json_object_get(tj, "has_score"));
         t->last_score = num(tj, "last_score");

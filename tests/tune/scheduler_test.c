@@ -8,6 +8,7 @@
 #include "error.h"
 #include "scheduler.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static lux_scheduler_t *fifo(void)
@@ -104,4 +105,44 @@ LUX_TEST(names)
     LUX_CHECK_STR_EQ(lux_decision_name(LUX_DECISION_EXPLOIT), "exploit");
     LUX_CHECK_STR_EQ(lux_sched_action_name(LUX_SCHED_PAUSE), "PAUSE");
     LUX_CHECK_STR_EQ(lux_scheduler_type_name((lux_scheduler_type_t)99), "?");
+}
+
+/* A trial that ended keeps no config (the experiment store has it) and is
+ * saved compactly, since the state is saved at every batch; it restores as
+ * a finished trial. */
+LUX_TEST(finished_trials_are_saved_compactly)
+{
+    lux_scheduler_t *s = fifo();
+    json_t *cfg = json_pack("{s:f, s:s}", "lr", 0.1, "opt", "adam");
+    for (int i = 0; i < 3; i++)
+        LUX_CHECK_OK(lux_scheduler_on_trial_add(s, i, cfg));
+    LUX_CHECK_OK(lux_scheduler_on_trial_start(s, 0));
+    LUX_CHECK_OK(lux_scheduler_on_trial_complete(s, 0, NULL));
+    LUX_CHECK_OK(lux_scheduler_on_trial_start(s, 1));
+    LUX_CHECK_OK(lux_scheduler_on_trial_error(s, 1));
+    LUX_CHECK_INT_EQ(json_object_size(lux_scheduler_trial_config(s, 0)), 0);
+    LUX_CHECK_INT_EQ(json_object_size(lux_scheduler_trial_config(s, 1)), 0);
+    LUX_CHECK(json_equal(lux_scheduler_trial_config(s, 2), cfg));
+    json_t *state = lux_scheduler_state(s);
+    LUX_CHECK(state != NULL);
+    char *text = json_dumps(state, JSON_COMPACT);
+    /* The live trial's config is in the state once; the finished ones' not. */
+    const char *first = strstr(text, "adam");
+    LUX_CHECK(first != NULL && strstr(first + 1, "adam") == NULL);
+    free(text);
+    lux_scheduler_t *r = fifo();
+    char err[256] = "";
+    LUX_CHECK_OK(lux_scheduler_restore(r, state, err, sizeof err));
+    LUX_CHECK(json_equal(lux_scheduler_trial_config(r, 2), cfg));
+    LUX_CHECK_INT_EQ(json_object_size(lux_scheduler_trial_config(r, 0)), 0);
+    /* Finished trials are not offered to run again. */
+    int ids[] = {0, 1, 2};
+    lux_trial_status_t st[] = {LUX_TRIAL_TERMINATED, LUX_TRIAL_ERROR, LUX_TRIAL_PENDING};
+    int chosen = -1;
+    LUX_CHECK_OK(lux_scheduler_choose_trial_to_run(r, ids, st, 3, &chosen));
+    LUX_CHECK_INT_EQ(chosen, 2);
+    json_decref(state);
+    json_decref(cfg);
+    lux_scheduler_destroy(&s);
+    lux_scheduler_destroy(&r);
 }
