@@ -104,6 +104,7 @@ typedef struct {
     lux_exec_bundle_t *bundles;
     size_t nbundles;
     const char *trainable; /* the registered class (a plugin's, for a plugin path) */
+    char *resources_text;  /* every trial's resources as stored: {"bundles": [...]} */
     double t_start;        /* monotonic */
     double wall_start;     /* Unix time */
     double elapsed_prev;   /* elapsed before a resume */
@@ -263,17 +264,17 @@ static int trial_create(runner_t *r, char *err, size_t errlen)
         return rc;
     }
     char *config_text = json_dumps(t->config, JSON_COMPACT | JSON_SORT_KEYS);
-    char *res = resources_json(r);
+    if (r->resources_text == NULL)
+        r->resources_text = resources_json(r);
     lux_store_trial_t st = {
         .trial_id = t->id,
         .config_json = config_text,
-        .resources_json = res,
+        .resources_json = r->resources_text,
         .seed = t->seed,
         .status = LUX_TRIAL_PENDING,
     };
     rc = lux_store_trial_add(r->store, &st);
     free(config_text);
-    free(res);
     if (rc == 0)
         rc = lux_store_counter_put(r->store, "trials_created", k + 1);
     if (rc == 0)
@@ -294,8 +295,11 @@ static int trial_store_update(runner_t *r, trial_t *t)
     char *last = t->last_result ? json_dumps(t->last_result, JSON_COMPACT) : NULL;
     const json_t *lineage = lux_scheduler_trial_lineage(r->sched, t->k);
     char *lin = lineage && json_array_size(lineage) ? json_dumps(lineage, JSON_COMPACT) : NULL;
+    if (r->resources_text == NULL)
+        r->resources_text = resources_json(r);
     lux_store_trial_t st = {
         .trial_id = t->id,
+        .resources_json = r->resources_text,
         .seed = t->seed,
         .status = t->status,
         .error = t->error,
@@ -1307,6 +1311,7 @@ static void runner_free(runner_t *r, lux_config_t *keep)
     lux_free(r->trials);
     lux_free(r->waiting);
     lux_free(r->bundles);
+    free(r->resources_text);
     lux_free(r->safe_name);
     lux_scheduler_destroy(&r->sched);
     lux_stopper_destroy(&r->stopper);

@@ -677,3 +677,29 @@ LUX_TEST_T(batched_steps_store_exactly_what_one_step_calls_would, 180)
                      0);
     sqlite3_close(db);
 }
+
+/* Bundles (the trainer's, then one per rollout worker) run each trial in a
+ * placement group; a trial needing 1.01 CPUs runs one at a time on 2 CPUs;
+ * the stored trials name their resources. */
+LUX_TEST_T(bundles_run_in_placement_groups, 120)
+{
+    const char *yaml = "name: pg\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 3\n"
+                       "stop: {training_iteration: 4}\n"
+                       "resources_per_trial:\n  bundles: [{CPU: 0.01}, {CPU: 1}]\n"
+                       "  strategy: PACK\n"
+                       "config:\n  x: {uniform: [0, 1]}\n  sleep_ms: 2\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("pg", yaml), NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("pg");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED'"), 3);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 12);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE"
+                                    " json_array_length(resources, '$.bundles') = 2 AND"
+                                    " json_extract(resources, '$.bundles[1].CPU') = 1"),
+                     3);
+    /* One at a time: no two trials' runs overlap. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials a JOIN trials b ON"
+                                    " a.trial_id < b.trial_id WHERE a.start_time < b.end_time AND"
+                                    " b.start_time < a.end_time"),
+                     0);
+    sqlite3_close(db);
+}
