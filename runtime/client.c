@@ -691,6 +691,17 @@ static int feasible(const lux_res_item_t *items, uint32_t n)
     return 1;
 }
 
+/* The resource items of a task or actor (bundle 0), refused at once with
+ * LUX_EINFEASIBLE when, outside a placement group, no node could ever run it. */
+static int request_items(double cpus, double gpus, double mem, const lux_resource_t *custom,
+                         size_t ncustom, lux_pg_t pg, lux_res_item_t *items, uint32_t *n)
+{
+    int rc = res_items(0, cpus, gpus, mem, custom, ncustom, items, n);
+    if (rc == 0 && lux_pg_is_none(pg) && !feasible(items, *n))
+        rc = LUX_EINFEASIBLE;
+    return rc;
+}
+
 static int build_blobs(const lux_arg_t *args, size_t nargs, lux_blob_t *blobs)
 {
     for (size_t i = 0; i < nargs; i++) {
@@ -749,12 +760,10 @@ int lux_submit(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
         return LUX_ECLOSED;
     lux_res_item_t items[LUX_RES_MAX];
     uint32_t nres = 0;
-    int rc = res_items(0, opts->num_cpus, opts->num_gpus, opts->memory, opts->custom, opts->ncustom,
-                       items, &nres);
+    int rc = request_items(opts->num_cpus, opts->num_gpus, opts->memory, opts->custom,
+                           opts->ncustom, opts->pg, items, &nres);
     if (rc)
         return rc;
-    if (lux_pg_is_none(opts->pg) && !feasible(items, nres))
-        return LUX_EINFEASIBLE;
     lux_msg_t m = {.type = LUX_MSG_SUBMIT, .name = fn->name, .name_len = strlen(fn->name)};
     m.res = items;
     m.nres = nres;
@@ -1070,12 +1079,10 @@ int lux_actor_create(const lux_actor_class_t *cls, const lux_arg_t *args, size_t
         return LUX_ECLOSED;
     lux_res_item_t items[LUX_RES_MAX];
     uint32_t nres = 0;
-    int rc = res_items(0, opts->num_cpus, opts->num_gpus, opts->memory, opts->custom, opts->ncustom,
-                       items, &nres);
+    int rc = request_items(opts->num_cpus, opts->num_gpus, opts->memory, opts->custom,
+                           opts->ncustom, opts->pg, items, &nres);
     if (rc)
         return rc;
-    if (lux_pg_is_none(opts->pg) && !feasible(items, nres))
-        return LUX_EINFEASIBLE;
     lux_msg_t m = {.type = LUX_MSG_ACTOR_CREATE, .name = cls->name, .name_len = strlen(cls->name)};
     m.res = items;
     m.nres = nres;
