@@ -161,13 +161,8 @@ static int setup_common(const json_t *config, const lux_trial_context_t *ctx, in
         return LUX_ENOMEM;
     s->seed = ctx->seed;
     int rc = read_config(config, diagonal, ctx->num_rollout_workers, s, err, errlen);
-    if (rc == 0 && s->num_workers > 0 && !lux_rl_runtime_ready()) {
-        snprintf(err, errlen,
-                 "num_workers is %ld but the runtime is not running in this "
-                 "process (lux_init); set num_workers to 0 for in-process rollouts",
-                 s->num_workers);
-        rc = LUX_ECONFIG;
-    }
+    if (rc == 0)
+        rc = lux_rl_check_workers(s->num_workers, err, errlen);
     if (rc == 0)
         rc = lux_rl_worker_init(&s->worker, &s->spec, err, errlen);
     if (rc != 0) {

@@ -475,3 +475,14 @@ int lux_rl_header_get(const unsigned char **p, const unsigned char *end, const c
         return -1;
     return 0;
 }
+
+int lux_rl_check_workers(long num_workers, char *err, size_t errlen)
+{
+    if (num_workers <= 0 || lux_rl_runtime_ready())
+        return 0;
+    snprintf(err, errlen,
+             "num_workers is %ld but the runtime is not running in this process (lux_init); "
+             "set num_workers to 0 for in-process rollouts",
+             num_workers);
+    return LUX_ECONFIG;
+}

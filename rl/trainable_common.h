@@ -91,6 +91,10 @@ int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t see
  * driver after lux_init, or a worker), so rollouts can fan out to it. */
 int lux_rl_runtime_ready(void);
 
+/* Checks that num_workers > 0 can be honoured (the runtime runs in this
+ * process). Returns 0, or LUX_ECONFIG with a message in err. */
+int lux_rl_check_workers(long num_workers, char *err, size_t errlen);
+
 /* In a worker process: a rollout worker for `spec`, made on first use and
  * kept while tasks keep asking for the same spec (making an environment per
  * task would dominate short rollouts). NULL with a message in err on
