@@ -4,8 +4,9 @@
  * One thread runs one loop: start waiting trials while resources allow, wait
  * for finished requests, act on each (result, checkpoint or failure), and
  * commit the batch to the store at most every 200 ms. A running trial always
- * has exactly one request in flight (a step or a save); what to do after a
- * save is in trial_t.after_save.
+ * has exactly one request in flight (a step or a save); a step request may
+ * return several results (see batch_size()), handled one by one; what to do
+ * after a save is in trial_t.after_save.
  *
  * Trials are created lazily (trial k's config is a pure function of the
  * experiment seed and k), so the searcher's state is one counter. Every trial
