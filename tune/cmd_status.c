@@ -1,17 +1,23 @@
 /*
- * `lux status DIR`: the trial table of an experiment, read from its store
+ * `lux status DIR`: the status block of an experiment, read from its store
  * with a read-only connection, so it works while a run is writing (WAL: the
  * reader sees the last committed batch and never blocks the driver) and
- * after the run ended.
+ * after the run ended. The block is the live console's: this file only
+ * turns the store's rows into a lux_console_view_t and lets
+ * lux_console_render() (tune/console.c) print it, so both always agree.
  */
 #include "cli.h"
+#include "config.h"
+#include "console.h"
+#include "stopper.h"
 #include "store.h"
-#include "table.h"
 
 #include "alloc.h"
 #include "error.h"
+#include "log.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,83 +27,17 @@
 
 const char lux_cmd_status_help[] =
     "usage: lux status DIR [--metric M] [--width N] [--max-rows N]\n\n"
-    "Prints the state of the experiment in DIR from its store (DIR/experiment.db):\n"
-    "its name and status, elapsed time, trial counts by status, the best trial so\n"
-    "far, and a table of trials with the config keys that vary between trials,\n"
-    "the iteration, the total time and the metric. Safe to run while the\n"
-    "experiment is running; it never slows the run down.\n\n"
+    "Prints the status block of the experiment in DIR from its store\n"
+    "(DIR/experiment.db), the same block `lux run` prints while it runs: trial\n"
+    "counts by status, the total running time, the experiment's name, state and\n"
+    "number of results, the best trial so far, a table of trials (their sampled\n"
+    "parameters, iteration, total time and metric) and the failed trials'\n"
+    "messages. Safe to run while the experiment is running; it never slows the\n"
+    "run down.\n\n"
     "options:\n"
     "  --metric M     the metric column and best trial (default: the experiment's)\n"
     "  --width N      fit the table to N columns (default: the terminal, or 120)\n"
     "  --max-rows N   show at most N trials (default: all)\n";
-
-/* Display order of the status counts, as Ray Tune prints them. */
-static const lux_trial_status_t count_order[] = {
-    LUX_TRIAL_PAUSED, LUX_TRIAL_RUNNING, LUX_TRIAL_PENDING, LUX_TRIAL_TERMINATED, LUX_TRIAL_ERROR};
-
-static void format_duration(double s, char *buf, size_t len)
-{
-    if (s < 0)
-        s = 0;
-    long t = (long)s;
-    snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-}
-
-/* The metric's value in a flattened result ("a/b" keys), or NULL. */
-static json_t *metric_of(json_t *flat_result, const char *metric)
-{
-    return metric != NULL ? json_object_get(flat_result, metric) : NULL;
-}
-
-/* Flattened config keys whose values differ between trials (all keys when
- * there is only one trial), in first-seen order, into *keys (an array). */
-static int varying_keys(json_t *flat_configs, json_t **keys)
-{
-    json_t *first = json_object(), *vary = json_object();
-    json_t *out = json_array();
-    if (first == NULL || vary == NULL || out == NULL)
-        goto fail;
-    size_t n = json_array_size(flat_configs), i;
-    json_t *cfg;
-    json_array_foreach(flat_configs, i, cfg)
-    {
-        const char *k;
-        json_t *v;
-        json_object_foreach(cfg, k, v)
-        {
-            json_t *seen = json_object_get(first, k);
-            if (seen == NULL) {
-                json_object_set(first, k, v);
-                if (i > 0)
-                    json_object_set_new(vary, k, json_true()); /* missing in earlier trials */
-            } else if (!json_equal(seen, v)) {
-                json_object_set_new(vary, k, json_true());
-            }
-        }
-    }
-    const char *k;
-    json_t *v;
-    json_object_foreach(first, k, v)
-    {
-        int missing_somewhere = 0;
-        json_array_foreach(flat_configs, i, cfg)
-        {
-            if (json_object_get(cfg, k) == NULL)
-                missing_somewhere = 1;
-        }
-        if (n <= 1 || json_object_get(vary, k) != NULL || missing_somewhere)
-            json_array_append_new(out, json_string(k));
-    }
-    json_decref(first);
-    json_decref(vary);
-    *keys = out;
-    return 0;
-fail:
-    json_decref(first);
-    json_decref(vary);
-    json_decref(out);
-    return LUX_ENOMEM;
-}
 
 static size_t terminal_width(void)
 {
@@ -110,12 +50,61 @@ static size_t terminal_width(void)
     return 120;
 }
 
-static int print_status(lux_store_t *s, const char *metric_opt, size_t width, long max_rows)
+/* The experiment's search space, rebuilt from its stored canonical config,
+ * or NULL when it cannot be (an old or hand-made store; the status then
+ * shows the config paths that vary between trials instead). */
+static lux_config_t *stored_config(const json_t *exp)
 {
-    json_t *exp = NULL, *trials = NULL, *flat_cfgs = NULL, *flat_results = NULL, *keys = NULL;
-    lux_table_t *table = NULL;
-    lux_table_column_t *cols = NULL;
-    const char **cells = NULL;
+    const json_t *json = json_object_get(exp, "config");
+    if (!json_is_object(json))
+        return NULL;
+    /* Only the space is needed: trainables (a plugin may not be loaded
+     * here) and environments are not checked. */
+    lux_config_options_t opts = {.skip_trainable_check = true};
+    lux_config_t *cfg = NULL;
+    char err[512];
+    if (lux_config_from_json(json, &opts, &cfg, err, sizeof err) != 0) {
+        lux_log_debug("lux status: the stored config does not load (%s); showing the config "
+                      "keys that vary",
+                      err);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* The experiment's elapsed time: to its end, or to now while it runs (a
+ * resumed experiment is RUNNING again and keeps its earlier end_time). */
+static double elapsed_of(const json_t *exp)
+{
+    double start = json_number_value(json_object_get(exp, "start_time"));
+    double end = json_number_value(json_object_get(exp, "end_time"));
+    const char *status = json_string_value(json_object_get(exp, "status"));
+    if (start <= 0)
+        return 0;
+    if (end <= 0 || (status != NULL && strcmp(status, "RUNNING") == 0))
+        end = (double)time(NULL);
+    return end > start ? end - start : 0;
+}
+
+/* The base name of a directory path, for a store without an experiment row. */
+static const char *base_name(const char *dir, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", dir);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    const char *slash = strrchr(buf, '/');
+    return slash != NULL && slash[1] != '\0' ? slash + 1 : buf;
+}
+
+/* Builds the console's view of every trial in the store and prints the
+ * status block. The counts are taken from the same rows as the table (one
+ * snapshot), so they agree with it even while a run adds trials. */
+static int print_status(lux_store_t *s, const char *metric_opt, size_t width, size_t max_rows)
+{
+    json_t *exp = NULL, *trials = NULL;
+    lux_config_t *cfg = NULL;
+    lux_console_row_t *rows = NULL;
     char *text = NULL;
     int rc = lux_store_experiment_get(s, &exp);
     if (rc != 0 && rc != LUX_ENOENT)
@@ -123,184 +112,75 @@ static int print_status(lux_store_t *s, const char *metric_opt, size_t width, lo
     rc = lux_store_trials(s, &trials);
     if (rc != 0)
         goto done;
-    const char *name = json_string_value(json_object_get(exp, "name"));
-    const char *metric =
-        metric_opt ? metric_opt : json_string_value(json_object_get(exp, "metric"));
+
+    char name_buf[256];
+    const char *exp_metric = json_string_value(json_object_get(exp, "metric"));
     const char *mode = json_string_value(json_object_get(exp, "mode"));
-    if (mode == NULL)
-        mode = "max";
-
-    printf("== Status ==\n");
-    double start = json_number_value(json_object_get(exp, "start_time"));
-    double end = json_number_value(json_object_get(exp, "end_time"));
-    if (exp != NULL) {
-        char when[64] = "?", elapsed[32];
-        time_t t0 = (time_t)start;
-        struct tm tm;
-        if (gmtime_r(&t0, &tm) != NULL)
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-        format_duration((end > 0 ? end : (double)time(NULL)) - start, elapsed, sizeof elapsed);
-        printf("Experiment: %s (%s), started %s, elapsed %s\n", name ? name : "?",
-               json_string_value(json_object_get(exp, "status")), when, elapsed);
-    } else {
-        printf("Experiment: (no experiment row yet) in %s\n", lux_store_dir(s));
+    lux_console_view_t v = {
+        .name = json_string_value(json_object_get(exp, "name")),
+        .dir = lux_store_dir(s),
+        .state = json_string_value(json_object_get(exp, "status")),
+        .metric = metric_opt != NULL ? metric_opt : exp_metric,
+        .mode = mode != NULL && strcmp(mode, "min") == 0 ? LUX_MODE_MIN : LUX_MODE_MAX,
+        .elapsed_s = elapsed_of(exp),
+        .cpus_total = -1, /* the store does not know the cluster */
+    };
+    if (exp == NULL) {
+        v.name = base_name(lux_store_dir(s), name_buf, sizeof name_buf);
+        v.state = "no experiment row yet";
     }
+    cfg = stored_config(exp);
+    v.space = cfg != NULL ? cfg->space : NULL;
 
-    long counts[LUX_TRIAL_STATUS_COUNT];
-    rc = lux_store_trial_counts(s, counts);
-    if (rc != 0)
-        goto done;
-    printf("Trial status: ");
-    int any = 0;
-    for (size_t i = 0; i < sizeof count_order / sizeof count_order[0]; i++) {
-        if (counts[count_order[i]] == 0)
-            continue;
-        printf("%s%ld %s", any ? " | " : "", counts[count_order[i]],
-               lux_trial_status_name(count_order[i]));
-        any = 1;
-    }
-    printf("%s\n", any ? "" : "no trials yet");
-
-    /* Flatten every config and last result once. */
-    flat_cfgs = json_array();
-    flat_results = json_array();
-    if (flat_cfgs == NULL || flat_results == NULL) {
+    size_t n = json_array_size(trials);
+    rows = lux_calloc(n > 0 ? n : 1, sizeof *rows);
+    if (rows == NULL) {
         rc = LUX_ENOMEM;
         goto done;
     }
-    size_t i;
-    json_t *t;
-    json_array_foreach(trials, i, t)
-    {
-        json_t *fc = json_object(), *fr = json_object();
-        if (fc == NULL || fr == NULL || json_array_append_new(flat_cfgs, fc) != 0 ||
-            json_array_append_new(flat_results, fr) != 0) {
-            rc = LUX_ENOMEM;
-            goto done;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *t = json_array_get(trials, i);
+        lux_console_row_t *row = &rows[v.nrows];
+        *row = (lux_console_row_t){0};
+        row->trial_id = json_string_value(json_object_get(t, "trial_id"));
+        if (row->trial_id == NULL ||
+            lux_trial_status_parse(json_string_value(json_object_get(t, "status")), &row->status) !=
+                0)
+            continue; /* the store writes neither; skip rather than guess */
+        const json_t *config = json_object_get(t, "config");
+        row->config = json_is_object(config) ? config : NULL;
+        row->iteration = (long)json_integer_value(json_object_get(t, "training_iteration"));
+        row->time_total_s = json_number_value(json_object_get(t, "time_total_s"));
+        const json_t *m = v.metric != NULL
+                              ? lux_stopper_lookup(json_object_get(t, "last_result"), v.metric)
+                              : NULL;
+        if (json_is_number(m)) {
+            row->has_metric = 1;
+            row->metric = json_number_value(m);
         }
-        lux_table_flatten(json_object_get(t, "config"), NULL, fc);
-        lux_table_flatten(json_object_get(t, "last_result"), NULL, fr);
+        /* best_metric tracks the experiment's metric, not a --metric one. */
+        const json_t *best = json_object_get(t, "best_metric");
+        if (json_is_number(best) && v.metric != NULL && exp_metric != NULL &&
+            strcmp(v.metric, exp_metric) == 0) {
+            row->has_best = 1;
+            row->best = json_number_value(best);
+        }
+        row->error = json_string_value(json_object_get(t, "error"));
+        v.counts[row->status]++;
+        /* Results are unique per (trial, iteration) from 1 on. */
+        v.num_results += row->iteration;
+        v.nrows++;
     }
+    v.rows = rows;
 
-    if (metric != NULL) {
-        json_t *best = NULL;
-        int brc = lux_store_best_trial(s, metric, mode, LUX_SCOPE_LAST, &best);
-        if (brc == 0) {
-            json_t *fc = json_object();
-            lux_table_flatten(json_object_get(best, "config"), NULL, fc);
-            char *params = json_dumps(fc, JSON_COMPACT | JSON_REAL_PRECISION(6));
-            char value[64];
-            lux_table_format(json_object_get(best, "value"), value, sizeof value);
-            printf("Current best trial: %s with %s=%s and params=%s\n",
-                   json_string_value(json_object_get(best, "trial_id")), metric, value,
-                   params ? params : "{}");
-            free(params);
-            json_decref(fc);
-            json_decref(best);
-        } else if (brc != LUX_ENOENT) {
-            rc = brc;
-            goto done;
-        }
-    }
-
-    rc = varying_keys(flat_cfgs, &keys);
-    if (rc != 0)
-        goto done;
-    size_t nkeys = json_array_size(keys), ncols = 2 + nkeys + 2 + (metric != NULL);
-    cols = lux_calloc(ncols, sizeof *cols);
-    cells = lux_calloc(ncols, sizeof *cells);
-    char(*buf)[128] = lux_calloc(ncols, sizeof *buf);
-    if (cols == NULL || cells == NULL || buf == NULL) {
-        lux_free(buf);
-        rc = LUX_ENOMEM;
-        goto done;
-    }
-    size_t c = 0;
-    cols[c++] = (lux_table_column_t){"Trial name", LUX_ALIGN_LEFT, 0, 0, 0};
-    cols[c++] = (lux_table_column_t){"status", LUX_ALIGN_LEFT, 0, 10, 0};
-    for (size_t k = 0; k < nkeys; k++)
-        cols[c++] = (lux_table_column_t){json_string_value(json_array_get(keys, k)),
-                                         LUX_ALIGN_RIGHT, 24, 6, 1};
-    cols[c++] = (lux_table_column_t){"iter", LUX_ALIGN_RIGHT, 0, 4, 0};
-    cols[c++] = (lux_table_column_t){"total time (s)", LUX_ALIGN_RIGHT, 0, 8, 0};
-    if (metric != NULL)
-        cols[c++] = (lux_table_column_t){metric, LUX_ALIGN_RIGHT, 0, 8, 1};
-    table = lux_table_new(cols, ncols);
-    if (table == NULL) {
-        lux_free(buf);
-        rc = LUX_ENOMEM;
-        goto done;
-    }
-    size_t shown = 0, ntrials = json_array_size(trials);
-    json_array_foreach(trials, i, t)
-    {
-        if (max_rows > 0 && shown >= (size_t)max_rows)
-            break;
-        c = 0;
-        json_t *fc = json_array_get(flat_cfgs, i), *fr = json_array_get(flat_results, i);
-        lux_table_format(json_object_get(t, "trial_id"), buf[c], sizeof buf[c]);
-        cells[c] = buf[c];
-        c++;
-        lux_table_format(json_object_get(t, "status"), buf[c], sizeof buf[c]);
-        cells[c] = buf[c];
-        c++;
-        for (size_t k = 0; k < nkeys; k++, c++) {
-            lux_table_format(json_object_get(fc, json_string_value(json_array_get(keys, k))),
-                             buf[c], sizeof buf[c]);
-            cells[c] = buf[c];
-        }
-        lux_table_format(json_object_get(t, "training_iteration"), buf[c], sizeof buf[c]);
-        cells[c] = buf[c];
-        c++;
-        snprintf(buf[c], sizeof buf[c], "%.1f",
-                 json_number_value(json_object_get(t, "time_total_s")));
-        cells[c] = buf[c];
-        c++;
-        if (metric != NULL) {
-            lux_table_format(metric_of(fr, metric), buf[c], sizeof buf[c]);
-            cells[c] = buf[c];
-            c++;
-        }
-        if (lux_table_add_row(table, cells) != 0) {
-            lux_free(buf);
-            rc = LUX_ENOMEM;
-            goto done;
-        }
-        shown++;
-    }
-    lux_free(buf);
-    rc = lux_table_render(table, width, &text);
+    rc = lux_console_render(&v, width, max_rows, &text);
     if (rc != 0)
         goto done;
     fputs(text, stdout);
-    if (shown < ntrials)
-        printf("... %zu more trials (--max-rows)\n", ntrials - shown);
-
-    if (counts[LUX_TRIAL_ERROR] > 0) {
-        printf("Number of errored trials: %ld\n", counts[LUX_TRIAL_ERROR]);
-        json_array_foreach(trials, i, t)
-        {
-            if (strcmp(json_string_value(json_object_get(t, "status")), "ERROR") != 0)
-                continue;
-            const char *err = json_string_value(json_object_get(t, "error"));
-            char line[160];
-            lux_table_fit(err ? err : "(no message)", 100, line, sizeof line);
-            char *nl = strchr(line, '\n');
-            if (nl != NULL)
-                *nl = '\0';
-            printf("  %s (%ld failures): %s\n", json_string_value(json_object_get(t, "trial_id")),
-                   (long)json_integer_value(json_object_get(t, "num_failures")), line);
-        }
-    }
-    rc = 0;
 done:
     lux_free(text);
-    lux_table_destroy(&table);
-    lux_free(cols);
-    lux_free(cells);
-    json_decref(keys);
-    json_decref(flat_results);
-    json_decref(flat_cfgs);
+    lux_free(rows);
+    lux_config_destroy(&cfg);
     json_decref(trials);
     json_decref(exp);
     return rc;
@@ -331,7 +211,7 @@ int lux_cmd_status(int argc, char **argv)
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
     fflush(stdout);
-    rc = print_status(s, metric, width > 0 ? (size_t)width : terminal_width(), max_rows);
+    rc = print_status(s, metric, width > 0 ? (size_t)width : terminal_width(), (size_t)max_rows);
     if (rc != 0)
         fprintf(stderr, "lux status: %s\n",
                 lux_store_errmsg(s)[0] ? lux_store_errmsg(s) : lux_strerror(rc));

@@ -118,10 +118,108 @@ static int cmp_rows(const void *a, const void *b)
     return strcmp(x->trial_id, y->trial_id);
 }
 
-/* Parameter columns: the space's variables, or (without a space) none. */
-static size_t param_paths(const lux_console_view_t *v, const char **paths, size_t max)
+/* The longest dotted config path the varying-keys columns consider. */
+#define PATH_MAX_LEN 512
+
+/* What the varying-keys walk has seen of each config path. */
+typedef struct {
+    json_t *first; /* path -> the value of the first row that had it, first-seen order */
+    json_t *seen;  /* path -> number of rows that had it */
+    json_t *vary;  /* path -> true once two rows differ on it */
+    size_t nconfigs;
+    int oom;
+} varying_t;
+
+static void varying_note(varying_t *s, const char *path, json_t *value)
+{
+    json_t *first = json_object_get(s->first, path);
+    if (first == NULL) {
+        if (json_object_set(s->first, path, value) != 0 ||
+            json_object_set_new(s->seen, path, json_integer(1)) != 0)
+            s->oom = 1;
+        return;
+    }
+    json_t *seen = json_object_get(s->seen, path);
+    json_integer_set(seen, json_integer_value(seen) + 1);
+    if (!json_equal(first, value) && json_object_set_new(s->vary, path, json_true()) != 0)
+        s->oom = 1;
+}
+
+/* Notes every leaf of cfg under path (len bytes used of PATH_MAX_LEN).
+ * Nested objects are walked; anything else (arrays, empty objects) is a
+ * leaf, as lux_space treats them. */
+static void varying_walk(varying_t *s, const json_t *cfg, char *path, size_t len)
+{
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)cfg, k, val)
+    {
+        /* A key with a dot cannot be named in the dotted notation that
+         * lux_space_get_path reads, so it gets no column. */
+        size_t klen = strlen(k);
+        if (strchr(k, '.') != NULL || len + 1 + klen >= PATH_MAX_LEN)
+            continue;
+        size_t n = len;
+        if (n > 0)
+            path[n++] = '.';
+        memcpy(path + n, k, klen + 1);
+        if (json_is_object(val) && json_object_size(val) > 0)
+            varying_walk(s, val, path, n + klen);
+        else
+            varying_note(s, path, val);
+        path[len] = '\0';
+    }
+}
+
+/* The config paths whose values differ between the rows (or that some rows
+ * lack), every path when only one row has a config, in first-seen order: at
+ * most max of them, as a new array of strings in *out. Returns 0 or
+ * LUX_ENOMEM. */
+static int varying_paths(const lux_console_view_t *v, size_t max, json_t **out)
+{
+    varying_t s = {json_object(), json_object(), json_object(), 0, 0};
+    json_t *paths = json_array();
+    char path[PATH_MAX_LEN];
+    if (s.first == NULL || s.seen == NULL || s.vary == NULL || paths == NULL)
+        s.oom = 1;
+    for (size_t i = 0; !s.oom && i < v->nrows; i++) {
+        json_t *cfg = row_config(v, &v->rows[i]);
+        if (json_is_object(cfg)) {
+            path[0] = '\0';
+            varying_walk(&s, cfg, path, 0);
+            s.nconfigs++;
+        }
+        json_decref(cfg);
+    }
+    const char *k;
+    json_t *first;
+    json_object_foreach(s.first, k, first)
+    {
+        if (s.oom || json_array_size(paths) >= max)
+            break;
+        long seen = (long)json_integer_value(json_object_get(s.seen, k));
+        if (s.nconfigs <= 1 || json_object_get(s.vary, k) != NULL || seen < (long)s.nconfigs)
+            if (json_array_append_new(paths, json_string(k)) != 0)
+                s.oom = 1;
+    }
+    json_decref(s.first);
+    json_decref(s.seen);
+    json_decref(s.vary);
+    if (s.oom) {
+        json_decref(paths);
+        return LUX_ENOMEM;
+    }
+    *out = paths;
+    return 0;
+}
+
+/* Parameter columns: the space's variables, or (without a space) the paths
+ * that vary between the rows, whose strings *owned keeps. */
+static int param_paths(const lux_console_view_t *v, const char **paths, size_t max, size_t *n_out,
+                       json_t **owned)
 {
     size_t n = 0;
+    *owned = NULL;
     if (v->space != NULL) {
         size_t nv = lux_space_num_variables(v->space);
         for (size_t i = 0; i < nv && n < max; i++) {
@@ -129,8 +227,46 @@ static size_t param_paths(const lux_console_view_t *v, const char **paths, size_
             if (d != NULL && d->path != NULL)
                 paths[n++] = d->path;
         }
+    } else {
+        int rc = varying_paths(v, max, owned);
+        if (rc != 0)
+            return rc;
+        for (size_t i = 0; i < json_array_size(*owned) && n < max; i++)
+            paths[n++] = json_string_value(json_array_get(*owned, i));
     }
-    return n;
+    *n_out = n;
+    return 0;
+}
+
+/* Most failed trials whose message the block prints. */
+#define MAX_ERROR_LINES 20
+
+/* "Trial ID failed: MESSAGE" with the message's first line, cut to fit the
+ * width (0: 300 code points). */
+static void error_line(sbuf_t *b, const char *trial_id, const char *error, size_t width)
+{
+    size_t n = strcspn(error, "\r\n");
+    char *first = lux_malloc(n + 1);
+    if (first == NULL) {
+        b->oom = 1;
+        return;
+    }
+    memcpy(first, error, n);
+    first[n] = '\0';
+    int more = error[n] != '\0' && error[n + strspn(error + n, "\r\n")] != '\0';
+    size_t used = strlen("Trial  failed: ") + lux_table_width(trial_id) + (more ? 3 : 0);
+    size_t budget = width == 0 ? 300 : (width > used + 20 ? width - used : 20);
+    char *fitted = lux_malloc(budget * 4 + 3);
+    if (fitted == NULL) {
+        lux_free(first);
+        b->oom = 1;
+        return;
+    }
+    lux_table_fit(first, budget, fitted, budget * 4 + 3);
+    int cut = strcmp(fitted, first) != 0;
+    sb_printf(b, "Trial %s failed: %s%s\n", trial_id, fitted, more && !cut ? " .." : "");
+    lux_free(fitted);
+    lux_free(first);
 }
 
 int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_rows, char **out)
@@ -163,9 +299,12 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
     if (v->cpus_total >= 0)
         sb_printf(&b, "Logical resource usage: %g/%g CPUs, %g/%g GPUs\n", v->cpus_used,
                   v->cpus_total, v->gpus_used, v->gpus_total);
-    if (v->name)
-        sb_printf(&b, "Experiment: %s (%s), %ld trials, %ld results\n", v->name,
-                  v->dir ? v->dir : "", total, v->num_results);
+    if (v->name) {
+        sb_printf(&b, "Experiment: %s (%s)", v->name, v->dir ? v->dir : "");
+        if (v->state != NULL)
+            sb_printf(&b, ": %s", v->state);
+        sb_printf(&b, ", %ld trials, %ld results\n", total, v->num_results);
+    }
     if (v->scheduler_stats != NULL && json_object_size(v->scheduler_stats) > 0) {
         char *s = json_dumps(v->scheduler_stats, JSON_COMPACT);
         if (s)
@@ -191,10 +330,16 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
     }
 
     const char *paths[32];
-    size_t np = param_paths(v, paths, 32);
+    size_t np = 0;
+    json_t *owned_paths = NULL;
+    if (param_paths(v, paths, 32, &np, &owned_paths) != 0) {
+        lux_free(b.data);
+        return LUX_ENOMEM;
+    }
     size_t ncols = 2 + np + 2 + (v->metric ? 1 : 0);
     lux_table_column_t *cols = lux_calloc(ncols, sizeof *cols);
     if (cols == NULL) {
+        json_decref(owned_paths);
         lux_free(b.data);
         return LUX_ENOMEM;
     }
@@ -213,6 +358,7 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
     if (table == NULL || sorted == NULL) {
         lux_table_destroy(&table);
         lux_free(sorted);
+        json_decref(owned_paths);
         lux_free(b.data);
         return LUX_ENOMEM;
     }
@@ -248,22 +394,33 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
         }
         for (size_t j = 0; j < k; j++)
             cellp[j] = cells[j];
-        lux_table_add_row(table, cellp);
+        if (lux_table_add_row(table, cellp) != 0)
+            b.oom = 1;
     }
     char *rendered = NULL;
     if (lux_table_render(table, width, &rendered) == 0) {
         sb_printf(&b, "%s", rendered);
         lux_free(rendered);
+    } else {
+        b.oom = 1;
     }
-    if (shown < v->nrows)
-        sb_printf(&b, "... %zu more trials not shown (lux status DIR --all lists them)\n",
-                  v->nrows - shown);
-    for (size_t i = 0; i < v->nrows; i++)
+    /* The counts cover every trial; the rows may be a bounded subset. */
+    if (total > (long)shown)
+        sb_printf(&b, "... %ld more trials not shown (lux status %s lists them all)\n",
+                  total - (long)shown, v->dir ? v->dir : "DIR");
+    long nerrors = v->counts[LUX_TRIAL_ERROR], printed = 0;
+    if (nerrors > 0)
+        sb_printf(&b, "Number of errored trials: %ld\n", nerrors);
+    for (size_t i = 0; i < v->nrows && printed < MAX_ERROR_LINES; i++)
         if (v->rows[i].status == LUX_TRIAL_ERROR && v->rows[i].error != NULL) {
-            sb_printf(&b, "Trial %s failed: %.300s\n", v->rows[i].trial_id, v->rows[i].error);
+            error_line(&b, v->rows[i].trial_id, v->rows[i].error, width);
+            printed++;
         }
+    if (nerrors > printed)
+        sb_printf(&b, "... and %ld more failed trials\n", nerrors - printed);
     lux_table_destroy(&table);
     lux_free(sorted);
+    json_decref(owned_paths);
     if (b.oom) {
         lux_free(b.data);
         return LUX_ENOMEM;

@@ -4,8 +4,13 @@
  *   Trial status: 2 PAUSED | 8 RUNNING | 6 PENDING
  *   Current time: 2026-11-22 04:40:12. Total running time: 1min 23s
  *   Logical resource usage: 2.0/2 CPUs, 0/0 GPUs
+ *   Experiment: quickstart (runs/quickstart), 16 trials, 280 results
+ *   Scheduler: {"num_stopped":3}
  *   Current best trial: quickstart_00003 with episode_reward_mean=475 and params={...}
  *   <table: trial name, status, sampled parameters, iter, total time (s), metric>
+ *   ... 9950 more trials not shown (lux status runs/quickstart lists them all)
+ *   Number of errored trials: 1
+ *   Trial quickstart_00007 failed: <first line of its message>
  *
  * On a terminal the block is redrawn in place at most once a second; on
  * anything else (CI, a log file) it is printed as plain lines every
@@ -14,7 +19,9 @@
  * final block, -v adds events, -vv a line per result.
  *
  * lux_console_render() is the pure part: the same block from a view, used
- * by the live console and by `lux status`.
+ * by the live console (tune/runner.c builds the view from its trials) and by
+ * `lux status` (tune/cmd_status.c builds it from the store), so the two
+ * always look alike.
  */
 #ifndef LUX_CONSOLE_H
 #define LUX_CONSOLE_H
@@ -41,14 +48,22 @@ typedef struct {
 
 typedef struct {
     const char *name, *dir;
+    const char *state;  /* the experiment's status ("FINISHED"...) for the
+                           Experiment line; NULL: none (the live console) */
     const char *metric; /* may be NULL */
     lux_mode_t mode;
-    long counts[LUX_TRIAL_STATUS_COUNT];
+    long counts[LUX_TRIAL_STATUS_COUNT]; /* every trial, also those not in rows */
     double elapsed_s;
     double cpus_used, cpus_total, gpus_used, gpus_total; /* cpus_total < 0: unknown */
-    const lux_space_t *space;      /* parameter columns; NULL: keys that vary */
+    /* Parameter columns: the space's variables; NULL: the config paths
+     * whose values vary between the rows (every path of a single row), in
+     * first-seen order, in the space's dotted notation ("model.lr"). */
+    const lux_space_t *space;
     const json_t *scheduler_stats; /* may be NULL */
     long num_results;
+    /* The trials the block may show: all of them (`lux status`) or a
+     * bounded subset (the live console: live trials, the best finished and
+     * the latest failed ones). */
     lux_console_row_t *rows;
     size_t nrows;
     /* Rows whose config is NULL (finished trials, whose config only the
@@ -59,9 +74,15 @@ typedef struct {
 } lux_console_view_t;
 
 /* Renders the status block (every line ends in '\n', at most `width`
- * columns wide when 0 < width) with at most max_rows trial rows (0: all),
- * choosing RUNNING, then PAUSED, PENDING, ERROR and the best TERMINATED
- * trials. *out is lux_malloc'd. Returns 0 or LUX_ENOMEM. */
+ * columns wide when 0 < width) with at most max_rows trial rows (0: all of
+ * v->rows), choosing RUNNING, then PAUSED, PENDING, ERROR and the best
+ * TERMINATED trials. Trials counted in v->counts but not shown are summed
+ * up in one line ("... 9950 more trials not shown"). Failed trials among
+ * v->rows get a line with the first line of their message (at most 20, then
+ * "... and N more failed trials" counted from v->counts). Pure: no I/O
+ * besides reading the clock (and v->fetch_config). `lux status` and the live
+ * console both print this block. *out is lux_malloc'd (caller lux_frees).
+ * Returns 0 or LUX_ENOMEM. */
 int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_rows, char **out);
 
 typedef struct lux_console lux_console_t;

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "alloc.h"
+#include "config.h"
 #include "error.h"
 #include "store.h"
 
@@ -86,18 +87,25 @@ LUX_TEST(status_prints_counts_best_and_trial_table)
     build_experiment(dir);
     char *out, *err;
     LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
-    LUX_CHECK_CONTAINS(out, "Experiment: cartpole_pg (RUNNING)");
+    LUX_CHECK_CONTAINS(out, "Experiment: cartpole_pg (");
+    LUX_CHECK_CONTAINS(out, "): RUNNING, 4 trials, 10 results\n");
     LUX_CHECK_CONTAINS(out, "Trial status: 1 PAUSED | 1 RUNNING | 1 TERMINATED | 1 ERROR");
     LUX_CHECK_CONTAINS(out, "Current best trial: cartpole_00001 with episode_reward_mean=45");
     LUX_CHECK_CONTAINS(out, "\"lr\":0.01");
-    /* Columns: only config keys that vary (lr, opt/beta, note), not env. */
+    /* The stored config has no space: the columns are the config paths that
+     * vary (lr, opt.beta, note), not env. */
     LUX_CHECK_CONTAINS(out, "Trial name");
-    LUX_CHECK_CONTAINS(out, "opt/beta");
+    LUX_CHECK_CONTAINS(out, "opt.beta");
     LUX_CHECK(strstr(out, "  env") == NULL);
-    LUX_CHECK_CONTAINS(out, "cartpole_00002  PAUSED");
+    /* Live trials first, then failed, then finished ones. */
+    LUX_CHECK_CONTAINS(out, "cartpole_00001  RUNNING");
+    LUX_CHECK_CONTAINS(out, "\ncartpole_00002  PAUSED");
+    LUX_CHECK(strstr(out, "cartpole_00001  RUNNING") < strstr(out, "cartpole_00000  TERMINATED"));
     LUX_CHECK_CONTAINS(out, "total time (s)");
+    LUX_CHECK(strstr(out, "more trials not shown") == NULL);
     LUX_CHECK_CONTAINS(out, "Number of errored trials: 1");
-    LUX_CHECK_CONTAINS(out, "cartpole_00003 (1 failures): RuntimeError: diverged");
+    LUX_CHECK_CONTAINS(out, "Trial cartpole_00003 failed: RuntimeError: diverged ..\n");
+    LUX_CHECK(strstr(out, "traceback") == NULL);
     free(out);
     free(err);
 
@@ -117,9 +125,79 @@ LUX_TEST(status_prints_counts_best_and_trial_table)
     free(out);
     free(err);
 
+    /* --max-rows: the rest are counted, not shown. */
+    LUX_CHECK_INT_EQ(
+        run_lux(&out, &err, (const char *const[]){"status", dir, "--max-rows", "2", NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "\n... 2 more trials not shown (lux status ");
+    LUX_CHECK(strstr(out, "cartpole_00003  ERROR") == NULL);
+    LUX_CHECK_CONTAINS(out, "Trial cartpole_00003 failed:"); /* still listed */
+    free(out);
+    free(err);
+
+    /* --metric: a nested result key becomes the metric column and picks the
+     * best trial by it (mode as the experiment's: max). */
+    LUX_CHECK_INT_EQ(
+        run_lux(&out, &err,
+                (const char *const[]){"status", dir, "--metric", "info/learner/loss", NULL}),
+        0);
+    LUX_CHECK_CONTAINS(out, "Current best trial: cartpole_00003 with info/learner/loss=1 and");
+    LUX_CHECK_CONTAINS(out, "total time (s)  info/learner/loss\n");
+    free(out);
+    free(err);
+
     LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", "/nonexistent/exp", NULL}),
                      2);
     LUX_CHECK_CONTAINS(err, "no experiment store at /nonexistent/exp/experiment.db");
+    free(out);
+    free(err);
+}
+
+/* With the experiment's canonical config stored (as `lux run` stores it),
+ * the parameter columns are its search space's variables, as in the live
+ * console: model.hidden although it is the same in both trials, and not
+ * `extra`, which varies but is no variable. */
+LUX_TEST(status_columns_are_the_stored_search_space)
+{
+    static const char yaml[] = "name: spaced\n"
+                               "trainable: some/plugin.so\n"
+                               "metric: score\n"
+                               "mode: max\n"
+                               "config:\n"
+                               "  lr: {loguniform: [1.0e-4, 1.0e-2]}\n"
+                               "  model: {hidden: {choice: [32, 64]}, act: relu}\n";
+    lux_config_options_t o = {.skip_trainable_check = true};
+    lux_config_t *cfg = NULL;
+    char e[512];
+    int rc = lux_config_load_string(yaml, strlen(yaml), "t.yaml", &o, &cfg, e, sizeof e);
+    LUX_CHECK_MSG(rc == 0, "%s", e);
+    json_t *canon = lux_config_to_json(cfg);
+    char *canon_text = json_dumps(canon, JSON_COMPACT);
+    LUX_CHECK(canon_text != NULL);
+    json_decref(canon);
+    lux_config_destroy(&cfg);
+
+    const char *dir = lux_test_tmpdir();
+    lux_store_t *s = NULL;
+    LUX_CHECK_OK(lux_store_open(dir, &s, e, sizeof e));
+    lux_store_experiment_t exp = {
+        .name = "spaced", .config_json = canon_text, .metric = "score", .mode = "max"};
+    LUX_CHECK_OK(lux_store_experiment_put(s, &exp));
+    free(canon_text);
+    static const char *const configs[] = {
+        "{\"lr\":0.001,\"model\":{\"hidden\":64,\"act\":\"relu\"},\"extra\":1}",
+        "{\"lr\":0.002,\"model\":{\"hidden\":64,\"act\":\"relu\"},\"extra\":2}"};
+    for (int t = 0; t < 2; t++) {
+        char id[32];
+        snprintf(id, sizeof id, "spaced_%05d", t);
+        lux_store_trial_t tr = {.trial_id = id, .config_json = configs[t]};
+        LUX_CHECK_OK(lux_store_trial_add(s, &tr));
+    }
+    lux_store_close(&s);
+    char *out, *err;
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "status      lr  model.hidden  iter  total time (s)  score\n");
+    LUX_CHECK_CONTAINS(out, "spaced_00001  PENDING  0.002            64");
+    LUX_CHECK(strstr(out, "extra") == NULL);
     free(out);
     free(err);
 }
@@ -329,8 +407,8 @@ LUX_TEST(status_and_best_on_a_new_experiment)
     char *out, *err;
     /* Nothing written yet: no experiment row, no trials. */
     LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
-    LUX_CHECK_CONTAINS(out, "no experiment row yet");
-    LUX_CHECK_CONTAINS(out, "Trial status: no trials yet");
+    LUX_CHECK_CONTAINS(out, "): no experiment row yet, 0 trials, 0 results\n");
+    LUX_CHECK_CONTAINS(out, "Trial status: no trials\n");
     free(out);
     free(err);
     lux_store_experiment_t exp = {.name = "fresh"};
