@@ -128,6 +128,13 @@ static const char schema_v1[] =
     " value,"
     " updated_time REAL NOT NULL);";
 
+/* v2: append-only journals (ASHA's rung values), so the state blob saved at
+ * every batch holds live trials only. */
+static const char schema_v2[] = "CREATE TABLE journal ("
+                                " seq INTEGER PRIMARY KEY,"
+                                " source TEXT NOT NULL,"
+                                " entry TEXT NOT NULL);";
+
 typedef struct {
     int version;
     const char *description;
@@ -136,6 +143,7 @@ typedef struct {
 
 static const migration_t migrations[] = {
     {1, "initial schema", schema_v1},
+    {2, "journal", schema_v2},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -171,6 +179,7 @@ static const migration_t migrations[] = {
                     " VALUES (?1, ?2, ?3, ?4, ?5)")                                                \
     X(STATE_PUT, "INSERT OR REPLACE INTO state (key, value, updated_time) VALUES (?1, ?2, ?3)")    \
     X(STATE_GET, "SELECT value FROM state WHERE key = ?1")                                         \
+    X(JOURNAL_ADD, "INSERT INTO journal (source, entry) VALUES (?1, ?2)")                          \
     X(LAST_ITER, "SELECT MAX(training_iteration) FROM results WHERE trial_id = ?1")
 
 enum {
@@ -537,7 +546,7 @@ static int open_common(const char *dir, int readonly, lux_store_t **out, char *e
          * The WAL file is truncated back to 64 MiB after a checkpoint. */
         rc = exec(s,
                   "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
-                  " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;"
+                  " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2048;"
                   " PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864",
                   "cannot configure the store");
         if (rc != 0)
@@ -969,6 +978,21 @@ int lux_store_counter_put(lux_store_t *self, const char *key, int64_t value)
     return state_put(self, key, NULL, &value);
 }
 
+int lux_store_journal_add(lux_store_t *self, const char *source, const char *entry_json)
+{
+    int rc = need_writer(self, "cannot append to the journal");
+    if (rc != 0)
+        return rc;
+    if (source == NULL || entry_json == NULL)
+        return LUX_EINVAL;
+    sqlite3_stmt *st = cached(self, STMT_JOURNAL_ADD);
+    if (st == NULL)
+        return LUX_ESTORE;
+    bind_text(st, 1, source);
+    bind_text(st, 2, entry_json);
+    return step_write(self, st, "cannot append to the journal");
+}
+
 /* Steps STATE_GET for key; on SQLITE_ROW leaves the statement for the
  * caller to read and reset. */
 static int state_row(lux_store_t *self, const char *key, sqlite3_stmt **out)
@@ -1150,6 +1174,57 @@ int lux_store_trials(lux_store_t *self, json_t **trials)
     if (rc != 0)
         return rc;
     return collect(self, st, trial_names, NTRIAL_NAMES, trials, "cannot list the trials");
+}
+
+int lux_store_trials_each(lux_store_t *self, lux_store_trial_fn fn, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(self, "SELECT " TRIAL_COLUMNS " FROM trials t ORDER BY t.seq", &st,
+                     "cannot list the trials");
+    if (rc != 0)
+        return rc;
+    int code = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *row = row_object(st, trial_names, NTRIAL_NAMES);
+        code = row == NULL ? LUX_ENOMEM : fn(arg, row);
+        json_decref(row);
+        if (code != 0)
+            break;
+    }
+    if (code == 0 && rc != SQLITE_DONE)
+        code = fail(self, rc, "cannot list the trials");
+    sqlite3_finalize(st);
+    return code;
+}
+
+int lux_store_journal(lux_store_t *self, const char *source, json_t **entries)
+{
+    static const char *const names[] = {"@entry"};
+    sqlite3_stmt *st;
+    int rc = prepare(self, "SELECT entry FROM journal WHERE source = ?1 ORDER BY seq", &st,
+                     "cannot read the journal");
+    if (rc != 0)
+        return rc;
+    bind_text(st, 1, source);
+    json_t *rows;
+    rc = collect(self, st, names, 1, &rows, "cannot read the journal");
+    if (rc != 0)
+        return rc;
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        if (out != NULL && json_array_append(out, json_object_get(row, "entry")) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    json_decref(rows);
+    if (out == NULL)
+        return LUX_ENOMEM;
+    *entries = out;
+    return 0;
 }
 
 int lux_store_trial_get(lux_store_t *self, const char *trial_id, json_t **trial)

@@ -28,14 +28,16 @@
  *         lux_store_trial_add / _set_status / _update   (trial events)
  *         lux_store_result_add(...)                     (each result)
  *         lux_checkpoint_write(...) then lux_store_checkpoint_add(...)
- *         lux_store_decision_add(...), lux_store_state_put(st, "scheduler", ...)
+ *         lux_store_decision_add(...), lux_store_journal_add(st, "scheduler", ...)
+ *         lux_store_state_put(st, "scheduler", ...)
  *         lux_store_commit(st);
  *
  * Resume (`lux run --resume DIR`): open the same way (a killed writer's lock
- * is gone with it), lux_checkpoint_sweep(), then lux_store_trials() gives
- * every trial's status, config and latest_checkpoint (restart RUNNING and
- * PAUSED ones from it, start PENDING ones, leave TERMINATED/ERROR ones),
- * lux_store_state_get() the scheduler's and searcher's state, and
+ * is gone with it), lux_checkpoint_sweep(), then lux_store_trials_each()
+ * gives every trial's status, config and latest_checkpoint (restart RUNNING
+ * and PAUSED ones from it, start PENDING ones, leave TERMINATED/ERROR ones),
+ * lux_store_state_get() and lux_store_journal() the scheduler's and
+ * searcher's state, and
  * lux_store_last_iteration() where each trial's stored results end; results
  * replayed from an older checkpoint are ignored, never duplicated.
  *
@@ -60,7 +62,7 @@
 /* The schema version this build writes (PRAGMA user_version). A database
  * with an older version is migrated by lux_store_open(); a newer one is
  * refused. */
-#define LUX_STORE_SCHEMA_VERSION 1
+#define LUX_STORE_SCHEMA_VERSION 2
 
 /* The database file's name inside the experiment directory. */
 #define LUX_STORE_DB_NAME "experiment.db"
@@ -240,6 +242,11 @@ int lux_store_state_put(lux_store_t *self, const char *key, const char *value);
 /* Stores an integer counter under key. */
 int lux_store_counter_put(lux_store_t *self, const char *key, int64_t value);
 
+/* Appends an entry (JSON text) to the journal of `source` ("scheduler").
+ * Journals hold what only ever grows (ASHA's rung values), so that the state
+ * saved at every batch stays as small as the live part. */
+int lux_store_journal_add(lux_store_t *self, const char *source, const char *entry_json);
+
 /* ---- Reading (reader or writer) ---------------------------------------------
  *
  * Returned JSON values are new references the caller releases with
@@ -249,6 +256,10 @@ int lux_store_counter_put(lux_store_t *self, const char *key, int64_t value);
 /* Copies the value stored under key into *value (lux_malloc'd, caller
  * lux_frees). LUX_ENOENT when absent. */
 int lux_store_state_get(lux_store_t *self, const char *key, char **value);
+
+/* The journal of `source` as a new array of its entries (parsed), oldest
+ * first; empty when there are none. */
+int lux_store_journal(lux_store_t *self, const char *source, json_t **entries);
 
 /* Reads a counter; LUX_ENOENT when absent. */
 int lux_store_counter_get(lux_store_t *self, const char *key, int64_t *value);
@@ -265,6 +276,12 @@ int lux_store_experiment_get(lux_store_t *self, json_t **exp);
  * restore_checkpoint, latest_checkpoint}. latest_checkpoint is the path
  * (relative to DIR) of the newest checkpoint not deleted, or null. */
 int lux_store_trials(lux_store_t *self, json_t **trials);
+
+/* Calls fn with each trial (same shape, borrowed for the call) in creation
+ * order, without holding them all in memory. A non-zero return from fn
+ * stops the walk and is returned. */
+typedef int (*lux_store_trial_fn)(void *arg, const json_t *trial);
+int lux_store_trials_each(lux_store_t *self, lux_store_trial_fn fn, void *arg);
 
 /* One trial, same shape; LUX_ENOENT if unknown. */
 int lux_store_trial_get(lux_store_t *self, const char *trial_id, json_t **trial);

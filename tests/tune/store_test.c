@@ -82,13 +82,13 @@ LUX_TEST(open_creates_directory_tree_wal_and_schema)
     lux_store_close(&s); /* NULL is fine */
 
     LUX_CHECK_INT_EQ(sql_int(dir, "PRAGMA user_version"), LUX_STORE_SCHEMA_VERSION);
-    LUX_CHECK_INT_EQ(sql_int(dir, "SELECT COUNT(*) FROM migrations"), 1);
+    LUX_CHECK_INT_EQ(sql_int(dir, "SELECT COUNT(*) FROM migrations"), LUX_STORE_SCHEMA_VERSION);
     LUX_CHECK_INT_EQ(sql_int(dir, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 
     /* Reopening does not migrate again; the reader sees the experiment. */
     s = open_writer(dir);
     lux_store_close(&s);
-    LUX_CHECK_INT_EQ(sql_int(dir, "SELECT COUNT(*) FROM migrations"), 1);
+    LUX_CHECK_INT_EQ(sql_int(dir, "SELECT COUNT(*) FROM migrations"), LUX_STORE_SCHEMA_VERSION);
     char err[512];
     LUX_CHECK_OK(lux_store_open_reader(dir, &s, err, sizeof err));
     json_t *e = NULL;
@@ -102,6 +102,62 @@ LUX_TEST(open_creates_directory_tree_wal_and_schema)
     /* The reader cannot write. */
     LUX_CHECK_ERR(lux_store_begin(s), LUX_EINVAL);
     LUX_CHECK_CONTAINS(lux_store_errmsg(s), "read-only");
+    lux_store_close(&s);
+}
+
+/* A version-1 store (no journal) is migrated when the writer opens it,
+ * keeping its rows; the journal then works. */
+LUX_TEST(version_1_store_is_migrated_to_the_journal)
+{
+    const char *dir = lux_test_tmpdir();
+    lux_store_t *s = open_writer(dir);
+    add_trial(s, "t_00000", "{\"lr\": 0.1}");
+    lux_store_close(&s);
+    sql_exec(dir, "DROP TABLE journal; DELETE FROM migrations WHERE version > 1;"
+                  " PRAGMA user_version = 1");
+    char err[512] = "";
+    LUX_CHECK_OK(lux_store_open_reader(dir, &s, err, sizeof err));
+    LUX_CHECK_INT_EQ(lux_store_schema_version(s), 1);
+    lux_store_close(&s);
+    s = open_writer(dir);
+    LUX_CHECK_INT_EQ(lux_store_schema_version(s), LUX_STORE_SCHEMA_VERSION);
+    LUX_CHECK_OK(lux_store_journal_add(s, "scheduler", "[0, 1, 2.5]"));
+    LUX_CHECK_OK(lux_store_journal_add(s, "other", "{\"x\": 1}"));
+    LUX_CHECK_OK(lux_store_journal_add(s, "scheduler", "[0, 0, -1]"));
+    LUX_CHECK_ERR(lux_store_journal_add(s, NULL, "1"), LUX_EINVAL);
+    json_t *j = NULL;
+    LUX_CHECK_OK(lux_store_journal(s, "scheduler", &j));
+    LUX_CHECK_INT_EQ(json_array_size(j), 2);
+    LUX_CHECK_NEAR(json_number_value(json_array_get(json_array_get(j, 0), 2)), 2.5, 0);
+    LUX_CHECK_NEAR(json_number_value(json_array_get(json_array_get(j, 1), 2)), -1, 0);
+    json_decref(j);
+    LUX_CHECK_OK(lux_store_journal(s, "nobody", &j));
+    LUX_CHECK_INT_EQ(json_array_size(j), 0);
+    json_decref(j);
+    json_t *t = NULL;
+    LUX_CHECK_OK(lux_store_trial_get(s, "t_00000", &t));
+    json_decref(t);
+    lux_store_close(&s);
+    LUX_CHECK_INT_EQ(sql_int(dir, "SELECT COUNT(*) FROM migrations"), LUX_STORE_SCHEMA_VERSION);
+}
+
+static int count_trial(void *arg, const json_t *trial)
+{
+    int *n = arg;
+    (*n)++;
+    return strcmp(json_string_value(json_object_get(trial, "trial_id")), "t_00001") == 0 ? 7 : 0;
+}
+
+LUX_TEST(trials_each_walks_in_creation_order_and_stops)
+{
+    const char *dir = lux_test_tmpdir();
+    lux_store_t *s = open_writer(dir);
+    add_trial(s, "t_00000", "{}");
+    add_trial(s, "t_00001", "{}");
+    add_trial(s, "t_00002", "{}");
+    int n = 0;
+    LUX_CHECK_INT_EQ(lux_store_trials_each(s, count_trial, &n), 7);
+    LUX_CHECK_INT_EQ(n, 2);
     lux_store_close(&s);
 }
 
