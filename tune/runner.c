@@ -9,7 +9,11 @@
  * after a save is in trial_t.after_save.
  *
  * Trials are created lazily (trial k's config is a pure function of the
- * experiment seed and k), so the searcher's state is one counter. Every trial
+ * experiment seed and k), so the searcher's state is one counter. Only live
+ * trials (PENDING, RUNNING, PAUSED) are held in memory: a trial that ends
+ * is written to the store, counted, offered to the console's short lists
+ * of finished trials, and freed after the batch commits, so the driver's
+ * memory does not grow with the number of finished trials. Every trial
  * asks for the same resources (resources_per_trial), so concurrency is the
  * number of whole trials that fit in the node, capped by
  * max_concurrent_trials.
@@ -83,9 +87,22 @@ typedef struct {
     lux_exec_trial_t *exec;
     after_save_t after_save;
     int want_save;
+    int stopped;    /* resumed after the scheduler answered STOP (its final save was cut) */
     int retain_due; /* retention runs after the batch that registered a checkpoint commits */
     int dirty;
 } trial_t;
+
+/* A finished trial as the console shows it (its config is read back from
+ * the store when shown). */
+typedef struct {
+    lux_console_row_t row;
+    int k;
+    char *id, *error;
+} done_t;
+
+/* The console's lists of finished trials: the best TERMINATED ones and the
+ * latest ERROR ones, DONE_ROWS of each (as many as it ever shows). */
+#define DONE_ROWS 50
 
 typedef struct {
     lux_config_t *cfg;
@@ -95,9 +112,15 @@ typedef struct {
     lux_stopper_t *stopper;
     char dir[4096];
     char *safe_name;
-    trial_t **trials; /* by k */
-    size_t ntrials, cap;
+    trial_t **live; /* live trials, ascending k */
+    size_t nlive, caplive;
+    trial_t **retired; /* ended in this batch: freed once it commits */
+    size_t nretired, capretired;
+    size_t ncreated; /* trials created so far (the next k) */
     long total_trials;
+    long num_terminated;
+    done_t best_done[DONE_ROWS], errors[DONE_ROWS];
+    size_t nbest_done, nerrors;
     int *waiting; /* k of PENDING/PAUSED trials, in order */
     size_t nwaiting, capwaiting;
     size_t nrunning;
@@ -210,20 +233,128 @@ static void remove_waiting(runner_t *r, int k)
     }
 }
 
-static int trials_reserve(runner_t *r, size_t n)
+static int grow_ptrs(trial_t ***a, size_t *cap, size_t need)
 {
-    if (n <= r->cap)
+    if (need <= *cap)
         return 0;
-    size_t c = r->cap ? r->cap : 64;
-    while (c < n)
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need)
         c *= 2;
-    trial_t **a = lux_realloc(r->trials, c * sizeof *a);
-    if (a == NULL)
+    trial_t **b = lux_realloc(*a, c * sizeof *b);
+    if (b == NULL)
         return LUX_ENOMEM;
-    memset(a + r->cap, 0, (c - r->cap) * sizeof *a);
-    r->trials = a;
-    r->cap = c;
+    *a = b;
+    *cap = c;
     return 0;
+}
+
+/* The index of the first live trial with k' >= k. */
+static size_t live_index(const runner_t *r, int k)
+{
+    size_t lo = 0, hi = r->nlive;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->live[mid]->k < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The live trial k, or NULL (finished or never created). */
+static trial_t *find_trial(const runner_t *r, int k)
+{
+    size_t i = live_index(r, k);
+    return i < r->nlive && r->live[i]->k == k ? r->live[i] : NULL;
+}
+
+static int live_add(runner_t *r, trial_t *t)
+{
+    if (grow_ptrs(&r->live, &r->caplive, r->nlive + 1) != 0)
+        return LUX_ENOMEM;
+    size_t i = live_index(r, t->k);
+    memmove(&r->live[i + 1], &r->live[i], (r->nlive - i) * sizeof *r->live);
+    r->live[i] = t;
+    r->nlive++;
+    return 0;
+}
+
+/* The live trials as they are now, for loops whose body may end trials. */
+static trial_t **live_snapshot(const runner_t *r, size_t *n)
+{
+    *n = r->nlive;
+    trial_t **copy = lux_malloc((r->nlive ? r->nlive : 1) * sizeof *copy);
+    if (copy != NULL)
+        memcpy(copy, r->live, r->nlive * sizeof *copy);
+    else
+        *n = 0;
+    return copy;
+}
+
+/* The id of trial k, live or not (trial_create's rule). */
+static void trial_id_of(const runner_t *r, int k, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s_%05d", r->safe_name, k);
+}
+
+static void done_clear(done_t *d)
+{
+    lux_free(d->id);
+    lux_free(d->error);
+    memset(d, 0, sizeof *d);
+}
+
+/* Orders finished trials for the console: those with the metric first, by
+ * metric (the better first), then by creation. */
+static int done_better(const runner_t *r, const lux_console_row_t *a, int ka,
+                       const lux_console_row_t *b, int kb)
+{
+    if (a->has_metric != b->has_metric)
+        return a->has_metric;
+    if (a->has_metric && a->metric != b->metric)
+        return r->cfg->mode == LUX_MODE_MIN ? a->metric < b->metric : a->metric > b->metric;
+    return ka < kb;
+}
+
+/* Offers a finished trial (its row) to the console's lists. */
+static void done_offer(runner_t *r, const lux_console_row_t *row, int k)
+{
+    done_t *list = row->status == LUX_TRIAL_ERROR ? r->errors : r->best_done;
+    size_t *n = row->status == LUX_TRIAL_ERROR ? &r->nerrors : &r->nbest_done;
+    size_t at = *n;
+    if (row->status == LUX_TRIAL_ERROR) {
+        if (*n == DONE_ROWS) { /* keep the latest: drop the oldest */
+            done_clear(&list[0]);
+            memmove(&list[0], &list[1], (DONE_ROWS - 1) * sizeof *list);
+            memset(&list[DONE_ROWS - 1], 0, sizeof *list);
+            (*n)--;
+        }
+        at = *n;
+    } else {
+        at = 0;
+        while (at < *n && done_better(r, &list[at].row, list[at].k, row, k))
+            at++;
+        if (at == DONE_ROWS)
+            return;
+        if (*n == DONE_ROWS) {
+            done_clear(&list[DONE_ROWS - 1]);
+            (*n)--;
+        }
+        memmove(&list[at + 1], &list[at], (*n - at) * sizeof *list);
+    }
+    done_t d = {.row = *row, .k = k};
+    d.id = lux_strdup(row->trial_id);
+    d.error = row->error ? lux_strndup(row->error, 1000) : NULL;
+    if (d.id == NULL) {
+        memmove(&list[at], &list[at + 1], (*n - at) * sizeof *list);
+        return;
+    }
+    d.row.trial_id = d.id;
+    d.row.error = d.error;
+    d.row.config = NULL;
+    list[at] = d;
+    (*n)++;
 }
 
 static char *resources_json(const runner_t *r)
@@ -245,18 +376,15 @@ static char *resources_json(const runner_t *r)
 /* Creates trial k (the next one), tells the scheduler and the store. */
 static int trial_create(runner_t *r, char *err, size_t errlen)
 {
-    int k = (int)r->ntrials;
-    int rc = trials_reserve(r, r->ntrials + 1);
-    if (rc != 0)
-        return rc;
+    int k = (int)r->ncreated;
     trial_t *t = lux_calloc(1, sizeof *t);
     if (t == NULL)
         return LUX_ENOMEM;
     t->k = k;
-    snprintf(t->id, sizeof t->id, "%s_%05d", r->safe_name, k);
+    trial_id_of(r, k, t->id, sizeof t->id);
     t->seed = mix64(r->cfg->seed ^ mix64((uint64_t)k + 1));
     t->status = LUX_TRIAL_PENDING;
-    rc = lux_config_trial_config(r->cfg, k, &t->config);
+    int rc = lux_config_trial_config(r->cfg, k, &t->config);
     if (rc == 0)
         rc = lux_scheduler_on_trial_add(r->sched, k, t->config);
     if (rc != 0) {
@@ -274,19 +402,20 @@ static int trial_create(runner_t *r, char *err, size_t errlen)
         .seed = t->seed,
         .status = LUX_TRIAL_PENDING,
     };
-    rc = lux_store_trial_add(r->store, &st);
+    rc = config_text != NULL ? lux_store_trial_add(r->store, &st) : LUX_ENOMEM;
     free(config_text);
     if (rc == 0)
         rc = lux_store_counter_put(r->store, "trials_created", k + 1);
     if (rc == 0)
-        rc = push_waiting(r, k);
+        rc = live_add(r, t);
+    if (rc == 0 && (rc = push_waiting(r, k)) != 0)
+        r->nlive--; /* k is the largest: it was added last */
     if (rc != 0) {
         snprintf(err, errlen, "cannot record trial %s: %s", t->id, lux_store_errmsg(r->store));
         trial_free(t);
         return rc;
     }
-    r->trials[k] = t;
-    r->ntrials++;
+    r->ncreated++;
     r->sched_dirty = 1;
     return 0;
 }
@@ -336,13 +465,39 @@ static int ensure_tx(runner_t *r)
     return rc;
 }
 
+/* Appends the scheduler's new journal entries (in the batch). */
+static int save_journal(runner_t *r)
+{
+    json_t *entries = lux_scheduler_take_journal(r->sched);
+    if (entries == NULL)
+        return LUX_ENOMEM;
+    int rc = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e)
+    {
+        char *text = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
+        rc = text ? lux_store_journal_add(r->store, "scheduler", text) : LUX_ENOMEM;
+        free(text);
+        if (rc != 0)
+            break;
+    }
+    json_decref(entries);
+    return rc;
+}
+
 /* Writes dirty trials and the scheduler state, then commits. */
 static int commit_batch(runner_t *r)
 {
     int rc = ensure_tx(r);
-    for (size_t k = 0; rc == 0 && k < r->ntrials; k++)
-        if (r->trials[k]->dirty)
-            rc = trial_store_update(r, r->trials[k]);
+    for (size_t i = 0; rc == 0 && i < r->nlive; i++)
+        if (r->live[i]->dirty)
+            rc = trial_store_update(r, r->live[i]);
+    for (size_t i = 0; rc == 0 && i < r->nretired; i++)
+        if (r->retired[i]->dirty)
+            rc = trial_store_update(r, r->retired[i]);
+    if (rc == 0)
+        rc = save_journal(r);
     if (rc == 0 && r->sched_dirty) {
         json_t *state = lux_scheduler_state(r->sched);
         char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
@@ -366,8 +521,8 @@ static int commit_batch(runner_t *r)
     }
     /* Only now that the newer checkpoints are committed may older ones go:
      * a crash before this point leaves the store naming files that exist. */
-    for (size_t k = 0; k < r->ntrials; k++) {
-        trial_t *t = r->trials[k];
+    for (size_t i = 0; i < r->nlive + r->nretired; i++) {
+        trial_t *t = i < r->nlive ? r->live[i] : r->retired[i - r->nlive];
         if (!t->retain_due)
             continue;
         t->retain_due = 0;
@@ -380,6 +535,9 @@ static int commit_batch(runner_t *r)
         if (lux_checkpoint_retain(r->store, t->id, &pol, NULL, err, sizeof err) != 0)
             lux_log_warn("checkpoint retention for %s: %s", t->id, err);
     }
+    for (size_t i = 0; i < r->nretired; i++)
+        trial_free(r->retired[i]);
+    r->nretired = 0;
     return 0;
 }
 
@@ -492,6 +650,47 @@ static int trial_start(runner_t *r, trial_t *t)
     return 0;
 }
 
+/* A trial that finished leaves memory: its row is written now (with its
+ * lineage, which the scheduler forgets once told the trial ended), it is
+ * counted and offered to the console's lists, and the object itself is
+ * freed after the batch commits (callers still use it until then, and
+ * checkpoint retention runs after the commit). */
+static void retire(runner_t *r, trial_t *t)
+{
+    size_t i = live_index(r, t->k);
+    if (i >= r->nlive || r->live[i] != t)
+        return;
+    if (grow_ptrs(&r->retired, &r->capretired, r->nretired + 1) != 0) {
+        lux_log_error("out of memory retiring trial %s", t->id);
+        return; /* it stays live (and in memory) */
+    }
+    memmove(&r->live[i], &r->live[i + 1], (r->nlive - i - 1) * sizeof *r->live);
+    r->nlive--;
+    r->retired[r->nretired++] = t;
+    if (ensure_tx(r) != 0 || trial_store_update(r, t) != 0)
+        lux_log_error("cannot record trial %s: %s", t->id, lux_store_errmsg(r->store));
+    if (t->status == LUX_TRIAL_ERROR)
+        r->num_errors++;
+    else
+        r->num_terminated++;
+    lux_console_row_t row = {
+        .trial_id = t->id,
+        .status = t->status,
+        .iteration = t->stored_iter,
+        .time_total_s = t->time_total,
+        .has_metric = t->has_metric,
+        .metric = t->last_metric,
+        .has_best = t->has_best,
+        .best = t->best_metric,
+        .error = t->error,
+    };
+    done_offer(r, &row, t->k);
+    json_decref(t->last_result);
+    t->last_result = NULL;
+    json_decref(t->config);
+    t->config = NULL;
+}
+
 /* Ends the trial's host and gives the trial its new status. */
 static void trial_end(runner_t *r, trial_t *t, lux_trial_status_t status, int reuse)
 {
@@ -502,13 +701,8 @@ static void trial_end(runner_t *r, trial_t *t, lux_trial_status_t status, int re
     t->status = status;
     t->dirty = 1;
     if (status == LUX_TRIAL_TERMINATED || status == LUX_TRIAL_ERROR) {
-        /* A finished trial keeps only its counters here; its config and
-         * results are in the store (the console reads them back). */
         t->end_time = now_wall();
-        json_decref(t->last_result);
-        t->last_result = NULL;
-        json_decref(t->config);
-        t->config = NULL;
+        retire(r, t);
     }
     if (status == LUX_TRIAL_PENDING || status == LUX_TRIAL_PAUSED)
         push_waiting(r, t->k);
@@ -532,7 +726,6 @@ static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_a
         trial_end(r, t, LUX_TRIAL_ERROR, 0);
         lux_scheduler_on_trial_error(r->sched, t->k);
         r->sched_dirty = 1;
-        r->num_errors++;
     }
     lux_console_event(r->console, 0, "%s failed: %s", t->id, message);
 }
@@ -604,6 +797,29 @@ static double metric_value(const runner_t *r, const json_t *result, int *ok)
     return x;
 }
 
+/* The last stored result, recomputed after a restart: if it met a stop
+ * criterion, or the scheduler had answered STOP to it, the driver died
+ * while the trial was saving its final checkpoint, and the trial ends now
+ * (saving that checkpoint first where it is due) instead of training on. */
+static after_save_t replay_end(runner_t *r, trial_t *t, json_t *result, double dt)
+{
+    lux_trainable_autofill(result, t->iteration, dt, t->time_total, t->id);
+    long f = r->cfg->checkpoint.frequency;
+    if (f > 0 && t->iteration % f == 0)
+        t->want_save = 1;
+    bool stop = false;
+    char why[256];
+    if (lux_stopper_check_result(r->stopper, result, &stop, why, sizeof why) != 0)
+        stop = false; /* the stored run did not fail on it */
+    if (stop || json_is_true(json_object_get(result, "done"))) {
+        lux_console_event(r->console, 1, "%s completed (its stored results meet the stop)", t->id);
+        return AFTER_COMPLETE;
+    }
+    if (t->stopped)
+        return AFTER_STOP;
+    return AFTER_STEP;
+}
+
 /* Handles one result (owned). `last` says whether it is the last of its
  * batch: only then does the trial get its next request. Returns 1 when the
  * trial goes on and the batch's next result may be handled, 0 when the
@@ -615,11 +831,14 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, int last)
     t->iteration++;
     t->time_total += dt;
     if (t->iteration <= t->replay_until) {
-        /* Recomputing results stored before a restart. */
+        /* Recomputing results stored before a restart. What was decided on
+         * them stands; the last one may have ended the trial. */
+        after_save_t what =
+            t->iteration == t->replay_until ? replay_end(r, t, result, dt) : AFTER_STEP;
         json_decref(result);
-        if (!last)
+        if (what == AFTER_STEP && !last)
             return 1;
-        trial_next(r, t, AFTER_STEP);
+        trial_next(r, t, what);
         return 0;
     }
     lux_trainable_autofill(result, t->iteration, dt, t->time_total, t->id);
@@ -739,10 +958,13 @@ static int record_decisions(runner_t *r, json_t *decisions)
     {
         const char *kind = json_string_value(json_object_get(d, "decision"));
         int k = (int)json_integer_value(json_object_get(d, "trial"));
-        trial_t *t = k >= 0 && (size_t)k < r->ntrials ? r->trials[k] : NULL;
+        trial_t *t = find_trial(r, k);
         char *detail = json_dumps(d, JSON_COMPACT);
+        char id[128];
+        trial_id_of(r, k, id, sizeof id);
         ensure_tx(r);
-        lux_store_decision_add(r->store, "scheduler", t ? t->id : NULL, kind ? kind : "?", detail);
+        lux_store_decision_add(r->store, "scheduler", k >= 0 ? id : NULL, kind ? kind : "?",
+                               detail);
         free(detail);
         const char *msg = json_string_value(json_object_get(d, "message"));
         if (kind == NULL || t == NULL)
@@ -769,8 +991,11 @@ static int record_decisions(runner_t *r, json_t *decisions)
             t->latest_iter = t->iteration;
             t->latest_time = t->time_total;
             set_str(&t->restore, copy);
-            if (donor >= 0 && (size_t)donor < r->ntrials)
-                set_str(&t->parent, r->trials[donor]->id);
+            if (donor >= 0) {
+                char donor_id[128];
+                trial_id_of(r, donor, donor_id, sizeof donor_id);
+                set_str(&t->parent, donor_id);
+            }
             lux_free(copy);
             t->dirty = 1;
             /* The trial was told PAUSE: it restarts later from the copy with
@@ -857,10 +1082,12 @@ static int start_waiting_trials(runner_t *r)
     while (!r->stopping && (long)r->nrunning < r->max_running) {
         /* Offer the scheduler one new trial besides those already waiting. */
         int has_pending = 0;
-        for (size_t i = 0; i < r->nwaiting; i++)
-            if (r->trials[r->waiting[i]]->status == LUX_TRIAL_PENDING)
+        for (size_t i = 0; i < r->nwaiting; i++) {
+            const trial_t *w = find_trial(r, r->waiting[i]);
+            if (w != NULL && w->status == LUX_TRIAL_PENDING)
                 has_pending = 1;
-        if (!has_pending && (long)r->ntrials < r->total_trials) {
+        }
+        if (!has_pending && (long)r->ncreated < r->total_trials) {
             /* In the batch: the trial row and the scheduler state that knows
              * it must commit together. */
             int rc = ensure_tx(r);
@@ -876,14 +1103,18 @@ static int start_waiting_trials(runner_t *r)
         lux_trial_status_t *st = lux_malloc(r->nwaiting * sizeof *st);
         if (st == NULL)
             return LUX_ENOMEM;
-        for (size_t i = 0; i < r->nwaiting; i++)
-            st[i] = r->trials[r->waiting[i]]->status;
+        for (size_t i = 0; i < r->nwaiting; i++) {
+            const trial_t *w = find_trial(r, r->waiting[i]);
+            st[i] = w != NULL ? w->status : LUX_TRIAL_TERMINATED; /* never chosen */
+        }
         int chosen = -1;
         lux_scheduler_choose_trial_to_run(r->sched, r->waiting, st, r->nwaiting, &chosen);
         lux_free(st);
         if (chosen < 0)
             return 0;
-        trial_t *t = r->trials[chosen];
+        trial_t *t = find_trial(r, chosen);
+        if (t == NULL)
+            return 0;
         ensure_tx(r);
         trial_start(r, t);
     }
@@ -896,7 +1127,7 @@ static int all_done(const runner_t *r)
         return 0;
     if (r->stopping)
         return 1;
-    return r->nwaiting == 0 && (long)r->ntrials >= r->total_trials;
+    return r->nwaiting == 0 && (long)r->ncreated >= r->total_trials;
 }
 
 /* Stops everything for a time budget or an interrupt: idle running trials
@@ -907,12 +1138,15 @@ static void begin_stopping(runner_t *r, int interrupt)
         return;
     r->stopping = 1;
     r->interrupted = interrupt;
-    for (size_t k = 0; k < r->ntrials; k++) {
-        trial_t *t = r->trials[k];
+    size_t n;
+    trial_t **snap = live_snapshot(r, &n);
+    for (size_t i = 0; i < n; i++) {
+        trial_t *t = snap[i];
         if (t->exec == NULL || lux_exec_trial_busy(t->exec))
             continue; /* busy ones finish their request first */
         trial_next(r, t, interrupt ? AFTER_INTERRUPT : AFTER_COMPLETE);
     }
+    lux_free(snap);
 }
 
 /* The stored config of a trial, for console rows of finished trials. */
@@ -929,9 +1163,11 @@ static json_t *fetch_config(void *user, const char *trial_id)
 static void fill_console(runner_t *r, lux_console_view_t *v)
 {
     long counts[LUX_TRIAL_STATUS_COUNT] = {0};
-    for (size_t k = 0; k < r->ntrials; k++)
-        counts[r->trials[k]->status]++;
-    counts[LUX_TRIAL_PENDING] += r->total_trials - (long)r->ntrials;
+    for (size_t i = 0; i < r->nlive; i++)
+        counts[r->live[i]->status]++;
+    counts[LUX_TRIAL_PENDING] += r->total_trials - (long)r->ncreated;
+    counts[LUX_TRIAL_TERMINATED] += r->num_terminated;
+    counts[LUX_TRIAL_ERROR] += r->num_errors;
     memcpy(v->counts, counts, sizeof counts);
     v->name = r->cfg->name;
     v->dir = r->dir;
@@ -953,10 +1189,13 @@ static void fill_console(runner_t *r, lux_console_view_t *v)
     v->fetch_config = fetch_config;
     v->fetch_user = r;
     v->num_results = r->num_results;
-    v->rows = lux_calloc(r->ntrials ? r->ntrials : 1, sizeof *v->rows);
+    /* Live trials, then the best finished and the latest failed ones: all
+     * the console can show, however many trials have finished. */
+    size_t cap = r->nlive + r->nbest_done + r->nerrors;
+    v->rows = lux_calloc(cap ? cap : 1, sizeof *v->rows);
     v->nrows = 0;
-    for (size_t k = 0; v->rows && k < r->ntrials; k++) {
-        trial_t *t = r->trials[k];
+    for (size_t i = 0; v->rows && i < r->nlive; i++) {
+        trial_t *t = r->live[i];
         lux_console_row_t *row = &v->rows[v->nrows++];
         row->trial_id = t->id;
         row->status = t->status;
@@ -969,6 +1208,10 @@ static void fill_console(runner_t *r, lux_console_view_t *v)
         row->best = t->best_metric;
         row->error = t->error;
     }
+    for (size_t i = 0; v->rows && i < r->nbest_done; i++)
+        v->rows[v->nrows++] = r->best_done[i].row;
+    for (size_t i = 0; v->rows && i < r->nerrors; i++)
+        v->rows[v->nrows++] = r->errors[i].row;
 }
 
 static void refresh_console(runner_t *r, int final)
@@ -1027,11 +1270,14 @@ static int run_loop(runner_t *r)
         }
         if (r->stopping) {
             /* Trials whose request just finished now checkpoint and stop. */
-            for (size_t k = 0; k < r->ntrials; k++) {
-                trial_t *t = r->trials[k];
+            size_t nsnap;
+            trial_t **snap = live_snapshot(r, &nsnap);
+            for (size_t i = 0; i < nsnap; i++) {
+                trial_t *t = snap[i];
                 if (t->exec != NULL && !lux_exec_trial_busy(t->exec))
                     trial_next(r, t, r->interrupted ? AFTER_INTERRUPT : AFTER_COMPLETE);
             }
+            lux_free(snap);
         }
         if (r->in_tx && (now_mono() - r->last_commit >= COMMIT_EVERY_S || r->pending_rows > 5000))
             if ((rc = commit_batch(r)) != 0)
@@ -1092,75 +1338,106 @@ static int read_file_text(const char *path, char **out)
     return 0;
 }
 
-/* Loads the stored trials into memory for a resume. */
+/* One stored trial, for a resume: a live one becomes a trial_t (restarted
+ * from its latest checkpoint), a finished one is only counted and offered
+ * to the console's lists. */
+static int load_trial(void *arg, const json_t *row)
+{
+    runner_t *r = arg;
+    int k = (int)r->ncreated;
+    r->ncreated++;
+    lux_trial_status_t status = LUX_TRIAL_PENDING;
+    lux_trial_status_parse(json_string_value(json_object_get(row, "status")), &status);
+    if (status == LUX_TRIAL_TERMINATED || status == LUX_TRIAL_ERROR) {
+        int ok = 0;
+        double m = metric_value(r, json_object_get(row, "last_result"), &ok);
+        const json_t *best = json_object_get(row, "best_metric");
+        lux_console_row_t cr = {
+            .trial_id = json_string_value(json_object_get(row, "trial_id")),
+            .status = status,
+            .iteration = (long)json_integer_value(json_object_get(row, "training_iteration")),
+            .time_total_s = json_number_value(json_object_get(row, "time_total_s")),
+            .has_metric = ok,
+            .metric = m,
+            .has_best = json_is_number(best),
+            .best = json_number_value(best),
+            .error = json_string_value(json_object_get(row, "error")),
+        };
+        if (cr.trial_id == NULL)
+            return LUX_ESTORE;
+        if (status == LUX_TRIAL_ERROR)
+            r->num_errors++;
+        else
+            r->num_terminated++;
+        done_offer(r, &cr, k);
+        return 0;
+    }
+    trial_t *t = lux_calloc(1, sizeof *t);
+    if (t == NULL)
+        return LUX_ENOMEM;
+    t->k = k;
+    snprintf(t->id, sizeof t->id, "%s", json_string_value(json_object_get(row, "trial_id")));
+    t->seed = (uint64_t)json_integer_value(json_object_get(row, "seed"));
+    lux_trial_status_parse(json_string_value(json_object_get(row, "status")), &t->status);
+    t->config = json_incref(json_object_get(row, "config"));
+    if (!json_is_object(t->config)) {
+        json_decref(t->config);
+        lux_config_trial_config(r->cfg, (long)k, &t->config);
+    }
+    t->stored_iter = (long)json_integer_value(json_object_get(row, "training_iteration"));
+    t->iteration = t->stored_iter;
+    t->time_total = json_number_value(json_object_get(row, "time_total_s"));
+    t->num_failures = (long)json_integer_value(json_object_get(row, "num_failures"));
+    set_str(&t->error, json_string_value(json_object_get(row, "error")));
+    set_str(&t->parent, json_string_value(json_object_get(row, "parent_trial_id")));
+    t->start_time = json_number_value(json_object_get(row, "start_time"));
+    t->end_time = json_number_value(json_object_get(row, "end_time"));
+    const json_t *best = json_object_get(row, "best_metric");
+    if (json_is_number(best)) {
+        t->has_best = 1;
+        t->best_metric = json_number_value(best);
+        t->best_iteration = (long)json_integer_value(json_object_get(row, "best_iteration"));
+    }
+    const json_t *last = json_object_get(row, "last_result");
+    if (json_is_object(last)) {
+        int ok;
+        double m = metric_value(r, last, &ok);
+        t->has_metric = ok;
+        t->last_metric = m;
+        if (t->status != LUX_TRIAL_TERMINATED && t->status != LUX_TRIAL_ERROR)
+            t->last_result = json_incref((json_t *)last);
+    }
+    const char *ck = json_string_value(json_object_get(row, "restore_checkpoint"));
+    const char *latest = json_string_value(json_object_get(row, "latest_checkpoint"));
+    set_str(&t->latest_ckpt, latest ? latest : ck);
+    set_str(&t->restore, latest ? latest : ck);
+    if (t->latest_ckpt)
+        t->latest_iter = iteration_of(t->latest_ckpt);
+    if (live_add(r, t) != 0) {
+        trial_free(t);
+        return LUX_ENOMEM;
+    }
+    int pbt = r->cfg->scheduler.type == LUX_SCHEDULER_PBT;
+    if (t->status == LUX_TRIAL_RUNNING || (t->status == LUX_TRIAL_PAUSED && !pbt)) {
+        /* It was running (or paused by an interrupt: FIFO and ASHA never
+         * pause) when the driver stopped: it restarts from its checkpoint,
+         * before any new trial, as Ray Tune restarts such trials. Under PBT
+         * it waits like the trials PBT paused itself, which PBT orders by
+         * training time. */
+        t->status = pbt ? LUX_TRIAL_PAUSED : LUX_TRIAL_PENDING;
+        t->dirty = 1;
+    }
+    if (t->status == LUX_TRIAL_PENDING || t->status == LUX_TRIAL_PAUSED)
+        push_waiting(r, t->k);
+    return 0;
+}
+
+/* Loads the stored trials for a resume, one row at a time. */
 static int load_trials(runner_t *r, char *err, size_t errlen)
 {
-    json_t *rows = NULL;
-    int rc = lux_store_trials(r->store, &rows);
-    if (rc != 0) {
+    int rc = lux_store_trials_each(r->store, load_trial, r);
+    if (rc != 0)
         snprintf(err, errlen, "cannot read trials: %s", lux_store_errmsg(r->store));
-        return rc;
-    }
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        if ((rc = trials_reserve(r, i + 1)) != 0)
-            break;
-        trial_t *t = lux_calloc(1, sizeof *t);
-        if (t == NULL) {
-            rc = LUX_ENOMEM;
-            break;
-        }
-        t->k = (int)i;
-        snprintf(t->id, sizeof t->id, "%s", json_string_value(json_object_get(row, "trial_id")));
-        t->seed = (uint64_t)json_integer_value(json_object_get(row, "seed"));
-        lux_trial_status_parse(json_string_value(json_object_get(row, "status")), &t->status);
-        t->config = json_incref(json_object_get(row, "config"));
-        if (!json_is_object(t->config)) {
-            json_decref(t->config);
-            lux_config_trial_config(r->cfg, (long)i, &t->config);
-        }
-        t->stored_iter = (long)json_integer_value(json_object_get(row, "training_iteration"));
-        t->iteration = t->stored_iter;
-        t->time_total = json_number_value(json_object_get(row, "time_total_s"));
-        t->num_failures = (long)json_integer_value(json_object_get(row, "num_failures"));
-        set_str(&t->error, json_string_value(json_object_get(row, "error")));
-        set_str(&t->parent, json_string_value(json_object_get(row, "parent_trial_id")));
-        t->start_time = json_number_value(json_object_get(row, "start_time"));
-        t->end_time = json_number_value(json_object_get(row, "end_time"));
-        const json_t *best = json_object_get(row, "best_metric");
-        if (json_is_number(best)) {
-            t->has_best = 1;
-            t->best_metric = json_number_value(best);
-            t->best_iteration = (long)json_integer_value(json_object_get(row, "best_iteration"));
-        }
-        const json_t *last = json_object_get(row, "last_result");
-        if (json_is_object(last)) {
-            int ok;
-            double m = metric_value(r, last, &ok);
-            t->has_metric = ok;
-            t->last_metric = m;
-            if (t->status != LUX_TRIAL_TERMINATED && t->status != LUX_TRIAL_ERROR)
-                t->last_result = json_incref((json_t *)last);
-        }
-        const char *ck = json_string_value(json_object_get(row, "restore_checkpoint"));
-        const char *latest = json_string_value(json_object_get(row, "latest_checkpoint"));
-        set_str(&t->latest_ckpt, latest ? latest : ck);
-        set_str(&t->restore, latest ? latest : ck);
-        if (t->latest_ckpt)
-            t->latest_iter = iteration_of(t->latest_ckpt);
-        r->trials[i] = t;
-        r->ntrials++;
-        if (t->status == LUX_TRIAL_RUNNING) {
-            /* It was running when the driver stopped: restart it. */
-            t->status = LUX_TRIAL_PAUSED;
-            t->dirty = 1;
-        }
-        if (t->status == LUX_TRIAL_PENDING || t->status == LUX_TRIAL_PAUSED)
-            push_waiting(r, t->k);
-    }
-    json_decref(rows);
     return rc;
 }
 
@@ -1220,9 +1497,15 @@ static int setup_scheduler(runner_t *r, int resuming, char *err, size_t errlen)
     char *state = NULL;
     if (resuming && lux_store_state_get(r->store, "scheduler", &state) == 0 && state != NULL) {
         json_error_t jerr;
-        json_t *j = json_loads(state, 0, &jerr);
+        json_t *j = json_loads(state, 0, &jerr), *journal = NULL;
         lux_free(state);
-        if (j == NULL || lux_scheduler_restore(r->sched, j, err, errlen) != 0) {
+        if (j != NULL && lux_store_journal(r->store, "scheduler", &journal) != 0)
+            snprintf(err, errlen, "cannot read the scheduler's journal: %s",
+                     lux_store_errmsg(r->store));
+        else if (j != NULL)
+            rc = lux_scheduler_restore(r->sched, j, journal, err, errlen);
+        json_decref(journal);
+        if (j == NULL || journal == NULL || rc != 0) {
             json_decref(j);
             if (err[0] == '\0')
                 snprintf(err, errlen, "the stored scheduler state is unreadable");
@@ -1230,25 +1513,20 @@ static int setup_scheduler(runner_t *r, int resuming, char *err, size_t errlen)
         }
         json_decref(j);
     }
-    /* Trials the scheduler does not know yet (a fresh start, or a crash
-     * between creating a trial and saving the state) are announced now. */
-    for (size_t k = 0; k < r->ntrials; k++)
-        if (lux_scheduler_trial_config(r->sched, (int)k) == NULL)
-            lux_scheduler_on_trial_add(r->sched, (int)k, r->trials[k]->config);
-    /* Keep the runner's copy of each live trial's config in step with the
-     * scheduler's (PBT may have changed it); finished trials keep theirs only
-     * in the store. */
-    for (size_t k = 0; k < r->ntrials; k++) {
-        trial_t *t = r->trials[k];
-        if (t->status == LUX_TRIAL_TERMINATED || t->status == LUX_TRIAL_ERROR) {
+    /* Live trials the scheduler does not know yet (a fresh start) are
+     * announced now; the others get the config the scheduler holds (PBT may
+     * have changed it). */
+    for (size_t i = 0; i < r->nlive; i++) {
+        trial_t *t = r->live[i];
+        const json_t *c = lux_scheduler_trial_config(r->sched, t->k);
+        lux_trial_status_t st;
+        if (lux_scheduler_trial_status(r->sched, t->k, &st) == 0 && st == LUX_TRIAL_TERMINATED)
+            t->stopped = 1;
+        if (c == NULL) {
+            lux_scheduler_on_trial_add(r->sched, t->k, t->config);
+        } else {
             json_decref(t->config);
-            t->config = NULL;
-            continue;
-        }
-        const json_t *c = lux_scheduler_trial_config(r->sched, (int)k);
-        if (c != NULL) {
-            json_decref(r->trials[k]->config);
-            r->trials[k]->config = json_deep_copy(c);
+            t->config = json_deep_copy(c);
         }
     }
     return 0;
@@ -1307,9 +1585,16 @@ static void runner_free(runner_t *r, lux_config_t *keep)
     if (r->in_tx)
         lux_store_rollback(r->store);
     lux_executor_destroy(&r->ex);
-    for (size_t k = 0; k < r->ntrials; k++)
-        trial_free(r->trials[k]);
-    lux_free(r->trials);
+    for (size_t i = 0; i < r->nlive; i++)
+        trial_free(r->live[i]);
+    lux_free(r->live);
+    for (size_t i = 0; i < r->nretired; i++)
+        trial_free(r->retired[i]);
+    lux_free(r->retired);
+    for (size_t i = 0; i < r->nbest_done; i++)
+        done_clear(&r->best_done[i]);
+    for (size_t i = 0; i < r->nerrors; i++)
+        done_clear(&r->errors[i]);
     lux_free(r->waiting);
     lux_free(r->bundles);
     free(r->resources_text);
@@ -1501,9 +1786,6 @@ int lux_run(const lux_run_opts_t *opts)
 
     const char *status = rc != 0 ? "ERROR" : r.interrupted ? "INTERRUPTED" : "FINISHED";
     lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : now_wall());
-    r.num_errors = 0;
-    for (size_t k = 0; k < r.ntrials; k++)
-        r.num_errors += r.trials[k]->status == LUX_TRIAL_ERROR;
     int code = 0;
     if (rc != 0)
         code = 1;

@@ -11,6 +11,13 @@
  * mode * metric so that larger is better. A new trial joins a bracket drawn
  * from softmax(#rungs) with the scheduler's seeded RNG.
  *
+ * Memory: a rung keeps its values sorted (a cutoff is then O(1), a record
+ * O(n) moves), and which rungs a trial has recorded lives in the trial's
+ * record, so a finished trial leaves only its values behind. Every recorded
+ * value is also a journal entry [bracket, rung index, value]: the saved
+ * state holds live trials only, and a resume rebuilds the rungs from the
+ * journal.
+ *
  * Rung numbers in decisions count from the lowest milestone (rung 0 is
  * grace_period * rf^s).
  */
@@ -28,8 +35,7 @@
 typedef struct {
     double milestone;
     size_t n, cap;
-    int *trial;
-    double *value; /* mode * metric */
+    double *value; /* mode * metric, ascending */
 } rung_t;
 
 typedef struct {
@@ -46,10 +52,8 @@ typedef struct {
 static void brackets_free(bracket_t *b, size_t n)
 {
     for (size_t i = 0; b && i < n; i++) {
-        for (size_t j = 0; j < b[i].nrungs; j++) {
-            lux_free(b[i].rungs[j].trial);
+        for (size_t j = 0; j < b[i].nrungs; j++)
             lux_free(b[i].rungs[j].value);
-        }
         lux_free(b[i].rungs);
     }
     lux_free(b);
@@ -102,30 +106,27 @@ static void asha_fini(lux_scheduler_t *s)
     s->impl = NULL;
 }
 
-static int rung_find(const rung_t *r, int trial)
-{
-    for (size_t i = 0; i < r->n; i++)
-        if (r->trial[i] == trial)
-            return (int)i;
-    return -1;
-}
-
-static int rung_record(rung_t *r, int trial, double value)
+/* Inserts value keeping the rung sorted. */
+static int rung_record(rung_t *r, double value)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 8;
-        int *t = lux_realloc(r->trial, cap * sizeof *t);
-        if (t == NULL)
-            return LUX_ENOMEM;
-        r->trial = t;
         double *v = lux_realloc(r->value, cap * sizeof *v);
         if (v == NULL)
             return LUX_ENOMEM;
         r->value = v;
         r->cap = cap;
     }
-    r->trial[r->n] = trial;
-    r->value[r->n] = value;
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->value[mid] <= value)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&r->value[lo + 1], &r->value[lo], (r->n - lo) * sizeof *r->value);
+    r->value[lo] = value;
     r->n++;
     return 0;
 }
@@ -134,6 +135,18 @@ static int dbl_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* numpy.percentile(v[0..m-1], pct), method "linear", of sorted values. */
+static double percentile_sorted(const double *v, size_t m, double pct)
+{
+    double rank = pct / 100.0 * (double)(m - 1);
+    size_t lo = (size_t)floor(rank);
+    double t = rank - (double)lo;
+    double a = v[lo], b = v[lo + 1 < m ? lo + 1 : lo];
+    /* numpy's _lerp: a + (b - a) * t, computed from b's side when t >= 0.5. */
+    double d = b - a;
+    return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
 /* numpy.nanpercentile(values, pct), method "linear". NaN when every value is
@@ -147,19 +160,18 @@ static double nanpercentile(const double *values, size_t n, double pct)
     for (size_t i = 0; i < n; i++)
         if (!isnan(values[i]))
             v[m++] = values[i];
-    if (m == 0) {
-        lux_free(v);
-        return NAN;
+    double out = NAN;
+    if (m > 0) {
+        qsort(v, m, sizeof *v, dbl_cmp);
+        out = percentile_sorted(v, m, pct);
     }
-    qsort(v, m, sizeof *v, dbl_cmp);
-    double rank = pct / 100.0 * (double)(m - 1);
-    size_t lo = (size_t)floor(rank);
-    double t = rank - (double)lo;
-    double a = v[lo], b = v[lo + 1 < m ? lo + 1 : lo];
     lux_free(v);
-    /* numpy's _lerp: a + (b - a) * t, computed from b's side when t >= 0.5. */
-    double d = b - a;
-    return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+    return out;
+}
+
+static bool recorded(const lux_sched_trial_t *t, size_t j)
+{
+    return j < t->nrecorded && t->recorded[j];
 }
 
 double lux_sched_asha_cutoff(const double *values, size_t n, double reduction_factor)
@@ -196,7 +208,9 @@ static int asha_on_add(lux_scheduler_t *s, int trial, json_t *config)
             return rc;
     }
     t->bracket = (int)idx;
-    return 0;
+    t->nrecorded = a->brackets[idx].nrungs;
+    t->recorded = t->nrecorded ? lux_calloc(t->nrecorded, 1) : NULL;
+    return t->nrecorded && t->recorded == NULL ? LUX_ENOMEM : 0;
 }
 
 /* Ray's _Bracket.on_result, with decisions. */
@@ -210,19 +224,24 @@ static int bracket_on_result(lux_scheduler_t *s, int trial, double time, double 
     *action = LUX_SCHED_CONTINUE;
     for (size_t j = 0; j < b->nrungs; j++) {
         rung_t *r = &b->rungs[j];
-        bool recorded = rung_find(r, trial) >= 0;
-        if (time >= r->milestone && recorded && !s->p.stop_last_trials)
+        bool done = recorded(t, j);
+        if (time >= r->milestone && done && !s->p.stop_last_trials)
             break;
-        if (time < r->milestone || recorded)
+        if (time < r->milestone || done)
             continue;
         int k = (int)(b->nrungs - 1 - j);
-        double cutoff = r->n ? lux_sched_asha_cutoff(r->value, r->n, s->p.reduction_factor) : NAN;
+        double cutoff =
+            r->n ? percentile_sorted(r->value, r->n, (1 - 1 / s->p.reduction_factor) * 100) : NAN;
         bool stop = r->n > 0 && value < cutoff;
         if (stop)
             *action = LUX_SCHED_STOP;
-        int rc = rung_record(r, trial, value);
+        int rc = rung_record(r, value);
+        if (rc == 0)
+            rc = lux_sched_journal(s, json_pack("[i,i,f]", t->bracket, (int)j, value));
         if (rc != 0)
             return rc;
+        if (j < t->nrecorded)
+            t->recorded[j] = 1;
         if (!report)
             break;
         double uv = mode * value, uc = mode * cutoff;
@@ -289,6 +308,8 @@ static int asha_on_remove(lux_scheduler_t *s, int trial)
     return 0;
 }
 
+/* The rungs' milestones and how many values each holds (the values
+ * themselves are in the journal). */
 static int asha_state(const lux_scheduler_t *s, json_t *obj)
 {
     const asha_t *a = s->impl;
@@ -299,11 +320,8 @@ static int asha_state(const lux_scheduler_t *s, json_t *obj)
         rc |= json_array_append_new(bs, rs);
         for (size_t j = 0; !rc && j < a->brackets[i].nrungs; j++) {
             const rung_t *r = &a->brackets[i].rungs[j];
-            json_t *rec = json_array();
-            for (size_t k = 0; rec && k < r->n; k++)
-                rc |= json_array_append_new(rec, json_pack("[i,f]", r->trial[k], r->value[k]));
             rc |= json_array_append_new(
-                rs, json_pack("{s:f,s:o}", "milestone", r->milestone, "recorded", rec));
+                rs, json_pack("{s:f,s:I}", "milestone", r->milestone, "n", (json_int_t)r->n));
         }
     }
     rc |= json_object_set_new(obj, "brackets", bs);
@@ -311,16 +329,36 @@ static int asha_state(const lux_scheduler_t *s, json_t *obj)
     return rc ? LUX_ENOMEM : 0;
 }
 
-static int asha_restore(lux_scheduler_t *s, const json_t *obj, char *err, size_t errlen)
+/* Rebuilds the rungs from the journal's [bracket, rung, value] entries and
+ * checks the restored trials' brackets against them. */
+static int asha_restore(lux_scheduler_t *s, const json_t *obj, const json_t *journal, char *err,
+                        size_t errlen)
 {
     asha_t *a = s->impl;
-    const json_t *bs = json_object_get(obj, "brackets");
     size_t nb = 0;
     bracket_t *b = brackets_build(&s->p, &nb);
     if (b == NULL)
         return LUX_ENOMEM;
     int rc = 0;
-    if (!json_is_array(bs) || json_array_size(bs) != nb)
+    size_t k;
+    const json_t *e;
+    json_array_foreach(journal, k, e)
+    {
+        const json_t *bj = json_array_get(e, 0), *rj = json_array_get(e, 1),
+                     *vj = json_array_get(e, 2);
+        json_int_t bi = json_integer_value(bj), ri = json_integer_value(rj);
+        if (!json_is_integer(bj) || !json_is_integer(rj) || !json_is_number(vj) || bi < 0 ||
+            (size_t)bi >= nb || ri < 0 || (size_t)ri >= b[bi].nrungs) {
+            rc = LUX_EINVAL;
+            break;
+        }
+        if ((rc = rung_record(&b[bi].rungs[ri], json_number_value(vj))) != 0)
+            break;
+    }
+    /* The state's rungs: same milestones, and as many values as the journal
+     * gave each. */
+    const json_t *bs = json_object_get(obj, "brackets");
+    if (rc == 0 && (!json_is_array(bs) || json_array_size(bs) != nb))
         rc = LUX_EINVAL;
     for (size_t i = 0; rc == 0 && i < nb; i++) {
         const json_t *rs = json_array_get(bs, i);
@@ -331,33 +369,37 @@ static int asha_restore(lux_scheduler_t *s, const json_t *obj, char *err, size_t
         for (size_t j = 0; rc == 0 && j < b[i].nrungs; j++) {
             const json_t *r = json_array_get(rs, j);
             double m = json_number_value(json_object_get(r, "milestone"));
-            const json_t *rec = json_object_get(r, "recorded");
-            if (fabs(m - b[i].rungs[j].milestone) > 1e-9 * fabs(m) || !json_is_array(rec)) {
+            if (fabs(m - b[i].rungs[j].milestone) > 1e-9 * fabs(m) ||
+                json_integer_value(json_object_get(r, "n")) != (json_int_t)b[i].rungs[j].n)
                 rc = LUX_EINVAL;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < s->ntrials; i++) {
+        lux_sched_trial_t *t = s->trials[i];
+        if (t->bracket < 0)
+            continue;
+        if ((size_t)t->bracket >= nb || t->nrecorded > b[t->bracket].nrungs) {
+            rc = LUX_EINVAL;
+            break;
+        }
+        if (t->nrecorded < b[t->bracket].nrungs) {
+            unsigned char *r = lux_realloc(t->recorded, b[t->bracket].nrungs);
+            if (r == NULL) {
+                rc = LUX_ENOMEM;
                 break;
             }
-            size_t k;
-            const json_t *pair;
-            json_array_foreach(rec, k, pair)
-            {
-                if (!json_is_integer(json_array_get(pair, 0)) ||
-                    !json_is_number(json_array_get(pair, 1))) {
-                    rc = LUX_EINVAL;
-                    break;
-                }
-                rc = rung_record(&b[i].rungs[j], (int)json_integer_value(json_array_get(pair, 0)),
-                                 json_number_value(json_array_get(pair, 1)));
-                if (rc != 0)
-                    break;
-            }
+            memset(r + t->nrecorded, 0, b[t->bracket].nrungs - t->nrecorded);
+            t->recorded = r;
+            t->nrecorded = b[t->bracket].nrungs;
         }
     }
     if (rc != 0) {
         brackets_free(b, nb);
         if (rc == LUX_EINVAL && err && errlen)
             snprintf(err, errlen,
-                     "ASHA state does not match this scheduler's brackets and milestones (was it "
-                     "saved with other max_t, grace_period, reduction_factor or brackets?)");
+                     "ASHA state or journal does not match this scheduler's brackets and rungs "
+                     "(was it saved with other max_t, grace_period, reduction_factor or "
+                     "brackets?)");
         return rc;
     }
     brackets_free(a->brackets, a->nbrackets);

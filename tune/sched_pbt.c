@@ -90,7 +90,7 @@ static void quantiles(const lux_scheduler_t *s, int *lower, size_t *nl, int *upp
         return;
     size_t n = lux_sched_trials_in_order(s, ids), m = 0;
     for (size_t i = 0; i < n; i++) {
-        const lux_sched_trial_t *t = &s->trials[ids[i]];
+        const lux_sched_trial_t *t = lux_sched_trial(s, ids[i]);
         if (t->has_score && !finished(t))
             ids[m++] = ids[i];
     }
@@ -98,7 +98,8 @@ static void quantiles(const lux_scheduler_t *s, int *lower, size_t *nl, int *upp
     for (size_t i = 1; i < m; i++) {
         int x = ids[i];
         size_t j = i;
-        while (j > 0 && s->trials[ids[j - 1]].last_score > s->trials[x].last_score) {
+        while (j > 0 &&
+               lux_sched_trial(s, ids[j - 1])->last_score > lux_sched_trial(s, x)->last_score) {
             ids[j] = ids[j - 1];
             j--;
         }
@@ -327,7 +328,7 @@ static int pbt_on_result(lux_scheduler_t *s, int trial, const json_t *result,
         quantiles(s, lower, &nl, upper, &nu);
         bool waiting = false;
         for (size_t i = 0; i < n && !waiting; i++) {
-            lux_trial_status_t st = s->trials[ids[i]].status;
+            lux_trial_status_t st = lux_sched_trial(s, ids[i])->status;
             waiting = ids[i] != trial && (st == LUX_TRIAL_PENDING || st == LUX_TRIAL_PAUSED);
         }
         bool exploited;
@@ -346,7 +347,7 @@ static int pbt_on_result(lux_scheduler_t *s, int trial, const json_t *result,
     /* synch: wait until every live trial reached the sync point. */
     bool behind = false;
     for (size_t i = 0; i < n && !behind; i++) {
-        const lux_sched_trial_t *o = &s->trials[ids[i]];
+        const lux_sched_trial_t *o = lux_sched_trial(s, ids[i]);
         behind = ids[i] != trial && !finished(o) && o->last_train_time < pb->next_sync;
     }
     *action = LUX_SCHED_PAUSE;
@@ -376,14 +377,16 @@ static int pbt_on_result(lux_scheduler_t *s, int trial, const json_t *result,
         order[no++] = lower[i];
     for (size_t i = 0; i < no && rc == 0; i++) {
         bool exploited;
-        s->trials[order[i]].last_perturbation_time = time;
+        lux_sched_trial(s, order[i])->last_perturbation_time = time;
         rc = checkpoint_or_exploit(s, order[i], upper, nu, lower, nl, &exploited);
     }
     lux_free(order);
-    double max_ltt = -INFINITY;
+    /* Ray takes the largest last_train_time over all trials, finished ones
+     * included (they are kept as one number). */
+    double max_ltt = s->finished_max_train_time;
     for (size_t i = 0; i < n; i++)
-        if (s->trials[ids[i]].last_train_time > max_ltt)
-            max_ltt = s->trials[ids[i]].last_train_time;
+        if (lux_sched_trial(s, ids[i])->last_train_time > max_ltt)
+            max_ltt = lux_sched_trial(s, ids[i])->last_train_time;
     double next = pb->next_sync + s->p.perturbation_interval;
     pb->next_sync = next > max_ltt ? next : max_ltt;
 out:
@@ -423,9 +426,11 @@ static int pbt_state(const lux_scheduler_t *s, json_t *obj)
     return rc ? LUX_ENOMEM : 0;
 }
 
-static int pbt_restore(lux_scheduler_t *s, const json_t *obj, char *err, size_t errlen)
+static int pbt_restore(lux_scheduler_t *s, const json_t *obj, const json_t *journal, char *err,
+                       size_t errlen)
 {
     pbt_t *p = s->impl;
+    (void)journal; /* PBT journals nothing */
     if (!json_is_number(json_object_get(obj, "next_sync"))) {
         if (err && errlen)
             snprintf(err, errlen, "PBT scheduler state lacks next_sync");

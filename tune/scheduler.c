@@ -168,8 +168,11 @@ int lux_scheduler_new(const lux_scheduler_params_t *p, lux_scheduler_t **out, ch
     s->metric = p->metric ? lux_strdup(p->metric) : NULL;
     s->time_attr = lux_strdup(p->time_attr ? p->time_attr : "training_iteration");
     s->decisions = json_array();
+    s->journal = json_array();
+    s->finished_max_train_time = -INFINITY;
     lux_rng_seed_stream(&s->rng, p->seed, 0x5c4edULL);
-    if ((p->metric && s->metric == NULL) || s->time_attr == NULL || s->decisions == NULL) {
+    if ((p->metric && s->metric == NULL) || s->time_attr == NULL || s->decisions == NULL ||
+        s->journal == NULL) {
         lux_scheduler_destroy(&s);
         return LUX_ENOMEM;
     }
@@ -183,23 +186,23 @@ int lux_scheduler_new(const lux_scheduler_params_t *p, lux_scheduler_t **out, ch
     return 0;
 }
 
-static void trial_clear(lux_sched_trial_t *t)
+static void trial_free(lux_sched_trial_t *t)
 {
+    if (t == NULL)
+        return;
     json_decref(t->config);
     json_decref(t->last_result);
     json_decref(t->lineage);
     lux_free(t->ckpt_label);
-    memset(t, 0, sizeof *t);
+    lux_free(t->recorded);
+    lux_free(t);
 }
 
-static void clear_trials(lux_scheduler_t *s)
+static void free_table(lux_sched_trial_t **trials, size_t n)
 {
-    for (size_t i = 0; i < s->ntrials; i++)
-        trial_clear(&s->trials[i]);
-    lux_free(s->trials);
-    s->trials = NULL;
-    s->ntrials = 0;
-    s->next_order = 0;
+    for (size_t i = 0; i < n; i++)
+        trial_free(trials[i]);
+    lux_free(trials);
 }
 
 void lux_scheduler_destroy(lux_scheduler_t **s_p)
@@ -209,8 +212,9 @@ void lux_scheduler_destroy(lux_scheduler_t **s_p)
     lux_scheduler_t *s = *s_p;
     if (s->ops && s->ops->fini)
         s->ops->fini(s);
-    clear_trials(s);
+    free_table(s->trials, s->ntrials);
     json_decref(s->decisions);
+    json_decref(s->journal);
     lux_free(s->metric);
     lux_free(s->time_attr);
     lux_free(s);
@@ -222,27 +226,62 @@ lux_scheduler_type_t lux_scheduler_type(const lux_scheduler_t *s)
     return s->p.type;
 }
 
-lux_sched_trial_t *lux_sched_trial(const lux_scheduler_t *s, int trial)
+/* The index of the first live trial with id >= trial. */
+static size_t lower_bound(lux_sched_trial_t *const *trials, size_t n, int trial)
 {
-    if (trial < 0 || (size_t)trial >= s->ntrials || !s->trials[trial].known)
-        return NULL;
-    return &s->trials[trial];
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (trials[mid]->id < trial)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
-static int grow(lux_scheduler_t *s, size_t n)
+lux_sched_trial_t *lux_sched_trial(const lux_scheduler_t *s, int trial)
 {
-    if (n <= s->ntrials)
-        return 0;
-    size_t cap = s->ntrials ? s->ntrials : 16;
-    while (cap < n)
-        cap *= 2;
-    lux_sched_trial_t *t = lux_realloc(s->trials, cap * sizeof *t);
+    size_t i = lower_bound(s->trials, s->ntrials, trial);
+    return i < s->ntrials && s->trials[i]->id == trial ? s->trials[i] : NULL;
+}
+
+/* Inserts a new record for trial (not known yet) into a sorted table. */
+static lux_sched_trial_t *table_insert(lux_sched_trial_t ***trials, size_t *n, size_t *cap,
+                                       int trial)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        lux_sched_trial_t **a = lux_realloc(*trials, c * sizeof *a);
+        if (a == NULL)
+            return NULL;
+        *trials = a;
+        *cap = c;
+    }
+    lux_sched_trial_t *t = lux_calloc(1, sizeof *t);
     if (t == NULL)
-        return LUX_ENOMEM;
-    memset(t + s->ntrials, 0, (cap - s->ntrials) * sizeof *t);
-    s->trials = t;
-    s->ntrials = cap;
-    return 0;
+        return NULL;
+    t->id = trial;
+    size_t i = lower_bound(*trials, *n, trial);
+    memmove(&(*trials)[i + 1], &(*trials)[i], (*n - i) * sizeof **trials);
+    (*trials)[i] = t;
+    (*n)++;
+    return t;
+}
+
+/* Drops a live trial's record: nothing of a finished trial stays in memory
+ * but what the algorithm needs (PBT: the largest finished train time). */
+static void forget(lux_scheduler_t *s, int trial)
+{
+    size_t i = lower_bound(s->trials, s->ntrials, trial);
+    if (i >= s->ntrials || s->trials[i]->id != trial)
+        return;
+    lux_sched_trial_t *t = s->trials[i];
+    if (t->last_train_time > s->finished_max_train_time)
+        s->finished_max_train_time = t->last_train_time;
+    trial_free(t);
+    memmove(&s->trials[i], &s->trials[i + 1], (s->ntrials - i - 1) * sizeof *s->trials);
+    s->ntrials--;
 }
 
 int lux_sched_decide(lux_scheduler_t *s, lux_decision_kind_t kind, int trial, json_t *extra,
@@ -268,6 +307,13 @@ int lux_sched_decide(lux_scheduler_t *s, lux_decision_kind_t kind, int trial, js
     return 0;
 }
 
+int lux_sched_journal(lux_scheduler_t *s, json_t *entry)
+{
+    if (entry == NULL)
+        return LUX_ENOMEM;
+    return json_array_append_new(s->journal, entry) == 0 ? 0 : LUX_ENOMEM;
+}
+
 bool lux_sched_number(const json_t *result, const char *key, double *out)
 {
     const json_t *v = json_object_get(result, key);
@@ -283,17 +329,21 @@ bool lux_sched_number(const json_t *result, const char *key, double *out)
 static int by_order(const void *a, const void *b, void *ctx)
 {
     const lux_scheduler_t *s = ctx;
-    long oa = s->trials[*(const int *)a].order, ob = s->trials[*(const int *)b].order;
+    long oa = lux_sched_trial(s, *(const int *)a)->order,
+         ob = lux_sched_trial(s, *(const int *)b)->order;
     return oa < ob ? -1 : oa > ob;
 }
 
 size_t lux_sched_trials_in_order(const lux_scheduler_t *s, int *ids)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->ntrials; i++)
-        if (s->trials[i].known)
-            ids[n++] = (int)i;
-    qsort_r(ids, n, sizeof *ids, by_order, (void *)s);
+    size_t n = s->ntrials;
+    int sorted = 1;
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = s->trials[i]->id;
+        sorted = sorted && (i == 0 || s->trials[i - 1]->order < s->trials[i]->order);
+    }
+    if (!sorted)
+        qsort_r(ids, n, sizeof *ids, by_order, (void *)s);
     return n;
 }
 
@@ -303,21 +353,23 @@ int lux_scheduler_on_trial_add(lux_scheduler_t *s, int trial, json_t *config)
         return LUX_EINVAL;
     if (lux_sched_trial(s, trial) != NULL)
         return LUX_EEXIST;
-    if (grow(s, (size_t)trial + 1) != 0)
-        return LUX_ENOMEM;
-    lux_sched_trial_t *t = &s->trials[trial];
-    t->config = config ? json_deep_copy(config) : json_object();
-    t->lineage = json_array();
-    if (t->config == NULL || t->lineage == NULL) {
-        trial_clear(t);
+    json_t *cfg = config ? json_deep_copy(config) : json_object();
+    json_t *lineage = json_array();
+    lux_sched_trial_t *t =
+        cfg && lineage ? table_insert(&s->trials, &s->ntrials, &s->cap, trial) : NULL;
+    if (t == NULL) {
+        json_decref(cfg);
+        json_decref(lineage);
         return LUX_ENOMEM;
     }
-    t->known = true;
+    t->config = cfg;
+    t->lineage = lineage;
     t->status = LUX_TRIAL_PENDING;
     t->order = s->next_order++;
     int rc = s->ops->on_add ? s->ops->on_add(s, trial, config) : 0;
     if (rc != 0) {
-        trial_clear(t);
+        forget(s, trial);
+        s->next_order--;
         return rc;
     }
     if (config != NULL && !json_equal(config, t->config)) {
@@ -364,21 +416,6 @@ int lux_scheduler_on_trial_result(lux_scheduler_t *s, int trial, const json_t *r
     return 0;
 }
 
-/* A trial that will not run again keeps only what decisions and the state
- * need (status, order, bracket, lineage): its config lives on in the
- * experiment store, so memory and the saved state do not grow with the
- * configs of finished trials. */
-static void forget_finished(lux_sched_trial_t *t)
-{
-    json_t *empty = json_object();
-    if (empty == NULL)
-        return;
-    json_decref(t->config);
-    t->config = empty;
-    json_decref(t->last_result);
-    t->last_result = NULL;
-}
-
 int lux_scheduler_on_trial_complete(lux_scheduler_t *s, int trial, const json_t *result)
 {
     lux_sched_trial_t *t = lux_sched_trial(s, trial);
@@ -388,30 +425,25 @@ int lux_scheduler_on_trial_complete(lux_scheduler_t *s, int trial, const json_t 
     if (t->status != LUX_TRIAL_TERMINATED && t->status != LUX_TRIAL_ERROR &&
         s->ops->on_complete != NULL)
         rc = s->ops->on_complete(s, trial, result);
-    t->status = LUX_TRIAL_TERMINATED;
-    forget_finished(t);
+    forget(s, trial);
     return rc;
 }
 
 int lux_scheduler_on_trial_error(lux_scheduler_t *s, int trial)
 {
-    lux_sched_trial_t *t = lux_sched_trial(s, trial);
-    if (t == NULL)
+    if (lux_sched_trial(s, trial) == NULL)
         return LUX_ENOENT;
     int rc = s->ops->on_remove ? s->ops->on_remove(s, trial) : 0;
-    t->status = LUX_TRIAL_ERROR;
-    forget_finished(t);
+    forget(s, trial);
     return rc;
 }
 
 int lux_scheduler_on_trial_remove(lux_scheduler_t *s, int trial)
 {
-    lux_sched_trial_t *t = lux_sched_trial(s, trial);
-    if (t == NULL)
+    if (lux_sched_trial(s, trial) == NULL)
         return LUX_ENOENT;
     int rc = s->ops->on_remove ? s->ops->on_remove(s, trial) : 0;
-    t->status = LUX_TRIAL_TERMINATED;
-    forget_finished(t);
+    forget(s, trial);
     return rc;
 }
 
@@ -465,20 +497,39 @@ const json_t *lux_scheduler_trial_config(const lux_scheduler_t *s, int trial)
     return t ? t->config : NULL;
 }
 
+int lux_scheduler_trial_status(const lux_scheduler_t *s, int trial, lux_trial_status_t *status)
+{
+    lux_sched_trial_t *t = lux_sched_trial(s, trial);
+    if (t == NULL)
+        return LUX_ENOENT;
+    *status = t->status;
+    return 0;
+}
+
 const json_t *lux_scheduler_trial_lineage(const lux_scheduler_t *s, int trial)
 {
     lux_sched_trial_t *t = lux_sched_trial(s, trial);
     return t ? t->lineage : NULL;
 }
 
-json_t *lux_scheduler_take_decisions(lux_scheduler_t *s)
+static json_t *take(json_t **queue)
 {
     json_t *fresh = json_array();
     if (fresh == NULL)
         return NULL;
-    json_t *out = s->decisions;
-    s->decisions = fresh;
+    json_t *out = *queue;
+    *queue = fresh;
     return out;
+}
+
+json_t *lux_scheduler_take_decisions(lux_scheduler_t *s)
+{
+    return take(&s->decisions);
+}
+
+json_t *lux_scheduler_take_journal(lux_scheduler_t *s)
+{
+    return take(&s->journal);
 }
 
 json_t *lux_scheduler_stats(const lux_scheduler_t *s)
@@ -490,33 +541,26 @@ json_t *lux_scheduler_stats(const lux_scheduler_t *s)
 
 /* ---- state ---------------------------------------------------------------------- */
 
-static json_t *trial_state(const lux_sched_trial_t *t, int id)
+#define STATE_FORMAT 2
+
+static json_t *trial_state(const lux_sched_trial_t *t)
 {
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
     int rc = 0;
-    rc |= json_object_set_new(o, "id", json_integer(id));
+    rc |= json_object_set_new(o, "id", json_integer(t->id));
     rc |= json_object_set_new(o, "status", json_integer(t->status));
     rc |= json_object_set_new(o, "order", json_integer(t->order));
-    if (t->status == LUX_TRIAL_TERMINATED || t->status == LUX_TRIAL_ERROR) {
-        /* A finished trial's record never changes again, and the state is
-         * saved at every batch: keep it to what restore needs. */
-        rc |= json_object_set_new(o, "bracket", json_integer(t->bracket));
-        if (t->has_score) {
-            rc |= json_object_set_new(o, "has_score", json_true());
-            rc |= json_object_set_new(o, "last_score", json_real(t->last_score));
-        }
-        if (t->lineage != NULL && json_array_size(t->lineage) > 0)
-            rc |= json_object_set(o, "lineage", t->lineage);
-        if (rc != 0) {
-            json_decref(o);
-            return NULL;
-        }
-        return o;
-    }
     rc |= json_object_set(o, "config", t->config);
     rc |= json_object_set_new(o, "bracket", json_integer(t->bracket));
+    if (t->recorded != NULL) {
+        json_t *rec = json_array();
+        for (size_t j = 0; rec != NULL && j < t->nrecorded; j++)
+            if (t->recorded[j])
+                rc |= json_array_append_new(rec, json_integer((json_int_t)j));
+        rc |= json_object_set_new(o, "recorded", rec);
+    }
     rc |= json_object_set_new(o, "has_score", json_boolean(t->has_score));
     rc |= json_object_set_new(o, "last_score", json_real(t->has_score ? t->last_score : 0));
     rc |= json_object_set_new(o, "last_perturbation_time", json_real(t->last_perturbation_time));
@@ -539,12 +583,15 @@ json_t *lux_scheduler_state(const lux_scheduler_t *s)
     json_t *o = json_object(), *trials = json_array();
     int rc = o == NULL || trials == NULL;
     if (!rc) {
+        rc |= json_object_set_new(o, "format", json_integer(STATE_FORMAT));
         rc |= json_object_set_new(o, "type", json_string(type_names[s->p.type]));
         rc |= json_object_set_new(o, "rng", lux_rng_to_json(&s->rng));
         rc |= json_object_set_new(o, "next_order", json_integer(s->next_order));
+        if (isfinite(s->finished_max_train_time))
+            rc |= json_object_set_new(o, "finished_max_train_time",
+                                      json_real(s->finished_max_train_time));
         for (size_t i = 0; i < s->ntrials && !rc; i++)
-            if (s->trials[i].known)
-                rc |= json_array_append_new(trials, trial_state(&s->trials[i], (int)i));
+            rc |= json_array_append_new(trials, trial_state(s->trials[i]));
         rc |= json_object_set(o, "trials", trials);
         if (!rc && s->ops->state != NULL)
             rc |= s->ops->state(s, o);
@@ -562,7 +609,55 @@ static double num(const json_t *o, const char *k)
     return json_number_value(json_object_get(o, k));
 }
 
-int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, char *err, size_t errlen)
+/* Fills a new record from its saved form. LUX_EINVAL or LUX_ENOMEM. */
+static int trial_load(lux_sched_trial_t *t, const json_t *tj)
+{
+    const json_t *cfg = json_object_get(tj, "config");
+    if (!json_is_object(cfg))
+        return LUX_EINVAL;
+    t->status = (lux_trial_status_t)json_integer_value(json_object_get(tj, "status"));
+    t->order = (long)json_integer_value(json_object_get(tj, "order"));
+    t->config = json_deep_copy(cfg);
+    t->bracket = (int)json_integer_value(json_object_get(tj, "bracket"));
+    t->has_score = json_is_true(json_object_get(tj, "has_score"));
+    t->last_score = num(tj, "last_score");
+    t->last_perturbation_time = num(tj, "last_perturbation_time");
+    t->last_train_time = num(tj, "last_train_time");
+    const json_t *lr = json_object_get(tj, "last_result");
+    t->last_result = json_is_object(lr) ? json_deep_copy(lr) : NULL;
+    t->ckpt = (lux_ckpt_state_t)json_integer_value(json_object_get(tj, "ckpt"));
+    const char *label = json_string_value(json_object_get(tj, "ckpt_label"));
+    t->ckpt_label = label ? lux_strdup(label) : NULL;
+    t->ckpt_time = num(tj, "ckpt_time");
+    const json_t *lin = json_object_get(tj, "lineage");
+    t->lineage = json_is_array(lin) ? json_deep_copy(lin) : json_array();
+    const json_t *rec = json_object_get(tj, "recorded");
+    if (json_is_array(rec)) {
+        size_t k;
+        const json_t *j;
+        json_array_foreach(rec, k, j)
+        {
+            json_int_t v = json_integer_value(j);
+            if (!json_is_integer(j) || v < 0 || v > 4096)
+                return LUX_EINVAL;
+            if ((size_t)v >= t->nrecorded) {
+                unsigned char *r = lux_realloc(t->recorded, (size_t)v + 1);
+                if (r == NULL)
+                    return LUX_ENOMEM;
+                memset(r + t->nrecorded, 0, (size_t)v + 1 - t->nrecorded);
+                t->recorded = r;
+                t->nrecorded = (size_t)v + 1;
+            }
+            t->recorded[v] = 1;
+        }
+    }
+    if (t->config == NULL || t->lineage == NULL || (label && !t->ckpt_label))
+        return LUX_ENOMEM;
+    return 0;
+}
+
+int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, const json_t *journal, char *err,
+                          size_t errlen)
 {
     const char *type = json_string_value(json_object_get(state, "type"));
     if (type == NULL || strcmp(type, type_names[s->p.type]) != 0) {
@@ -571,84 +666,74 @@ int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, char *err, si
                      type ? type : "?", type_names[s->p.type]);
         return LUX_EINVAL;
     }
+    json_int_t format = json_integer_value(json_object_get(state, "format"));
+    if (format != STATE_FORMAT) {
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "scheduler state has format %lld but this lux reads format %d (it was "
+                     "saved by another version of lux); resume it with that version or start "
+                     "the experiment anew",
+                     (long long)format, STATE_FORMAT);
+        return LUX_EINVAL;
+    }
     lux_rng_t rng;
     const json_t *trials = json_object_get(state, "trials");
-    if (lux_rng_from_json(&rng, json_object_get(state, "rng")) != 0 || !json_is_array(trials)) {
+    if (lux_rng_from_json(&rng, json_object_get(state, "rng")) != 0 || !json_is_array(trials) ||
+        (journal != NULL && !json_is_array(journal))) {
         if (err && errlen)
-            snprintf(err, errlen, "scheduler state is malformed (rng or trials)");
+            snprintf(err, errlen, "scheduler state is malformed (rng, trials or journal)");
         return LUX_EINVAL;
     }
     /* Build the new table aside so that a bad state leaves s unchanged. */
-    lux_scheduler_t tmp = *s;
-    tmp.trials = NULL;
-    tmp.ntrials = 0;
+    lux_sched_trial_t **table = NULL;
+    size_t n = 0, cap = 0;
     size_t i;
     json_t *tj;
     int rc = 0;
     json_array_foreach(trials, i, tj)
     {
         json_int_t id = json_integer_value(json_object_get(tj, "id"));
-        const json_t *cfg = json_object_get(tj, "config");
-        json_int_t st = json_integer_value(json_object_get(tj, "status"));
-        /* Finished trials are saved without a config (trial_state). */
-        int finished_rec = st == LUX_TRIAL_TERMINATED || st == LUX_TRIAL_ERROR;
-        json_t *empty = NULL;
-        if (cfg == NULL && finished_rec)
-            cfg = empty = json_object();
-        if (!json_is_integer(json_object_get(tj, "id")) || id < 0 || id > (1 << 24) ||
-            !json_is_object(cfg)) {
-            json_decref(empty);
+        if (!json_is_integer(json_object_get(tj, "id")) || id < 0 || id > INT32_MAX) {
             rc = LUX_EINVAL;
             break;
         }
-        if ((rc = grow(&tmp, (size_t)id + 1)) != 0) {
-            json_decref(empty);
+        size_t at = lower_bound(table, n, (int)id);
+        if (at < n && table[at]->id == (int)id) {
+            rc = LUX_EINVAL; /* twice */
             break;
         }
-        lux_sched_trial_t *t = &tmp.trials[id];
-        if (t->known) {
-            json_decref(empty);
-            rc = LUX_EINVAL;
-            break;
-        }
-        t->known = true;
-        t->status = (lux_trial_status_t)json_integer_value(json_object_get(tj, "status"));
-        t->order = (long)json_integer_value(json_object_get(tj, "order"));
-        t->config = json_deep_copy(cfg);
-        json_decref(empty);
-        t->bracket = (int)json_integer_value(json_object_get(tj, "bracket"));
-        t->has_score = json_is_true(json_object_get(tj, "has_score"));
-        t->last_score = num(tj, "last_score");
-        t->last_perturbation_time = num(tj, "last_perturbation_time");
-        t->last_train_time = num(tj, "last_train_time");
-        const json_t *lr = json_object_get(tj, "last_result");
-        t->last_result = json_is_object(lr) ? json_deep_copy(lr) : NULL;
-        t->ckpt = (lux_ckpt_state_t)json_integer_value(json_object_get(tj, "ckpt"));
-        const char *label = json_string_value(json_object_get(tj, "ckpt_label"));
-        t->ckpt_label = label ? lux_strdup(label) : NULL;
-        t->ckpt_time = num(tj, "ckpt_time");
-        const json_t *lin = json_object_get(tj, "lineage");
-        t->lineage = json_is_array(lin) ? json_deep_copy(lin) : json_array();
-        if (t->config == NULL || t->lineage == NULL || (label && !t->ckpt_label)) {
+        lux_sched_trial_t *t = table_insert(&table, &n, &cap, (int)id);
+        if (t == NULL) {
             rc = LUX_ENOMEM;
             break;
         }
+        if ((rc = trial_load(t, tj)) != 0)
+            break;
     }
     if (rc != 0) {
-        clear_trials(&tmp);
+        free_table(table, n);
         if (rc == LUX_EINVAL && err && errlen)
             snprintf(err, errlen, "scheduler state is malformed (trial %zu)", i);
         return rc;
     }
-    /* The implementation validates and swaps in its part only on success. */
-    if (s->ops->restore != NULL && (rc = s->ops->restore(s, state, err, errlen)) != 0) {
-        clear_trials(&tmp);
+    /* The implementation validates and swaps in its part only on success;
+     * it reads the trial table being restored. */
+    lux_sched_trial_t **old = s->trials;
+    size_t oldn = s->ntrials, oldcap = s->cap;
+    s->trials = table;
+    s->ntrials = n;
+    s->cap = cap;
+    if (s->ops->restore != NULL && (rc = s->ops->restore(s, state, journal, err, errlen)) != 0) {
+        s->trials = old;
+        s->ntrials = oldn;
+        s->cap = oldcap;
+        free_table(table, n);
         return rc;
     }
-    clear_trials(s);
-    s->trials = tmp.trials;
-    s->ntrials = tmp.ntrials;
+    free_table(old, oldn);
     s->next_order = (long)json_integer_value(json_object_get(state, "next_order"));
+    const json_t *fm = json_object_get(state, "finished_max_train_time");
+    s->finished_max_train_time = json_is_number(fm) ? json_number_value(fm) : -INFINITY;
     s->rng = rng;
     return 0;
 }

@@ -38,9 +38,17 @@
  *                   already adopted as the trial's config).
  * The others are information for the log.
  *
- * State. lux_scheduler_state() serialises everything the scheduler knows
- * (rungs, trial records, RNG, PBT lineage) to JSON; lux_scheduler_restore()
- * loads it into a fresh scheduler built with the same parameters, so
+ * Memory and state. The scheduler keeps records of live trials only: once
+ * a trial completes, fails for good or is removed, its record is freed and
+ * later calls about it return LUX_ENOENT, so memory does not grow with the
+ * number of finished trials (what outlives a trial, such as ASHA's rung
+ * values, is a number or two per trial). lux_scheduler_state() serialises
+ * the live part (trial records, RNG, counters) to a JSON object whose size
+ * depends on the live trials only; what only ever grows (ASHA's recorded
+ * rung values) is instead handed out once as journal entries
+ * (lux_scheduler_take_journal()) that the runner appends to the store.
+ * lux_scheduler_restore() loads a state plus the journal written up to it
+ * into a fresh scheduler built with the same parameters, so
  * `lux run --resume` continues with identical decisions.
  *
  * Threads: one scheduler is driven by one thread at a time.
@@ -189,17 +197,19 @@ int lux_scheduler_on_trial_result(lux_scheduler_t *s, int trial, const json_t *r
                                   lux_sched_action_t *action, char *err, size_t errlen);
 
 /* The trial ended by itself (done, stop criteria). `result` is its last
- * result or NULL. ASHA records the final value at its rung. */
+ * result or NULL. ASHA records the final value at its rung. The scheduler
+ * then forgets the trial. */
 int lux_scheduler_on_trial_complete(lux_scheduler_t *s, int trial, const json_t *result);
 
-/* The trial failed (it will not run again unless re-added by the runner
- * after max_failures handling: call on_trial_start again to revive it). */
+/* The trial failed for good (the runner restarts failed trials itself,
+ * without telling the scheduler, while max_failures allows). The scheduler
+ * forgets it. */
 int lux_scheduler_on_trial_error(lux_scheduler_t *s, int trial);
 
 /* The trial was stopped without completing (by a STOP decision or the
- * user). After the scheduler answered STOP the trial is already TERMINATED
- * for it; calling this (or on_trial_complete) then changes nothing but is
- * harmless. */
+ * user). After the scheduler answered STOP the trial is TERMINATED for it
+ * but still known until this call (or on_trial_complete); then the
+ * scheduler forgets it. */
 int lux_scheduler_on_trial_remove(lux_scheduler_t *s, int trial);
 
 /* The runner now holds a checkpoint of the trial taken at time `time`
@@ -217,9 +227,14 @@ int lux_scheduler_choose_trial_to_run(lux_scheduler_t *s, const int *candidates,
                                       const lux_trial_status_t *status, size_t n, int *chosen);
 
 /* The trial's current config as the scheduler knows it (PBT changes it on
- * exploit). Borrowed; NULL for an unknown trial; an empty object once the
- * trial completed, failed or was removed (the store keeps its config). */
+ * exploit). Borrowed; NULL for an unknown or finished trial (the store keeps
+ * its config). */
 const json_t *lux_scheduler_trial_config(const lux_scheduler_t *s, int trial);
+
+/* The status the scheduler holds for a known trial (TERMINATED once it
+ * answered STOP, until on_trial_remove). LUX_ENOENT for an unknown or
+ * finished trial. */
+int lux_scheduler_trial_status(const lux_scheduler_t *s, int trial, lux_trial_status_t *status);
 
 /* Returns the queued decisions as a new JSON array (possibly empty) and
  * empties the queue; the caller releases it. NULL only on allocation
@@ -231,18 +246,29 @@ json_t *lux_scheduler_take_decisions(lux_scheduler_t *s);
  * {"num_checkpoints": 4, "num_perturbations": 2}. */
 json_t *lux_scheduler_stats(const lux_scheduler_t *s);
 
-/* The whole state as a new JSON object ({"type": "asha", ...}); NULL on
- * allocation failure. */
+/* Entries the scheduler wants appended to its journal, as a new JSON array
+ * (possibly empty; the queue is emptied). The runner stores them, in
+ * order, in the same transaction as the next lux_scheduler_state(). NULL
+ * only on allocation failure. */
+json_t *lux_scheduler_take_journal(lux_scheduler_t *s);
+
+/* The live state as a new JSON object ({"format": 2, "type": "asha", ...});
+ * NULL on allocation failure. Its size does not depend on the number of
+ * finished trials. */
 json_t *lux_scheduler_state(const lux_scheduler_t *s);
 
 /* Replaces the state of a scheduler built with the same parameters by a
- * saved one. Returns 0, or LUX_EINVAL with a message when the state is
- * malformed or of another type (the scheduler is then unchanged). */
-int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, char *err, size_t errlen);
+ * saved one and the journal saved with it (an array of the entries in
+ * order; NULL: none). Returns 0, or LUX_EINVAL with a message when either
+ * is malformed, of another type, or of an older format (the scheduler is
+ * then unchanged). */
+int lux_scheduler_restore(lux_scheduler_t *s, const json_t *state, const json_t *journal, char *err,
+                          size_t errlen);
 
 /* The trial's PBT lineage: an array of exploits it received, each
  * {"time", "donor", "donor_time", "old_config", "new_config"}. Borrowed;
- * NULL for an unknown trial; empty for other schedulers. */
+ * NULL for an unknown or finished trial (read it before telling the
+ * scheduler the trial ended); empty for other schedulers. */
 const json_t *lux_scheduler_trial_lineage(const lux_scheduler_t *s, int trial);
 
 /* ---- for the implementations (sched_*.c) only ------------------------------ */
@@ -251,11 +277,14 @@ const json_t *lux_scheduler_trial_lineage(const lux_scheduler_t *s, int trial);
 typedef enum { LUX_CKPT_NONE = 0, LUX_CKPT_REQUESTED = 1, LUX_CKPT_HELD = 2 } lux_ckpt_state_t;
 
 typedef struct {
-    bool known;
+    int id;
     lux_trial_status_t status;
     long order; /* add order: Ray iterates trials in this order */
     json_t *config;
-    int bracket; /* asha */
+    /* asha */
+    int bracket;
+    unsigned char *recorded; /* recorded[j]: a value at the bracket's rung j */
+    size_t nrecorded;
     /* pbt */
     bool has_score;
     double last_score; /* mode * metric */
@@ -279,7 +308,10 @@ typedef struct lux_sched_ops {
     int (*choose)(lux_scheduler_t *s, const int *candidates, const lux_trial_status_t *status,
                   size_t n, int *chosen);
     int (*state)(const lux_scheduler_t *s, json_t *obj);
-    int (*restore)(lux_scheduler_t *s, const json_t *obj, char *err, size_t errlen);
+    /* Validates obj and the journal (may be NULL) and swaps them in only on
+     * success. */
+    int (*restore)(lux_scheduler_t *s, const json_t *obj, const json_t *journal, char *err,
+                   size_t errlen);
     json_t *(*stats)(const lux_scheduler_t *s);
 } lux_sched_ops_t;
 
@@ -289,23 +321,28 @@ struct lux_scheduler {
     const lux_sched_ops_t *ops;
     void *impl;
     lux_rng_t rng;
-    lux_sched_trial_t *trials; /* indexed by trial id */
-    size_t ntrials;
+    lux_sched_trial_t **trials; /* live trials, ascending id */
+    size_t ntrials, cap;
     long next_order;
+    double finished_max_train_time; /* pbt: the largest last_train_time of finished trials */
     json_t *decisions;
+    json_t *journal;
 };
 
 extern const lux_sched_ops_t lux_sched_fifo_ops, lux_sched_asha_ops, lux_sched_pbt_ops;
 
-/* The record of a known trial, or NULL. */
+/* The record of a live trial, or NULL (O(log n)). */
 lux_sched_trial_t *lux_sched_trial(const lux_scheduler_t *s, int trial);
 /* Appends a decision {"decision": name, "trial": trial, "message": ...} plus
  * the fields of `extra` (stolen, may be NULL). Returns 0 or LUX_ENOMEM. */
 int lux_sched_decide(lux_scheduler_t *s, lux_decision_kind_t kind, int trial, json_t *extra,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Queues a journal entry (stolen). Returns 0 or LUX_ENOMEM. */
+int lux_sched_journal(lux_scheduler_t *s, json_t *entry);
 /* A finite number at key in result. */
 bool lux_sched_number(const json_t *result, const char *key, double *out);
-/* Trials in add order: fills ids (capacity s->ntrials), returns the count. */
+/* Live trials in add order: fills ids (capacity s->ntrials), returns the
+ * count. */
 size_t lux_sched_trials_in_order(const lux_scheduler_t *s, int *ids);
 int lux_sched_fifo_choose(lux_scheduler_t *s, const int *candidates,
                           const lux_trial_status_t *status, size_t n, int *chosen);

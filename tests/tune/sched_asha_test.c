@@ -256,10 +256,22 @@ LUX_TEST(state_round_trip_continues_identically)
     char *text = json_dumps(st, JSON_COMPACT);
     json_t *back = json_loads(text, 0, NULL);
     free(text);
+    /* The rung values are journal entries, one per value recorded. */
+    json_t *journal = lux_scheduler_take_journal(a);
+    size_t values = 0;
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < json_array_size(json_array_get(json_object_get(st, "brackets"), i));
+             j++)
+            values += (size_t)json_integer_value(json_object_get(
+                json_array_get(json_array_get(json_object_get(st, "brackets"), i), j), "n"));
+    LUX_CHECK(values >= 6);
+    LUX_CHECK_INT_EQ(json_array_size(journal), values);
 
     lux_scheduler_t *b = asha(100, 1, 3, 2, true, LUX_MODE_MAX);
     char err[256] = "";
-    LUX_CHECK_OK(lux_scheduler_restore(b, back, err, sizeof err));
+    /* Without its journal the state does not restore. */
+    LUX_CHECK_ERR(lux_scheduler_restore(b, back, NULL, err, sizeof err), LUX_EINVAL);
+    LUX_CHECK_OK(lux_scheduler_restore(b, back, journal, err, sizeof err));
     json_t *st2 = lux_scheduler_state(b);
     LUX_CHECK(json_equal(st, st2));
     /* Same future: new trials land in the same brackets, same decisions. */
@@ -276,7 +288,7 @@ LUX_TEST(state_round_trip_continues_identically)
 
     /* A state saved with other parameters is refused and changes nothing. */
     lux_scheduler_t *c = asha(100, 1, 4, 2, true, LUX_MODE_MAX);
-    LUX_CHECK_ERR(lux_scheduler_restore(c, back, err, sizeof err), LUX_EINVAL);
+    LUX_CHECK_ERR(lux_scheduler_restore(c, back, journal, err, sizeof err), LUX_EINVAL);
     LUX_CHECK_CONTAINS(err, "does not match");
     json_t *empty = lux_scheduler_state(c);
     LUX_CHECK_INT_EQ(json_array_size(json_object_get(empty, "trials")), 0);
@@ -285,6 +297,7 @@ LUX_TEST(state_round_trip_continues_identically)
     json_decref(st);
     json_decref(st2);
     json_decref(back);
+    json_decref(journal);
     lux_scheduler_destroy(&a);
     lux_scheduler_destroy(&b);
     lux_scheduler_destroy(&c);

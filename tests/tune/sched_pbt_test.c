@@ -399,7 +399,7 @@ LUX_TEST(state_round_trip_continues_identically)
     json_t *back = json_loads(text, 0, NULL);
     free(text);
     char err[256] = "";
-    LUX_CHECK_OK(lux_scheduler_restore(b.s, back, err, sizeof err));
+    LUX_CHECK_OK(lux_scheduler_restore(b.s, back, NULL, err, sizeof err));
     json_t *st2 = lux_scheduler_state(b.s);
     LUX_CHECK(json_equal(st, st2));
     for (int i = 0; i < 8; i++) {
@@ -414,7 +414,7 @@ LUX_TEST(state_round_trip_continues_identically)
     json_decref(db);
     /* A state of another type is refused. */
     json_object_set_new(back, "type", json_string("asha"));
-    LUX_CHECK_ERR(lux_scheduler_restore(b.s, back, err, sizeof err), LUX_EINVAL);
+    LUX_CHECK_ERR(lux_scheduler_restore(b.s, back, NULL, err, sizeof err), LUX_EINVAL);
     LUX_CHECK_CONTAINS(err, "'asha'");
     json_decref(st);
     json_decref(st2);
@@ -468,7 +468,7 @@ LUX_TEST(allocation_failures_leave_a_usable_scheduler)
             json_decref(lux_scheduler_take_decisions(s));
             json_t *st = lux_scheduler_state(s);
             if (st != NULL) {
-                rc = lux_scheduler_restore(s, st, err, sizeof err);
+                rc = lux_scheduler_restore(s, st, NULL, err, sizeof err);
                 LUX_CHECK(rc == 0 || rc == LUX_ENOMEM);
             }
             json_decref(st);
