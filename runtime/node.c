@@ -622,7 +622,10 @@ static int spawn_worker(lux_node_t *n, const char *gpus, worker_t **out)
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     char *argv[] = {"lux-worker", NULL};
     pid_t pid;
-    int rc = posix_spawn(&pid, n->exe, &fa, &attr, argv, envp);
+    /* /proc/self/exe, not the path: a worker runs the very image of this
+     * process even after its file was replaced or deleted (an upgrade or a
+     * rebuild during a run), so it always speaks this node's protocol. */
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     lux_free(envp);

@@ -146,6 +146,50 @@ LUX_TEST_T(submit_get_add, 30)
     stop();
 }
 
+/* Run by workers_start_after_the_binary_is_deleted in a copy of this
+ * binary: deletes that copy, then needs new workers. On its own (no
+ * LUX_TEST_DELETE_SELF) it just runs the tasks. */
+LUX_TEST_T(tasks_run_with_the_binary_deleted, 60)
+{
+    if (getenv("LUX_TEST_DELETE_SELF") != NULL) {
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        LUX_CHECK(n > 0);
+        self[n] = '\0';
+        LUX_CHECK_INT_EQ(unlink(self), 0);
+    }
+    start(2);
+    for (long i = 0; i < 4; i++) {
+        long one = 1;
+        lux_arg_t args[2] = {lux_arg_value(&i, sizeof i), lux_arg_value(&one, sizeof one)};
+        lux_ref_t r;
+        LUX_CHECK_OK(lux_submit(&add_remote, args, 2, NULL, &r));
+        LUX_CHECK_INT_EQ(get_long(r), i + 1);
+    }
+    stop();
+}
+
+/* Workers run the image of the process that starts them, so replacing or
+ * deleting the binary during a run (an upgrade, a rebuild) does not stop
+ * new workers from starting. */
+LUX_TEST_T(workers_start_after_the_binary_is_deleted, 90)
+{
+    char self[4096], copy[4200], cmd[8600];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    LUX_CHECK(n > 0);
+    self[n] = '\0';
+    snprintf(copy, sizeof copy, "%s/runtime_test_copy", lux_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", self, copy);
+    LUX_CHECK_INT_EQ(system(cmd), 0);
+    char *argv[] = {copy, "--run", "tasks_run_with_the_binary_deleted", NULL};
+    char *env[] = {"LUX_TEST_DELETE_SELF=1", NULL};
+    char *out = NULL;
+    int rc = lux_test_spawn(argv, env, NULL, 60, &out, NULL);
+    LUX_CHECK_MSG(rc == 0, "the copy exited %d: %s", rc, out ? out : "");
+    LUX_CHECK(access(copy, F_OK) != 0); /* it did delete itself */
+    free(out);
+}
+
 LUX_TEST_T(task_error_names_function_and_pid, 30)
 {
     start(1);
