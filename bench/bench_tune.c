@@ -325,16 +325,22 @@ int lux_bench_tune(int argc, char **argv)
         if (m.max_rss > rss_full)
             rss_full = m.max_rss;
     }
-    measure_t small = {0};
+    /* Peak RSS after N/10 and N/2 trials too. The first thousands of trials
+     * fill SQLite's page cache (2 MiB) and the allocator's pools; the growth
+     * per trial from N/2 to N is what each further finished trial costs. */
+    measure_t small = {0}, half = {0};
     if (!failed && bookkeeping(root, trials / 10, 99, &small) != 0)
+        failed = 1;
+    if (!failed && bookkeeping(root, trials / 2, 98, &half) != 0)
         failed = 1;
     if (!failed) {
         lux_bench_add_runs(report, "bookkeeping_trials_per_s", rates, (size_t)repeats, "trials/s");
         lux_bench_add_value(report, "bookkeeping_trials", (double)trials);
         lux_bench_add_value(report, "driver_rss_bytes_small", (double)small.max_rss);
+        lux_bench_add_value(report, "driver_rss_bytes_half", (double)half.max_rss);
         lux_bench_add_value(report, "driver_rss_bytes_full", (double)rss_full);
         lux_bench_add_value(report, "driver_rss_growth_bytes_per_trial",
-                            (double)(rss_full - small.max_rss) / (double)(trials - trials / 10));
+                            (double)(rss_full - half.max_rss) / (double)(trials - trials / 2));
     }
     free(rates);
 
