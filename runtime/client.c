@@ -1504,6 +1504,9 @@ int lux_worker_main(int argc, char **argv)
     if (addr == NULL || wid_s == NULL || node_s == NULL)
         return -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* Started from /proc/self/exe, the kernel would name us "exe" in ps,
+     * top and pgrep; name ourselves as argv[0] says. */
+    prctl(PR_SET_NAME, "lux-worker");
     pid_t node_pid = (pid_t)atol(node_s);
     if (getppid() != node_pid)
         return 1; /* the node died before we got here */

@@ -190,6 +190,25 @@ LUX_TEST_T(workers_start_after_the_binary_is_deleted, 90)
     free(out);
 }
 
+/* Workers are started from /proc/self/exe, but name themselves as ps,
+ * top and pgrep should show them. */
+LUX_TEST_T(workers_are_named_lux_worker, 30)
+{
+    start(1);
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&getpid_fn_remote, NULL, 0, NULL, &r));
+    long pid = get_long(r);
+    LUX_CHECK(pid > 0 && pid != (long)getpid());
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    FILE *f = fopen(path, "r");
+    LUX_CHECK(f != NULL);
+    LUX_CHECK(fgets(comm, sizeof comm, f) != NULL);
+    fclose(f);
+    LUX_CHECK_STR_EQ(comm, "lux-worker\n");
+    stop();
+}
+
 LUX_TEST_T(task_error_names_function_and_pid, 30)
 {
     start(1);
