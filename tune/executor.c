@@ -138,9 +138,22 @@ static int host_release(lux_call_t *call)
     return 0;
 }
 
+static int grow_text(char **text, size_t *cap, size_t need)
+{
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    char *p = lux_realloc(*text, c);
+    if (p == NULL)
+        return LUX_ENOMEM;
+    *text = p;
+    *cap = c;
+    return 0;
+}
+
 /* Runs up to `max_steps` steps (argument 0, an int64; 1 when absent), but
  * stops early once `max_seconds` (argument 1, a double) have passed or a
- * result says done, and returns the results as one JSON array, each with its
+ * result says done, and returns the results as JSON lines, each with its
  * own time_this_iter_s. A failure after some steps returns those results and
  * reports the failure at the next call, so no finished step is lost. */
 static int host_step(lux_call_t *call)
@@ -192,12 +205,31 @@ static int host_step(lux_call_t *call)
         h->pending_failure[0] = '\0';
         return lux_call_fail(call, "%s", msg);
     }
-    char *text = json_dumps(results, JSON_COMPACT);
+    /* One compact JSON object per line (a compact dump never holds a raw
+     * newline), so the driver can store each result's text as it came. */
+    char *text = NULL;
+    size_t used = 0, cap = 0;
+    size_t i;
+    json_t *one;
+    json_array_foreach(results, i, one)
+    {
+        char *line = json_dumps(one, JSON_COMPACT);
+        size_t n = line ? strlen(line) : 0;
+        if (line == NULL || (used + n + 1 > cap && grow_text(&text, &cap, used + n + 1) != 0)) {
+            free(line);
+            json_decref(results);
+            lux_free(text);
+            return lux_call_fail(call, "%s step: result is not serialisable", h->cls->name);
+        }
+        if (used > 0)
+            text[used++] = '\n';
+        memcpy(text + used, line, n);
+        used += n;
+        free(line);
+    }
     json_decref(results);
-    if (text == NULL)
-        return lux_call_fail(call, "%s step: result is not serialisable", h->cls->name);
-    int rc = lux_call_return(call, 0, text, strlen(text));
-    free(text);
+    int rc = lux_call_return(call, 0, text, used);
+    lux_free(text);
     return rc;
 }
 
@@ -508,6 +540,48 @@ void lux_exec_trial_end(lux_executor_t *ex, lux_exec_trial_t **t_p, int reuse)
     host_destroy(t);
 }
 
+static void exec_results_clear(lux_exec_event_t *ev)
+{
+    json_decref(ev->results);
+    lux_free(ev->text);
+    lux_free(ev->texts);
+    ev->results = NULL;
+    ev->text = NULL;
+    ev->texts = NULL;
+}
+
+/* Splits a trial host's JSON lines into ev->results (parsed) and ev->texts
+ * (each line as sent, pointing into ev->text). */
+static int parse_results(const void *data, size_t len, lux_exec_event_t *ev)
+{
+    size_t lines = 1;
+    const char *src = data;
+    for (size_t i = 0; i < len; i++)
+        lines += src[i] == '\n';
+    ev->results = json_array();
+    ev->text = lux_malloc(len + 1);
+    ev->texts = lux_calloc(lines, sizeof *ev->texts);
+    if (ev->results == NULL || ev->text == NULL || ev->texts == NULL || len == 0)
+        return LUX_EPROTO;
+    memcpy(ev->text, data, len);
+    ev->text[len] = '\0';
+    char *p = ev->text;
+    for (size_t k = 0; k < lines; k++) {
+        char *nl = memchr(p, '\n', len - (size_t)(p - ev->text));
+        size_t n = nl ? (size_t)(nl - p) : len - (size_t)(p - ev->text);
+        json_error_t jerr;
+        json_t *one = json_loadb(p, n, 0, &jerr);
+        if (!json_is_object(one) || json_array_append_new(ev->results, one) != 0) {
+            json_decref(one);
+            return LUX_EPROTO;
+        }
+        ev->texts[k].ptr = p;
+        ev->texts[k].len = n;
+        p += n + 1;
+    }
+    return 0;
+}
+
 static void fill_event(lux_exec_trial_t *t, lux_value_t *v, lux_exec_event_t *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -523,18 +597,8 @@ static void fill_event(lux_exec_trial_t *t, lux_value_t *v, lux_exec_event_t *ev
         return;
     }
     if (t->op == LUX_EXEC_STEP) {
-        json_error_t jerr;
-        ev->results = json_loadb(v->data, v->len, 0, &jerr);
-        size_t i;
-        json_t *one;
-        int ok = json_is_array(ev->results) && json_array_size(ev->results) > 0;
-        json_array_foreach(ev->results, i, one)
-        {
-            ok = ok && json_is_object(one);
-        }
-        if (!ok) {
-            json_decref(ev->results);
-            ev->results = NULL;
+        if (parse_results(v->data, v->len, ev) != 0) {
+            exec_results_clear(ev);
             ev->error = LUX_EPROTO;
             ev->message = lux_strdup("trial host returned results that are not JSON objects");
             t->healthy = 0;
@@ -633,7 +697,7 @@ int lux_executor_wait(lux_executor_t *ex, double timeout_s, lux_exec_event_t *ev
 void lux_exec_event_clear(lux_exec_event_t *ev)
 {
     lux_free(ev->message);
-    json_decref(ev->results);
+    exec_results_clear(ev);
     lux_free(ev->bytes);
     memset(ev, 0, sizeof *ev);
 }

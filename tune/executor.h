@@ -63,6 +63,11 @@ typedef struct {
     char *message;   /* the error's message (heap, freed by lux_exec_event_clear) */
     json_t *results; /* LUX_EXEC_STEP: an array of one or more results, each the
                         trainable's metrics plus time_this_iter_s, in order */
+    struct {
+        const char *ptr; /* results[i] as the trial host sent it: compact JSON, */
+        size_t len;      /* not NUL-terminated (points into text) */
+    } *texts;
+    char *text; /* holds what texts point into */
     void *bytes;     /* LUX_EXEC_SAVE: checkpoint bytes (heap) */
     size_t len;
 } lux_exec_event_t;

@@ -825,7 +825,8 @@ static after_save_t replay_end(runner_t *r, trial_t *t, json_t *result, double d
  * trial goes on and the batch's next result may be handled, 0 when the
  * trial's turn ended here (stopped, completed, failed, paused, or the batch
  * is over). */
-static int on_step(runner_t *r, trial_t *t, json_t *result, int last)
+static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, size_t len,
+                   int last)
 {
     double dt = json_number_value(json_object_get(result, "time_this_iter_s"));
     t->iteration++;
@@ -841,10 +842,17 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, int last)
         trial_next(r, t, what);
         return 0;
     }
-    lux_trainable_autofill(result, t->iteration, dt, t->time_total, t->id);
-    int rc = ensure_tx(r);
+    /* The row's text is the trial host's text plus the automatic keys, so
+     * the driver does not format every number of every result again. */
+    char *row = NULL;
+    int rc = lux_trainable_autofill_text(result, text, len, t->iteration, dt, t->time_total,
+                                         t->id, &row);
     if (rc == 0)
-        rc = lux_store_result_add_json(r->store, t->id, result);
+        rc = ensure_tx(r);
+    if (rc == 0)
+        rc = row != NULL ? lux_store_result_add(r->store, t->id, t->iteration, t->time_total, row)
+                         : lux_store_result_add_json(r->store, t->id, result);
+    free(row);
     if (rc != 0) {
         lux_log_error("cannot store a result of %s: %s", t->id, lux_store_errmsg(r->store));
         json_decref(result);
@@ -1067,7 +1075,8 @@ static void on_event(runner_t *r, lux_exec_event_t *ev)
     if (ev->op == LUX_EXEC_STEP) {
         size_t n = json_array_size(ev->results);
         for (size_t i = 0; i < n; i++)
-            if (!on_step(r, t, json_incref(json_array_get(ev->results, i)), i + 1 == n))
+            if (!on_step(r, t, json_incref(json_array_get(ev->results, i)), ev->texts[i].ptr,
+                         ev->texts[i].len, i + 1 == n))
                 break; /* the rest were computed past the trial's end */
     } else {
         on_save(r, t, ev);

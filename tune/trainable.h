@@ -89,4 +89,14 @@ void lux_trainable_registry_clear(void);
 int lux_trainable_autofill(json_t *result, long training_iteration, double time_this_iter_s,
                            double time_total_s, const char *trial_id);
 
+/* lux_trainable_autofill, and the filled result's compact JSON text built
+ * from `text` (the result as compact JSON before filling, `len` bytes)
+ * instead of dumping the whole object again: *out is what json_dumps
+ * (JSON_COMPACT) would give, heap (free()), or NULL when the text cannot be
+ * reused (the result already held one of the automatic keys, or a value
+ * has no plain JSON form); then dump the result. Returns 0 or LUX_ENOMEM. */
+int lux_trainable_autofill_text(json_t *result, const char *text, size_t len,
+                                long training_iteration, double time_this_iter_s,
+                                double time_total_s, const char *trial_id, char **out);
+
 #endif
