@@ -97,21 +97,90 @@ static const char *base_name(const char *dir, char *buf, size_t len)
     return slash != NULL && slash[1] != '\0' ? slash + 1 : buf;
 }
 
-/* Builds the console's view of every trial in the store and prints the
- * status block. The counts are taken from the same rows as the table (one
- * snapshot), so they agree with it even while a run adds trials. */
+/* The rows being read: each keeps only what the block shows (the trial's
+ * id, config, error and figures), not the whole stored trial, so a status
+ * of 30,000 trials does not hold 30,000 last results. */
+typedef struct {
+    lux_console_view_t *v;
+    const char *exp_metric;
+    size_t cap;
+} rows_t;
+
+static int add_row(void *arg, const json_t *t)
+{
+    rows_t *rs = arg;
+    lux_console_view_t *v = rs->v;
+    lux_trial_status_t status;
+    const char *id = json_string_value(json_object_get(t, "trial_id"));
+    if (id == NULL || lux_trial_status_parse(json_string_value(json_object_get(t, "status")),
+                                             &status) != 0)
+        return 0; /* the store writes neither; skip rather than guess */
+    if (v->nrows == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 256;
+        lux_console_row_t *rows = lux_realloc(v->rows, cap * sizeof *rows);
+        if (rows == NULL)
+            return LUX_ENOMEM;
+        v->rows = rows;
+        rs->cap = cap;
+    }
+    lux_console_row_t *row = &v->rows[v->nrows];
+    *row = (lux_console_row_t){.status = status};
+    const char *error = json_string_value(json_object_get(t, "error"));
+    row->trial_id = lux_strdup(id);
+    row->error = error != NULL ? lux_strdup(error) : NULL;
+    if (row->trial_id == NULL || (error != NULL && row->error == NULL)) {
+        lux_free((char *)row->trial_id);
+        lux_free((char *)row->error);
+        return LUX_ENOMEM;
+    }
+    json_t *config = json_object_get(t, "config");
+    row->config = json_is_object(config) ? json_incref(config) : NULL;
+    row->iteration = (long)json_integer_value(json_object_get(t, "training_iteration"));
+    row->time_total_s = json_number_value(json_object_get(t, "time_total_s"));
+    const json_t *m = v->metric != NULL
+                          ? lux_stopper_lookup(json_object_get(t, "last_result"), v->metric)
+                          : NULL;
+    if (json_is_number(m)) {
+        row->has_metric = 1;
+        row->metric = json_number_value(m);
+    }
+    /* best_metric tracks the experiment's metric, not a --metric one. */
+    const json_t *best = json_object_get(t, "best_metric");
+    if (json_is_number(best) && v->metric != NULL && rs->exp_metric != NULL &&
+        strcmp(v->metric, rs->exp_metric) == 0) {
+        row->has_best = 1;
+        row->best = json_number_value(best);
+    }
+    v->counts[row->status]++;
+    /* Results are unique per (trial, iteration) from 1 on. */
+    v->num_results += row->iteration;
+    v->nrows++;
+    return 0;
+}
+
+static void free_rows(lux_console_view_t *v)
+{
+    for (size_t i = 0; i < v->nrows; i++) {
+        lux_free((char *)v->rows[i].trial_id);
+        lux_free((char *)v->rows[i].error);
+        json_decref((json_t *)v->rows[i].config);
+    }
+    lux_free(v->rows);
+    v->rows = NULL;
+    v->nrows = 0;
+}
+
+/* Builds the console's view of every trial in the store (one read
+ * transaction, so the counts agree with the table even while a run adds
+ * trials) and prints the status block. */
 static int print_status(lux_store_t *s, const char *metric_opt, size_t width, size_t max_rows)
 {
-    json_t *exp = NULL, *trials = NULL;
+    json_t *exp = NULL;
     lux_config_t *cfg = NULL;
-    lux_console_row_t *rows = NULL;
     char *text = NULL;
     int rc = lux_store_experiment_get(s, &exp);
     if (rc != 0 && rc != LUX_ENOENT)
-        goto done;
-    rc = lux_store_trials(s, &trials);
-    if (rc != 0)
-        goto done;
+        return rc;
 
     char name_buf[256];
     const char *exp_metric = json_string_value(json_object_get(exp, "metric"));
@@ -132,56 +201,15 @@ static int print_status(lux_store_t *s, const char *metric_opt, size_t width, si
     cfg = stored_config(exp);
     v.space = cfg != NULL ? cfg->space : NULL;
 
-    size_t n = json_array_size(trials);
-    rows = lux_calloc(n > 0 ? n : 1, sizeof *rows);
-    if (rows == NULL) {
-        rc = LUX_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *t = json_array_get(trials, i);
-        lux_console_row_t *row = &rows[v.nrows];
-        *row = (lux_console_row_t){0};
-        row->trial_id = json_string_value(json_object_get(t, "trial_id"));
-        if (row->trial_id == NULL ||
-            lux_trial_status_parse(json_string_value(json_object_get(t, "status")), &row->status) !=
-                0)
-            continue; /* the store writes neither; skip rather than guess */
-        const json_t *config = json_object_get(t, "config");
-        row->config = json_is_object(config) ? config : NULL;
-        row->iteration = (long)json_integer_value(json_object_get(t, "training_iteration"));
-        row->time_total_s = json_number_value(json_object_get(t, "time_total_s"));
-        const json_t *m = v.metric != NULL
-                              ? lux_stopper_lookup(json_object_get(t, "last_result"), v.metric)
-                              : NULL;
-        if (json_is_number(m)) {
-            row->has_metric = 1;
-            row->metric = json_number_value(m);
-        }
-        /* best_metric tracks the experiment's metric, not a --metric one. */
-        const json_t *best = json_object_get(t, "best_metric");
-        if (json_is_number(best) && v.metric != NULL && exp_metric != NULL &&
-            strcmp(v.metric, exp_metric) == 0) {
-            row->has_best = 1;
-            row->best = json_number_value(best);
-        }
-        row->error = json_string_value(json_object_get(t, "error"));
-        v.counts[row->status]++;
-        /* Results are unique per (trial, iteration) from 1 on. */
-        v.num_results += row->iteration;
-        v.nrows++;
-    }
-    v.rows = rows;
-
-    rc = lux_console_render(&v, width, max_rows, &text);
-    if (rc != 0)
-        goto done;
-    fputs(text, stdout);
-done:
+    rows_t rs = {.v = &v, .exp_metric = exp_metric};
+    rc = lux_store_trials_each(s, add_row, &rs);
+    if (rc == 0)
+        rc = lux_console_render(&v, width, max_rows, &text);
+    if (rc == 0)
+        fputs(text, stdout);
     lux_free(text);
-    lux_free(rows);
+    free_rows(&v);
     lux_config_destroy(&cfg);
-    json_decref(trials);
     json_decref(exp);
     return rc;
 }
