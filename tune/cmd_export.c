@@ -42,6 +42,7 @@ typedef struct {
     json_t *metric_keys; /* object used as an ordered set */
     json_t *configs;     /* trial_id -> flattened config with config/ keys */
     json_t *config_keys; /* ordered set */
+    int per_trial;
     int io_error;
 } export_t;
 
@@ -192,51 +193,65 @@ static int write_result(void *arg, const char *trial_id, long it, double t, cons
     return x->io_error ? LUX_EIO : 0;
 }
 
+/* First walk over the trials: each one's flattened config (kept, for the
+ * config/... columns of its rows) and the column names. */
+static int scan_trial(void *arg, const json_t *t)
+{
+    export_t *x = arg;
+    json_t *flat = json_object();
+    if (flat == NULL)
+        return LUX_ENOMEM;
+    lux_table_flatten(json_object_get(t, "config"), "config", flat);
+    add_keys(x->config_keys, flat, NULL, 0);
+    json_object_set_new(x->configs, json_string_value(json_object_get(t, "trial_id")), flat);
+    if (x->per_trial) {
+        json_t *last = json_object();
+        if (last == NULL)
+            return LUX_ENOMEM;
+        lux_table_flatten(json_object_get(t, "last_result"), NULL, last);
+        add_keys(x->metric_keys, last, fixed_trial_cols, 6);
+        json_decref(last);
+    }
+    return 0;
+}
+
+static int write_trial(void *arg, const json_t *t)
+{
+    export_t *x = arg;
+    for (size_t c = 0; c < 6; c++)
+        put_field(x, c == 0, json_object_get(t, fixed_trial_cols[c]));
+    json_t *flat = json_object();
+    if (flat == NULL)
+        return LUX_ENOMEM;
+    lux_table_flatten(json_object_get(t, "last_result"), NULL, flat);
+    put_tail(x, flat, json_string_value(json_object_get(t, "trial_id")));
+    json_decref(flat);
+    return x->io_error ? LUX_EIO : 0;
+}
+
+/* The trials are walked one row at a time (columns first, then rows), so
+ * only the flattened configs stay in memory. */
 static int export_csv(lux_store_t *s, FILE *out, int per_trial)
 {
     export_t x = {.out = out,
+                  .per_trial = per_trial,
                   .metric_keys = json_object(),
                   .configs = json_object(),
                   .config_keys = json_object()};
-    json_t *trials = NULL;
     int rc = LUX_ENOMEM;
     if (x.metric_keys == NULL || x.configs == NULL || x.config_keys == NULL)
         goto done;
-    rc = lux_store_trials(s, &trials);
+    /* One snapshot for all the walks, so a running experiment's new trials
+     * and results cannot appear between them. */
+    rc = lux_store_read_begin(s);
     if (rc != 0)
         goto done;
-    size_t i;
-    json_t *t;
-    json_array_foreach(trials, i, t)
-    {
-        json_t *flat = json_object();
-        if (flat == NULL) {
-            rc = LUX_ENOMEM;
-            goto done;
-        }
-        lux_table_flatten(json_object_get(t, "config"), "config", flat);
-        add_keys(x.config_keys, flat, NULL, 0);
-        json_object_set_new(x.configs, json_string_value(json_object_get(t, "trial_id")), flat);
-    }
+    rc = lux_store_trials_each(s, scan_trial, &x);
+    if (rc != 0)
+        goto done;
     if (per_trial) {
-        json_array_foreach(trials, i, t)
-        {
-            json_t *flat = json_object();
-            lux_table_flatten(json_object_get(t, "last_result"), NULL, flat);
-            add_keys(x.metric_keys, flat, fixed_trial_cols, 6);
-            json_decref(flat);
-        }
         put_header(&x, fixed_trial_cols, 6);
-        json_array_foreach(trials, i, t)
-        {
-            for (size_t c = 0; c < 6; c++)
-                put_field(&x, c == 0, json_object_get(t, fixed_trial_cols[c]));
-            json_t *flat = json_object();
-            lux_table_flatten(json_object_get(t, "last_result"), NULL, flat);
-            put_tail(&x, flat, json_string_value(json_object_get(t, "trial_id")));
-            json_decref(flat);
-        }
-        rc = 0;
+        rc = lux_store_trials_each(s, write_trial, &x);
     } else {
         rc = lux_store_results_each(s, scan_result, &x);
         if (rc != 0)
@@ -247,7 +262,7 @@ static int export_csv(lux_store_t *s, FILE *out, int per_trial)
     if (rc == 0 && x.io_error)
         rc = LUX_EIO;
 done:
-    json_decref(trials);
+    lux_store_read_end(s);
     json_decref(x.metric_keys);
     json_decref(x.configs);
     json_decref(x.config_keys);

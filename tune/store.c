@@ -632,6 +632,28 @@ int lux_store_commit(lux_store_t *self)
     return 0;
 }
 
+int lux_store_read_begin(lux_store_t *self)
+{
+    if (self->in_tx || sqlite3_get_autocommit(self->db) == 0) {
+        set_msg(self, "a transaction is already open on %s", self->path);
+        return LUX_EINVAL;
+    }
+    /* A deferred transaction takes its snapshot at the first read: make
+     * that read now. */
+    int rc = exec(self, "BEGIN", "cannot start reading");
+    if (rc == 0)
+        rc = exec(self, "SELECT count(*) FROM sqlite_schema", "cannot start reading");
+    if (rc != 0)
+        lux_store_read_end(self);
+    return rc;
+}
+
+void lux_store_read_end(lux_store_t *self)
+{
+    if (self != NULL && !self->in_tx && sqlite3_get_autocommit(self->db) == 0)
+        sqlite3_exec(self->db, "COMMIT", NULL, NULL, NULL);
+}
+
 void lux_store_rollback(lux_store_t *self)
 {
     if (self == NULL || !self->in_tx)

@@ -128,6 +128,13 @@ void lux_store_rollback(lux_store_t *self);
 /* 1 while a transaction is open. */
 int lux_store_in_transaction(const lux_store_t *self);
 
+/* A reader's snapshot: the reads between lux_store_read_begin() and
+ * lux_store_read_end() all see the same committed state, whatever the
+ * writer commits meanwhile (WAL; the writer is never blocked). Not while
+ * a write transaction is open on this connection (LUX_EINVAL). */
+int lux_store_read_begin(lux_store_t *self);
+void lux_store_read_end(lux_store_t *self);
+
 /* ---- Experiment (writer) -------------------------------------------------- */
 
 typedef struct {

@@ -444,6 +444,39 @@ LUX_TEST(reader_never_blocks_the_writer_and_sees_only_commits)
     lux_store_close(&w);
 }
 
+/* lux_store_read_begin: several reads see one snapshot (`lux export` walks
+ * the trials, then the results, while a run may be adding both). */
+LUX_TEST(a_read_snapshot_spans_several_reads)
+{
+    const char *dir = lux_test_tmpdir();
+    lux_store_t *w = open_writer(dir);
+    add_trial(w, "a", "{}");
+    lux_store_t *r = NULL;
+    char err[512];
+    LUX_CHECK_OK(lux_store_open_reader(dir, &r, err, sizeof err));
+    long counts[LUX_TRIAL_STATUS_COUNT];
+    LUX_CHECK_OK(lux_store_read_begin(r));
+    LUX_CHECK_ERR(lux_store_read_begin(r), LUX_EINVAL); /* not nested */
+    add_trial(w, "b", "{}"); /* committed on its own, not blocked */
+    LUX_CHECK_OK(lux_store_trial_counts(r, counts));
+    LUX_CHECK_INT_EQ(counts[LUX_TRIAL_PENDING], 1);
+    LUX_CHECK_OK(lux_store_result_add(w, "a", 1, 1, "{\"v\":1}"));
+    json_t *rows = NULL;
+    LUX_CHECK_OK(lux_store_results(r, "a", &rows));
+    LUX_CHECK_INT_EQ(json_array_size(rows), 0);
+    json_decref(rows);
+    lux_store_read_end(r);
+    LUX_CHECK_OK(lux_store_trial_counts(r, counts));
+    LUX_CHECK_INT_EQ(counts[LUX_TRIAL_PENDING], 2);
+    lux_store_read_end(r); /* harmless when none is open */
+    /* Not inside a write transaction. */
+    LUX_CHECK_OK(lux_store_begin(w));
+    LUX_CHECK_ERR(lux_store_read_begin(w), LUX_EINVAL);
+    LUX_CHECK_OK(lux_store_commit(w));
+    lux_store_close(&r);
+    lux_store_close(&w);
+}
+
 LUX_TEST(best_trial_by_scope_and_mode)
 {
     const char *dir = lux_test_tmpdir();
