@@ -575,7 +575,7 @@ static long batch_size(const runner_t *r, const trial_t *t)
 {
     if (r->cfg->scheduler.type == LUX_SCHEDULER_PBT || r->cfg->checkpoint.at_end || r->stopping)
         return 1;
-    long n = 64;
+    long n = 256;
     long f = r->cfg->checkpoint.frequency;
     if (f > 0 && f - t->iteration % f < n)
         n = f - t->iteration % f;
