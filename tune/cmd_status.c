@@ -112,8 +112,8 @@ static int add_row(void *arg, const json_t *t)
     lux_console_view_t *v = rs->v;
     lux_trial_status_t status;
     const char *id = json_string_value(json_object_get(t, "trial_id"));
-    if (id == NULL || lux_trial_status_parse(json_string_value(json_object_get(t, "status")),
-                                             &status) != 0)
+    if (id == NULL ||
+        lux_trial_status_parse(json_string_value(json_object_get(t, "status")), &status) != 0)
         return 0; /* the store writes neither; skip rather than guess */
     if (v->nrows == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 256;
@@ -137,9 +137,8 @@ static int add_row(void *arg, const json_t *t)
     row->config = json_is_object(config) ? json_incref(config) : NULL;
     row->iteration = (long)json_integer_value(json_object_get(t, "training_iteration"));
     row->time_total_s = json_number_value(json_object_get(t, "time_total_s"));
-    const json_t *m = v->metric != NULL
-                          ? lux_stopper_lookup(json_object_get(t, "last_result"), v->metric)
-                          : NULL;
+    const json_t *m =
+        v->metric != NULL ? lux_stopper_lookup(json_object_get(t, "last_result"), v->metric) : NULL;
     if (json_is_number(m)) {
         row->has_metric = 1;
         row->metric = json_number_value(m);

@@ -54,21 +54,24 @@ typedef enum {
     LUX_EXEC_SAVE = 1, /* a checkpoint: event.bytes/len */
 } lux_exec_op_t;
 
+/* One result as the trial host sent it: compact JSON, not NUL-terminated. */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} lux_exec_text_t;
+
 typedef struct {
     lux_exec_trial_t *trial;
     void *user; /* what lux_exec_trial_start was given */
     lux_exec_op_t op;
-    int error;       /* 0, or a LUX_E* code (LUX_ETASK: the trainable failed;
-                        LUX_EACTORDIED / LUX_EWORKERDIED: its process died) */
-    char *message;   /* the error's message (heap, freed by lux_exec_event_clear) */
-    json_t *results; /* LUX_EXEC_STEP: an array of one or more results, each the
-                        trainable's metrics plus time_this_iter_s, in order */
-    struct {
-        const char *ptr; /* results[i] as the trial host sent it: compact JSON, */
-        size_t len;      /* not NUL-terminated (points into text) */
-    } *texts;
-    char *text; /* holds what texts point into */
-    void *bytes;     /* LUX_EXEC_SAVE: checkpoint bytes (heap) */
+    int error;              /* 0, or a LUX_E* code (LUX_ETASK: the trainable failed;
+                               LUX_EACTORDIED / LUX_EWORKERDIED: its process died) */
+    char *message;          /* the error's message (heap, freed by lux_exec_event_clear) */
+    json_t *results;        /* LUX_EXEC_STEP: an array of one or more results, each the
+                               trainable's metrics plus time_this_iter_s, in order */
+    lux_exec_text_t *texts; /* LUX_EXEC_STEP: texts[i] is results[i] as sent */
+    char *text;             /* holds what texts point into */
+    void *bytes;            /* LUX_EXEC_SAVE: checkpoint bytes (heap) */
     size_t len;
 } lux_exec_event_t;
 

@@ -825,8 +825,7 @@ static after_save_t replay_end(runner_t *r, trial_t *t, json_t *result, double d
  * trial goes on and the batch's next result may be handled, 0 when the
  * trial's turn ended here (stopped, completed, failed, paused, or the batch
  * is over). */
-static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, size_t len,
-                   int last)
+static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, size_t len, int last)
 {
     double dt = json_number_value(json_object_get(result, "time_this_iter_s"));
     t->iteration++;
@@ -845,8 +844,8 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, si
     /* The row's text is the trial host's text plus the automatic keys, so
      * the driver does not format every number of every result again. */
     char *row = NULL;
-    int rc = lux_trainable_autofill_text(result, text, len, t->iteration, dt, t->time_total,
-                                         t->id, &row);
+    int rc = lux_trainable_autofill_text(result, text, len, t->iteration, dt, t->time_total, t->id,
+                                         &row);
     if (rc == 0)
         rc = ensure_tx(r);
     if (rc == 0)

@@ -457,7 +457,8 @@ LUX_TEST(a_read_snapshot_spans_several_reads)
     long counts[LUX_TRIAL_STATUS_COUNT];
     LUX_CHECK_OK(lux_store_read_begin(r));
     LUX_CHECK_ERR(lux_store_read_begin(r), LUX_EINVAL); /* not nested */
-    add_trial(w, "b", "{}"); /* committed on its own, not blocked */
+    /* Committed on its own, not blocked by the reader. */
+    add_trial(w, "b", "{}");
     LUX_CHECK_OK(lux_store_trial_counts(r, counts));
     LUX_CHECK_INT_EQ(counts[LUX_TRIAL_PENDING], 1);
     LUX_CHECK_OK(lux_store_result_add(w, "a", 1, 1, "{\"v\":1}"));

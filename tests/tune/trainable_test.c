@@ -44,13 +44,32 @@ LUX_TEST(the_text_is_what_json_dumps_gives)
 {
     /* Reals jansson writes in every form: exponents both ways, integral
      * values, subnormals, the extremes. */
-    const double totals[] = {0.0,     1.0,     2.5,      1e20,   1e21,   1e-5,      6.37e-06,
-                             1e-300,  5e-324,  1.7e308,  -3.25,  123456789.0, 0.1,  1.0 / 3.0,
-                             2e-7,    1e100,   -1e-100,  4.5e15, 9007199254740993.0};
+    static const double totals[] = {
+        0.0,
+        1.0,
+        2.5,
+        1e20,
+        1e21,
+        1e-5,
+        6.37e-06,
+        2e-7,
+        1e-300,
+        5e-324,
+        1.7e308,
+        123456789.0,
+        0.1,
+        1.0 / 3.0,
+        -3.25,
+        1e100,
+        -1e-100,
+        4.5e15,
+        9007199254740993.0,
+    };
     const char *results[] = {
         "{\"time_this_iter_s\": 0.001}",
         "{\"score\": 1.162653239904694, \"time_this_iter_s\": 6.37e-06}",
-        "{\"a\": {\"b\": [1, 2.0, \"x\\\"y\"]}, \"s\": \"caf\\u00e9 \\n\", \"time_this_iter_s\": 1e-9,"
+        "{\"a\": {\"b\": [1, 2.0, \"x\\\"y\"]}, \"s\": \"caf\\u00e9 \\n\", \"time_this_iter_s\": "
+        "1e-9,"
         " \"done\": false, \"n\": null}",
     };
     for (size_t r = 0; r < sizeof results / sizeof *results; r++) {
