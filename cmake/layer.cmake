@@ -1,10 +1,8 @@
 # lux_add_layer(<name> LIBS <deps...>): the layer's library lux_<name> is
-# every .c file in its folder (except main.c, cli.c and cmd_*.c, which belong
-# to the command). New files are picked up at the next build.
+# every .c file in its folder. New files are picked up at the next build.
 function(lux_add_layer name)
   cmake_parse_arguments(L "" "" "LIBS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
-  list(FILTER sources EXCLUDE REGEX "/(main|cli|cmd_[^/]*)\\.c$")
   if(NOT sources)
     return()
   endif()

@@ -20,7 +20,7 @@
  *
  * lux_console_render() is the pure part: the same block from a view, used
  * by the live console (tune/runner.c builds the view from its trials) and by
- * `lux status` (tune/cmd_status.c builds it from the store), so the two
+ * `lux status` (cli/cmd_status.c builds it from the store), so the two
  * always look alike.
  */
 #ifndef LUX_CONSOLE_H
