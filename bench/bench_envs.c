@@ -11,6 +11,7 @@
  * clock rates are reported too (*_wall), for comparison.
  */
 #include "bench.h"
+#include "clock.h"
 #include "cli.h"
 #include "env.h"
 
@@ -29,13 +30,6 @@ static inline uint64_t next_random(uint64_t *x)
     return *x * 0x2545f4914f6cdd1dULL;
 }
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Runs `env` for at least `seconds` of CPU time in chunks of steps; returns
  * steps per CPU second and sets *wall_rate to steps per wall second. */
 static double run_steps(lux_env_t *env, double seconds, uint64_t seed, double *wall_rate)
@@ -49,7 +43,7 @@ static double run_steps(lux_env_t *env, double seconds, uint64_t seed, double *w
     lux_env_reset(env, seed, obs);
     long steps = 0;
     const long chunk = 1 << 16;
-    double t0 = lux_bench_now(), c0 = cpu_now(), elapsed = 0;
+    double t0 = lux_bench_now(), c0 = lux_clock_thread_cpu_s(), elapsed = 0;
     do {
         if (as->kind == LUX_ENV_SPACE_DISCRETE) {
             uint64_t n = (uint64_t)as->n;
@@ -71,7 +65,7 @@ static double run_steps(lux_env_t *env, double seconds, uint64_t seed, double *w
             }
         }
         steps += chunk;
-        elapsed = cpu_now() - c0;
+        elapsed = lux_clock_thread_cpu_s() - c0;
     } while (elapsed < seconds);
     *wall_rate = (double)steps / (lux_bench_now() - t0);
     /* Keep the results observable so nothing is optimised away. */
@@ -128,10 +122,10 @@ int lux_bench_envs(int argc, char **argv)
             /* Reset time: world generation and placement, fresh seeds. */
             for (long r = 0; r < repeats; r++) {
                 const int n = 200;
-                double c0 = cpu_now();
+                double c0 = lux_clock_thread_cpu_s();
                 for (int k = 0; k < n; k++)
                     lux_env_reset(env, (uint64_t)(r * n + k), NULL);
-                runs[r] = (cpu_now() - c0) / n * 1e6;
+                runs[r] = (lux_clock_thread_cpu_s() - c0) / n * 1e6;
             }
             lux_bench_add_runs(report, "builders_reset_us", runs, (size_t)repeats, "us");
         }

@@ -11,6 +11,7 @@
  * one line to LUX_BENCH_RL_PARTS below. Without --part every part runs.
  */
 #include "bench.h"
+#include "clock.h"
 #include "cli.h"
 
 #include "cmaes.h"
@@ -44,14 +45,6 @@ int openblas_get_num_threads(void);
 
 /* ---- optimizers: speed --------------------------------------------------------------------- */
 
-/* CPU seconds of the whole process (every BLAS thread). */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Milliseconds per generation (ask + tell, f = first coordinate, which is
  * O(lambda) and keeps the ranking changing) over `gens` generations. */
 static double time_generations(size_t n, int diagonal, int gens, uint64_t seed, int *lambda_out,
@@ -78,7 +71,7 @@ static double time_generations(size_t n, int diagonal, int gens, uint64_t seed, 
                 f[k] = X[(size_t)k * n];
             lux_cmaes_tell(es, X, f);
         }
-        double t0 = lux_bench_now(), c0 = cpu_now();
+        double t0 = lux_bench_now(), c0 = lux_clock_process_cpu_s();
         for (int g = 0; g < gens; g++) {
             lux_cmaes_ask(es, X);
             for (int k = 0; k < lam; k++)
@@ -86,7 +79,7 @@ static double time_generations(size_t n, int diagonal, int gens, uint64_t seed, 
             lux_cmaes_tell(es, X, f);
         }
         ms = (lux_bench_now() - t0) * 1e3 / gens;
-        *cpu_ms = (cpu_now() - c0) * 1e3 / gens;
+        *cpu_ms = (lux_clock_process_cpu_s() - c0) * 1e3 / gens;
     }
     free(X);
     free(f);

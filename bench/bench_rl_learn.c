@@ -18,6 +18,7 @@
  * "env/trainable" contains SUBSTRING (and skips the speed figures).
  */
 #include "bench.h"
+#include "clock.h"
 
 #include "lux.h"
 #include "policy.h"
@@ -192,15 +193,6 @@ static int learning(json_t *report, int full)
     return 0;
 }
 
-/* CPU seconds of this process: the single-threaded figures are measured in
- * CPU time, so a machine loaded by other work does not shrink them. */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void policy_speed(json_t *report, int full)
 {
     /* tanh is the figure asked for; relu shows what the activation costs
@@ -224,14 +216,14 @@ static void policy_speed(json_t *report, int full)
             double runs[7];
             for (int r = 0; r < reps; r++) {
                 long calls = 0;
-                double t0 = cpu_now(), t;
+                double t0 = lux_clock_process_cpu_s(), t;
                 do {
                     for (int k = 0; k < 200; k++) {
                         const double *y;
                         lux_policy_forward(p, obs, batches[b], &y);
                     }
                     calls += 200;
-                    t = cpu_now() - t0;
+                    t = lux_clock_process_cpu_s() - t0;
                 } while (t < 0.3);
                 runs[r] = (double)calls * batches[b] / t;
             }
@@ -258,7 +250,7 @@ static int population_steps_per_s(int workers, int iters, double *out)
     int rc = cls->setup(c, &ctx, &st, err, sizeof err);
     /* In-process runs are timed in CPU time (one core's figure), runtime
      * runs in wall time (what parallelism buys). */
-    double (*clock_fn)(void) = workers == 0 ? cpu_now : lux_bench_now;
+    double (*clock_fn)(void) = workers == 0 ? lux_clock_process_cpu_s : lux_bench_now;
     double t0 = clock_fn(), steps = 0;
     for (int i = 0; rc == 0 && i < iters; i++) {
         json_t *res = NULL;

@@ -16,6 +16,8 @@
  * Each figure is the median of --repeats runs.
  */
 #include "bench.h"
+#include "clock.h"
+#include "fs.h"
 #include "cli.h"
 #include "store.h"
 
@@ -28,19 +30,6 @@
 
 #define NTRIALS 100
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Resident set size now, in bytes (from /proc/self/statm). */
 static long rss_now(void)
 {
@@ -52,14 +41,6 @@ static long rss_now(void)
         resident = 0;
     fclose(f);
     return resident * sysconf(_SC_PAGESIZE);
-}
-
-/* CPU seconds used by this process (user + system). */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static lux_store_t *open_fresh(const char *root, int run, const char *what)
@@ -118,7 +99,7 @@ static double results_run(const char *root, int run, long iterations, int batch,
     for (int k = 0; k < POOL; k++)
         format_metrics(pool[k], sizeof pool[k], k % NTRIALS, k + 1, (double)k * 0.001);
     long total = iterations * NTRIALS, done = 0;
-    double t0 = lux_bench_now(), c0 = cpu_now();
+    double t0 = lux_bench_now(), c0 = lux_clock_process_cpu_s();
     int rc = 0;
     /* Results arrive round-robin over the trials, as from 100 concurrent
      * actors; every `batch` of them is one transaction. */
@@ -148,7 +129,7 @@ static double results_run(const char *root, int run, long iterations, int batch,
                 rc = lux_store_commit(s);
         }
     }
-    double dt = lux_bench_now() - t0, dc = cpu_now() - c0;
+    double dt = lux_bench_now() - t0, dc = lux_clock_process_cpu_s() - c0;
     if (rc != 0) {
         fprintf(stderr, "lux bench store: %s\n", lux_store_errmsg(s));
         goto fail;
@@ -285,7 +266,7 @@ int lux_bench_store(int argc, char **argv)
         tps_auto[r] = trials_run(root, (int)r, ntrials, 1, NULL, NULL);
         ok = rps[r] > 0 && rps_json[r] > 0 && tps[r] > 0 && tps_auto[r] > 0;
     }
-    rm_tree(root);
+    lux_fs_rm_tree(root);
     if (!ok)
         return LUX_EXIT_FAILURE;
     json_t *report = lux_bench_report_new("store");

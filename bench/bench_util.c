@@ -3,6 +3,7 @@
  * report format.
  */
 #include "bench.h"
+#include "clock.h"
 
 #include "error.h"
 
@@ -18,9 +19,7 @@
 
 double lux_bench_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return lux_clock_monotonic_s();
 }
 
 static int cmp_double(const void *a, const void *b)

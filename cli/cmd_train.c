@@ -8,6 +8,7 @@
  * and seed, so `lux rollout --checkpoint` can rebuild the policy.
  */
 #include "checkpoint.h"
+#include "clock.h"
 #include "cli.h"
 #include "lux.h"
 #include "trainables.h"
@@ -85,13 +86,6 @@ static int parse_stop(const char *text, json_t **out)
     }
     *out = stop;
     return 0;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int save_checkpoint(const lux_trainable_class_t *cls, void *st, const char *dir,
@@ -216,9 +210,9 @@ int lux_cmd_train(int argc, char **argv)
         return rc == LUX_ECONFIG ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
     int code = LUX_EXIT_OK;
-    double t0 = now();
+    double t0 = lux_clock_monotonic_s();
     for (long it = 1;; it++) {
-        double t1 = now();
+        double t1 = lux_clock_monotonic_s();
         json_t *res = NULL;
         rc = cls->step(st, &res, err, sizeof err);
         if (rc != 0) {
@@ -226,7 +220,7 @@ int lux_cmd_train(int argc, char **argv)
             code = LUX_EXIT_FAILURE;
             break;
         }
-        double t2 = now();
+        double t2 = lux_clock_monotonic_s();
         lux_trainable_autofill(res, it, t2 - t1, t2 - t0, "train");
         if (as_json) {
             char *line = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);

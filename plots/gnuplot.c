@@ -9,6 +9,7 @@
  */
 #include "gnuplot.h"
 
+#include "clock.h"
 #include "alloc.h"
 #include "error.h"
 #include "text.h"
@@ -133,13 +134,6 @@ int lux_gnuplot_find(char **path, char *err, size_t errlen)
 
 /* ---- running it ---------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Child side: never returns. Only async-signal-safe calls. */
 static void child_exec(const char *gnuplot, const char *workdir, const char *script, int errfd)
 {
@@ -216,10 +210,10 @@ int lux_gnuplot_run(const char *gnuplot, const char *workdir, const char *script
      * time is up. */
     char text[4096];
     size_t len = 0;
-    double deadline = now_s() + timeout_s;
+    double deadline = lux_clock_monotonic_s() + timeout_s;
     int timed_out = 0;
     for (;;) {
-        double left = deadline - now_s();
+        double left = deadline - lux_clock_monotonic_s();
         if (left <= 0) {
             timed_out = 1;
             break;
@@ -254,7 +248,7 @@ int lux_gnuplot_run(const char *gnuplot, const char *workdir, const char *script
                 status = 0;
                 break;
             }
-            if (now_s() >= deadline) {
+            if (lux_clock_monotonic_s() >= deadline) {
                 timed_out = 1;
                 break;
             }

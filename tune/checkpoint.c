@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,25 +63,6 @@ int lux_checkpoint_relpath(const char *trial_id, long training_iteration, char *
         return LUX_EINVAL;
     int n = snprintf(buf, len, "trials/%s/checkpoint_%06ld", trial_id, training_iteration);
     return n < 0 || (size_t)n >= len ? LUX_ERANGE : 0;
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[PATH_LEN];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return LUX_EINVAL;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return lux_error_from_errno(errno);
-            buf[i] = c;
-        }
-    }
-    return 0;
 }
 
 static int fsync_path(const char *path, int directory)
@@ -200,10 +182,10 @@ int lux_checkpoint_write(const char *exp_dir, const char *trial_id, long trainin
         free(meta_text);
         return say(err, errlen, LUX_ERANGE, "checkpoint path too long under %s", exp_dir);
     }
-    rc = mkdir_p(parent);
+    rc = lux_fs_mkdir_p(parent, 0777);
     if (rc != 0) {
         free(meta_text);
-        return say(err, errlen, LUX_EIO, "cannot create %s: %s", parent, strerror(errno));
+        return say(err, errlen, LUX_EIO, "cannot create %s: %s", parent, lux_strerror(rc));
     }
     const char *step = "create";
     if (mkdir(tmp, 0777) != 0)
@@ -247,45 +229,11 @@ fail:;
                "cannot %s checkpoint %s: %s", step, final, strerror(e));
 }
 
-/* Reads a whole file into a lux_malloc'd buffer (NUL-terminated, one spare
- * byte). Returns 0 or -1 with errno. */
-static int read_file(const char *path, char **out, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return -1;
-    }
-    size_t size = (size_t)st.st_size;
-    char *buf = lux_malloc(size + 1);
-    if (buf == NULL) {
-        close(fd);
-        errno = ENOMEM;
-        return -1;
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t r = read(fd, buf + got, size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    buf[got] = '\0';
-    *out = buf;
-    *len = got;
-    return 0;
-}
-
 int lux_checkpoint_read(const char *exp_dir, const char *relpath, void **bytes, size_t *len,
                         char *err, size_t errlen)
 {
     char dir[PATH_LEN], file[PATH_LEN + 32];
+    int rc;
     if (exp_dir == NULL || relpath == NULL)
         return say(err, errlen, LUX_EINVAL, "checkpoint: no path given");
     if (snprintf(dir, sizeof dir, "%s/%s", exp_dir, relpath) >= (int)sizeof dir)
@@ -298,11 +246,11 @@ int lux_checkpoint_read(const char *exp_dir, const char *relpath, void **bytes, 
     char *meta_text = NULL, *data = NULL;
     size_t meta_len = 0, data_len = 0;
     snprintf(file, sizeof file, "%s/%s", dir, LUX_CHECKPOINT_META_NAME);
-    if (read_file(file, &meta_text, &meta_len) != 0) {
-        int e = errno;
-        if (e == ENOENT)
+    rc = lux_fs_read_file(file, &meta_text, &meta_len);
+    if (rc != 0) {
+        if (rc == LUX_ENOENT)
             return say(err, errlen, LUX_ENOENT, "no checkpoint at %s", dir);
-        return say(err, errlen, LUX_EIO, "cannot read %s: %s", file, strerror(e));
+        return say(err, errlen, LUX_EIO, "cannot read %s: %s", file, lux_strerror(rc));
     }
     json_t *meta = json_loadb(meta_text, meta_len, 0, NULL);
     lux_free(meta_text);
@@ -314,11 +262,11 @@ int lux_checkpoint_read(const char *exp_dir, const char *relpath, void **bytes, 
                    LUX_CHECKPOINT_META_NAME);
     }
     snprintf(file, sizeof file, "%s/%s", dir, LUX_CHECKPOINT_DATA_NAME);
-    if (read_file(file, &data, &data_len) != 0) {
-        int e = errno;
+    rc = lux_fs_read_file(file, &data, &data_len);
+    if (rc != 0) {
         json_decref(meta);
-        return say(err, errlen, e == ENOMEM ? LUX_ENOMEM : LUX_EIO, "cannot read %s: %s", file,
-                   strerror(e));
+        return say(err, errlen, rc == LUX_ENOMEM ? LUX_ENOMEM : LUX_EIO, "cannot read %s: %s", file,
+                   lux_strerror(rc));
     }
     char want[17];
     snprintf(want, sizeof want, "%016llx", (unsigned long long)fnv1a64(data, data_len));

@@ -4,6 +4,7 @@
  */
 #include "console.h"
 
+#include "clock.h"
 #include "alloc.h"
 #include "error.h"
 #include "table.h"
@@ -438,13 +439,6 @@ struct lux_console {
     int lines_drawn; /* lines of the block on screen (tty) */
 };
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 lux_console_t *lux_console_new(FILE *out, int tty, int verbosity, double interval_s)
 {
     lux_console_t *c = lux_calloc(1, sizeof *c);
@@ -454,7 +448,7 @@ lux_console_t *lux_console_new(FILE *out, int tty, int verbosity, double interva
     c->tty = tty >= 0 ? tty : isatty(fileno(out));
     c->verbosity = verbosity;
     c->interval = interval_s > 0 ? interval_s : (c->tty ? 1.0 : 30.0);
-    c->last_show = mono();
+    c->last_show = lux_clock_monotonic_s();
     return c;
 }
 
@@ -468,14 +462,14 @@ void lux_console_destroy(lux_console_t **c_p)
 
 int lux_console_due(lux_console_t *c)
 {
-    return c != NULL && c->verbosity >= 0 && mono() - c->last_show >= c->interval;
+    return c != NULL && c->verbosity >= 0 && lux_clock_monotonic_s() - c->last_show >= c->interval;
 }
 
 double lux_console_wait_hint(lux_console_t *c)
 {
     if (c == NULL || c->verbosity < 0)
         return 0.5;
-    double left = c->interval - (mono() - c->last_show);
+    double left = c->interval - (lux_clock_monotonic_s() - c->last_show);
     return left < 0 ? 0 : (left > 0.5 ? 0.5 : left);
 }
 
@@ -515,7 +509,7 @@ void lux_console_show(lux_console_t *c, const lux_console_view_t *v, int final)
     }
     fflush(c->out);
     lux_free(text);
-    c->last_show = mono();
+    c->last_show = lux_clock_monotonic_s();
 }
 
 void lux_console_event(lux_console_t *c, int level, const char *fmt, ...)

@@ -16,6 +16,7 @@
  */
 #include "executor.h"
 
+#include "clock.h"
 #include "alloc.h"
 #include "error.h"
 #include "log.h"
@@ -35,13 +36,6 @@ typedef struct {
     char error[1024];           /* why the current trainable is not set up */
     char pending_failure[1200]; /* a step failed after others in the same call */
 } trial_host_t;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Sets up the host's trainable from the call's arguments. On failure the
  * message is kept in h->error and returned through the call. */
@@ -179,13 +173,13 @@ static int host_step(lux_call_t *call)
     json_t *results = json_array();
     if (results == NULL)
         return lux_call_fail(call, "trial host: out of memory");
-    double start = now_s();
+    double start = lux_clock_monotonic_s();
     for (int64_t i = 0; i < (max_steps < 1 ? 1 : max_steps); i++) {
         char err[1024] = "";
         json_t *result = NULL;
-        double t0 = now_s();
+        double t0 = lux_clock_monotonic_s();
         int rc = h->cls->step(h->state, &result, err, sizeof err);
-        double dt = now_s() - t0;
+        double dt = lux_clock_monotonic_s() - t0;
         if (rc != 0 || result == NULL || !json_is_object(result)) {
             json_decref(result);
             snprintf(h->pending_failure, sizeof h->pending_failure, "%s step failed: %s",
@@ -195,7 +189,7 @@ static int host_step(lux_call_t *call)
         json_object_set_new(result, "time_this_iter_s", json_real(dt));
         int done = json_is_true(json_object_get(result, "done"));
         json_array_append_new(results, result);
-        if (done || now_s() - start >= max_seconds)
+        if (done || lux_clock_monotonic_s() - start >= max_seconds)
             break;
     }
     if (json_array_size(results) == 0) {

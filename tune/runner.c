@@ -26,11 +26,13 @@
  */
 #include "runner.h"
 
+#include "clock.h"
 #include "alloc.h"
 #include "checkpoint.h"
 #include "console.h"
 #include "error.h"
 #include "executor.h"
+#include "fs.h"
 #include "log.h"
 #include "plugin.h"
 #include "scheduler.h"
@@ -160,23 +162,9 @@ static void on_signal(int sig)
     }
 }
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double now_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static double elapsed(const runner_t *r)
 {
-    return r->elapsed_prev + now_mono() - r->t_start;
+    return r->elapsed_prev + lux_clock_monotonic_s() - r->t_start;
 }
 
 /* ---- trials --------------------------------------------------------------- */
@@ -514,7 +502,7 @@ static int commit_batch(runner_t *r)
         lux_store_rollback(r->store);
     r->in_tx = 0;
     r->pending_rows = 0;
-    r->last_commit = now_mono();
+    r->last_commit = lux_clock_monotonic_s();
     if (rc != 0) {
         lux_log_error("writing the experiment store failed: %s", lux_store_errmsg(r->store));
         return rc;
@@ -640,7 +628,7 @@ static int trial_start(runner_t *r, trial_t *t)
     }
     t->status = LUX_TRIAL_RUNNING;
     if (t->start_time == 0)
-        t->start_time = now_wall();
+        t->start_time = lux_clock_wall_s();
     t->dirty = 1;
     t->want_save = 0;
     t->after_save = AFTER_STEP;
@@ -701,7 +689,7 @@ static void trial_end(runner_t *r, trial_t *t, lux_trial_status_t status, int re
     t->status = status;
     t->dirty = 1;
     if (status == LUX_TRIAL_TERMINATED || status == LUX_TRIAL_ERROR) {
-        t->end_time = now_wall();
+        t->end_time = lux_clock_wall_s();
         retire(r, t);
     }
     if (status == LUX_TRIAL_PENDING || status == LUX_TRIAL_PAUSED)
@@ -1260,7 +1248,7 @@ static int run_loop(runner_t *r)
         size_t n = 0;
         double timeout = lux_console_wait_hint(r->console);
         if (r->in_tx) {
-            double left = COMMIT_EVERY_S - (now_mono() - r->last_commit);
+            double left = COMMIT_EVERY_S - (lux_clock_monotonic_s() - r->last_commit);
             if (left < timeout)
                 timeout = left > 0 ? left : 0;
         }
@@ -1287,7 +1275,8 @@ static int run_loop(runner_t *r)
             }
             lux_free(snap);
         }
-        if (r->in_tx && (now_mono() - r->last_commit >= COMMIT_EVERY_S || r->pending_rows > 5000))
+        if (r->in_tx &&
+            (lux_clock_monotonic_s() - r->last_commit >= COMMIT_EVERY_S || r->pending_rows > 5000))
             if ((rc = commit_batch(r)) != 0)
                 break;
         refresh_console(r, 0);
@@ -1315,35 +1304,6 @@ static int exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-static int read_file_text(const char *path, char **out)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return lux_error_from_errno(errno);
-    size_t cap = 4096, len = 0;
-    char *buf = lux_malloc(cap);
-    size_t n;
-    while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            char *b = lux_realloc(buf, cap * 2);
-            if (b == NULL) {
-                lux_free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL)
-        return LUX_ENOMEM;
-    buf[len] = '\0';
-    *out = buf;
-    return 0;
 }
 
 /* One stored trial, for a resume: a live one becomes a trial_t (restarted
@@ -1644,7 +1604,7 @@ int lux_run(const lux_run_opts_t *opts)
             cfg->has_seed = true;
         }
         snprintf(r.dir, sizeof r.dir, "%s/%s", cfg->storage, cfg->name);
-        read_file_text(opts->config_path, &text);
+        lux_fs_read_file(opts->config_path, &text, NULL);
     } else if (opts->resume_dir != NULL) {
         snprintf(r.dir, sizeof r.dir, "%s", opts->resume_dir);
     } else {
@@ -1781,9 +1741,9 @@ int lux_run(const lux_run_opts_t *opts)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    r.t_start = now_mono();
-    r.wall_start = now_wall();
-    r.last_commit = now_mono();
+    r.t_start = lux_clock_monotonic_s();
+    r.wall_start = lux_clock_wall_s();
+    r.last_commit = lux_clock_monotonic_s();
     rc = run_loop(&r);
     if (commit_batch(&r) != 0 && rc == 0)
         rc = LUX_ESTORE;
@@ -1793,7 +1753,7 @@ int lux_run(const lux_run_opts_t *opts)
     refresh_console(&r, 1);
 
     const char *status = rc != 0 ? "ERROR" : r.interrupted ? "INTERRUPTED" : "FINISHED";
-    lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : now_wall());
+    lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : lux_clock_wall_s());
     int code = 0;
     if (rc != 0)
         code = 1;

@@ -14,6 +14,8 @@
  */
 #include "store.h"
 
+#include "clock.h"
+#include "fs.h"
 #include "alloc.h"
 #include "error.h"
 #include "log.h"
@@ -208,13 +210,6 @@ struct lux_store {
     char errmsg[512];
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void set_msg(lux_store_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_msg(lux_store_t *s, const char *fmt, ...)
 {
@@ -346,28 +341,6 @@ static int need_writer(lux_store_t *s, const char *what)
 
 /* ---- Opening ------------------------------------------------------------ */
 
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return LUX_EINVAL;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return lux_error_from_errno(errno);
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return LUX_EIO;
-    return 0;
-}
-
 static int read_version(lux_store_t *s, int *version)
 {
     sqlite3_stmt *st = NULL;
@@ -404,7 +377,8 @@ static int migrate(lux_store_t *s)
         snprintf(sql, sizeof sql,
                  "INSERT INTO migrations (version, applied_time, description) VALUES (%d, %.6f, "
                  "'%s'); PRAGMA user_version = %d;",
-                 migrations[i].version, now_s(), migrations[i].description, migrations[i].version);
+                 migrations[i].version, lux_clock_wall_s(), migrations[i].description,
+                 migrations[i].version);
         rc = exec(s, sql, what);
         version = migrations[i].version;
     }
@@ -443,7 +417,7 @@ static int open_common(const char *dir, int readonly, lux_store_t **out, char *e
     snprintf(s->path, n, "%s/%s", dir, LUX_STORE_DB_NAME);
 
     if (!readonly) {
-        rc = mkdir_p(dir);
+        rc = lux_fs_mkdir_p(dir, 0777);
         if (rc != 0) {
             set_msg(s, "cannot create the experiment directory %s: %s", dir, lux_strerror(rc));
             rc = LUX_EIO;
@@ -694,7 +668,7 @@ int lux_store_experiment_put(lux_store_t *self, const lux_store_experiment_t *ex
         -1, &st, NULL);
     if (src != SQLITE_OK)
         return fail(self, src, "cannot write the experiment");
-    double t = now_s();
+    double t = lux_clock_wall_s();
     bind_text(st, 1, exp->name);
     bind_text(st, 2, exp->config_text);
     bind_text(st, 3, exp->config_json);
@@ -725,7 +699,7 @@ int lux_store_experiment_set_status(lux_store_t *self, const char *status, doubl
         return fail(self, src, "cannot set the experiment status");
     bind_text(st, 1, status);
     bind_time(st, 2, end_time);
-    sqlite3_bind_double(st, 3, now_s());
+    sqlite3_bind_double(st, 3, lux_clock_wall_s());
     rc = step_write(self, st, "cannot set the experiment status");
     if (rc == 0 && sqlite3_changes(self->db) == 0) {
         set_msg(self, "no experiment row to update in %s", self->path);
@@ -755,7 +729,7 @@ int lux_store_trial_add(lux_store_t *self, const lux_store_trial_t *t)
     bind_text(st, 3, t->resources_json);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)t->seed);
     bind_text(st, 5, lux_trial_status_name(t->status));
-    sqlite3_bind_double(st, 6, t->created_time > 0 ? t->created_time : now_s());
+    sqlite3_bind_double(st, 6, t->created_time > 0 ? t->created_time : lux_clock_wall_s());
     bind_text(st, 7, t->parent_trial_id);
     rc = sqlite3_step(st);
     int code = 0;
@@ -800,7 +774,7 @@ int lux_store_trial_update(lux_store_t *self, const lux_store_trial_t *t)
     bind_text(st, 14, t->parent_trial_id);
     bind_text(st, 15, t->lineage_json);
     bind_text(st, 16, t->restore_checkpoint);
-    sqlite3_bind_double(st, 17, now_s());
+    sqlite3_bind_double(st, 17, lux_clock_wall_s());
     rc = step_write(self, st, "cannot update a trial");
     if (rc == 0 && sqlite3_changes(self->db) == 0) {
         set_msg(self, "no trial %s in %s", t->trial_id, self->path);
@@ -823,7 +797,7 @@ int lux_store_trial_set_status(lux_store_t *self, const char *trial_id, lux_tria
     bind_text(st, 1, trial_id);
     bind_text(st, 2, lux_trial_status_name(status));
     bind_text(st, 3, error);
-    sqlite3_bind_double(st, 4, now_s());
+    sqlite3_bind_double(st, 4, lux_clock_wall_s());
     rc = step_write(self, st, "cannot set a trial's status");
     if (rc == 0 && sqlite3_changes(self->db) == 0) {
         set_msg(self, "no trial %s in %s", trial_id, self->path);
@@ -849,7 +823,7 @@ int lux_store_result_add(lux_store_t *self, const char *trial_id, long training_
     sqlite3_bind_text(st, 1, trial_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, training_iteration);
     sqlite3_bind_double(st, 3, time_total_s);
-    sqlite3_bind_double(st, 4, now_s());
+    sqlite3_bind_double(st, 4, lux_clock_wall_s());
     sqlite3_bind_text(st, 5, metrics_json, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     int code = 0;
@@ -897,7 +871,7 @@ int lux_store_checkpoint_add(lux_store_t *self, const char *trial_id, long train
     if (has_score)
         sqlite3_bind_double(st, 4, score);
     sqlite3_bind_int64(st, 5, size_bytes);
-    sqlite3_bind_double(st, 6, now_s());
+    sqlite3_bind_double(st, 6, lux_clock_wall_s());
     return step_write(self, st, "cannot register a checkpoint");
 }
 
@@ -946,7 +920,7 @@ int lux_store_checkpoint_mark_deleted(lux_store_t *self, const char *trial_id,
     int rc = ckpt_update(self, STMT_CKPT_DELETED, trial_id, training_iteration, &st);
     if (rc != 0)
         return rc;
-    sqlite3_bind_double(st, 3, now_s());
+    sqlite3_bind_double(st, 3, lux_clock_wall_s());
     return ckpt_finish(self, st, trial_id, training_iteration);
 }
 
@@ -963,7 +937,7 @@ int lux_store_decision_add(lux_store_t *self, const char *source, const char *tr
     sqlite3_stmt *st = cached(self, STMT_DECISION_ADD);
     if (st == NULL)
         return LUX_ESTORE;
-    sqlite3_bind_double(st, 1, now_s());
+    sqlite3_bind_double(st, 1, lux_clock_wall_s());
     bind_text(st, 2, source);
     bind_text(st, 3, trial_id);
     bind_text(st, 4, action);
@@ -986,7 +960,7 @@ static int state_put(lux_store_t *self, const char *key, const char *text, const
         sqlite3_bind_int64(st, 2, *num);
     else
         bind_text(st, 2, text);
-    sqlite3_bind_double(st, 3, now_s());
+    sqlite3_bind_double(st, 3, lux_clock_wall_s());
     return step_write(self, st, "cannot store state");
 }
 

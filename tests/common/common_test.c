@@ -2,7 +2,9 @@
 #include "test.h"
 
 #include "alloc.h"
+#include "clock.h"
 #include "error.h"
+#include "fs.h"
 #include "log.h"
 #include "suggest.h"
 
@@ -133,4 +135,52 @@ LUX_TEST(suggest_closest_name)
     LUX_CHECK_STR_EQ(lux_suggest("stauts", names, 7), "status");
     LUX_CHECK_STR_EQ(lux_suggest("opt", names, 7), "optimize");
     LUX_CHECK(lux_suggest("zzzzzzzz", names, 7) == NULL);
+}
+
+LUX_TEST(fs_mkdir_p_read_file_rm_tree)
+{
+    char path[4200], file[4300], outside[4200], link[4300];
+    const char *tmp = lux_test_tmpdir();
+    snprintf(path, sizeof path, "%s/a/b/c", tmp);
+    LUX_CHECK_OK(lux_fs_mkdir_p(path, 0700));
+    LUX_CHECK_OK(lux_fs_mkdir_p(path, 0700)); /* already there */
+    snprintf(file, sizeof file, "%s/f", path);
+    FILE *f = fopen(file, "w");
+    LUX_CHECK(f != NULL);
+    for (int i = 0; i < 3000; i++) /* longer than one read buffer */
+        fputs("0123456789", f);
+    fclose(f);
+    char *text = NULL;
+    size_t len = 0;
+    LUX_CHECK_OK(lux_fs_read_file(file, &text, &len));
+    LUX_CHECK_INT_EQ(len, 30000);
+    LUX_CHECK_INT_EQ(text[len], '\0');
+    LUX_CHECK(memcmp(text + 29990, "0123456789", 10) == 0);
+    lux_free(text);
+    LUX_CHECK_ERR(lux_fs_mkdir_p(file, 0700), LUX_EEXIST); /* a file, not a dir */
+    LUX_CHECK_ERR(lux_fs_read_file("/nonexistent/lux", &text, NULL), LUX_ENOENT);
+    LUX_CHECK_ERR(lux_fs_mkdir_p("", 0700), LUX_EINVAL);
+
+    /* rm_tree removes a link inside the tree, never what it points to. */
+    snprintf(outside, sizeof outside, "%s/outside", tmp);
+    LUX_CHECK_OK(lux_fs_mkdir_p(outside, 0700));
+    snprintf(link, sizeof link, "%s/a/b/link", tmp);
+    LUX_CHECK_INT_EQ(symlink(outside, link), 0);
+    snprintf(path, sizeof path, "%s/a", tmp);
+    LUX_CHECK_OK(lux_fs_rm_tree(path));
+    LUX_CHECK(access(path, F_OK) != 0);
+    LUX_CHECK(access(outside, F_OK) == 0);
+    LUX_CHECK_OK(lux_fs_rm_tree(path)); /* missing is fine */
+}
+
+LUX_TEST(clocks_advance)
+{
+    double m = lux_clock_monotonic_s(), w = lux_clock_wall_s(), c = lux_clock_process_cpu_s();
+    volatile double x = 0;
+    for (int i = 0; i < 2000000; i++)
+        x += i;
+    LUX_CHECK_DBL(lux_clock_monotonic_s(), >, m);
+    LUX_CHECK_DBL(lux_clock_process_cpu_s(), >, c);
+    LUX_CHECK_DBL(w, >, 1.6e9); /* after 2020 */
+    LUX_CHECK_DBL(lux_clock_thread_cpu_s(), >, 0);
 }

@@ -9,6 +9,8 @@
  * the group if it overruns.
  */
 #include "test.h"
+#include "clock.h"
+#include "fs.h"
 
 #include "error.h"
 
@@ -70,24 +72,13 @@ const char *lux_test_strerror(int code)
 
 double lux_test_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    return lux_clock_monotonic_s();
 }
 
 static void remove_tmpdir(void)
 {
     if (tmpdir_path[0] != '\0') {
-        nftw(tmpdir_path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        lux_fs_rm_tree(tmpdir_path);
         tmpdir_path[0] = '\0';
     }
 }
