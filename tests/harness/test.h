@@ -144,6 +144,19 @@ static inline const char *lux_test_lux_binary(void)
 #endif
 }
 
+/* Runs the lux executable under test with the NULL-terminated `args` (its
+ * arguments, without the program name; at most 62), as lux_test_spawn does
+ * with no input. Returns what lux_test_spawn returns; a case fails at once
+ * when there is no lux binary to run. */
+int lux_test_lux_at(const char *binary, const char *const args[], char *const env[],
+                    double timeout_s, char **out, char **err_out);
+
+static inline int lux_test_lux(const char *const args[], char *const env[], double timeout_s,
+                               char **out, char **err_out)
+{
+    return lux_test_lux_at(lux_test_lux_binary(), args, env, timeout_s, out, err_out);
+}
+
 /* Path of the source tree (set by CMake). */
 const char *lux_test_source_dir(void);
 

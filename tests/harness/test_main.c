@@ -345,3 +345,20 @@ int lux_test_spawn(char *const argv[], char *const env[], const char *input, dou
         return WEXITSTATUS(status);
     return 128 + WTERMSIG(status);
 }
+
+int lux_test_lux_at(const char *bin, const char *const args[], char *const env[], double timeout_s,
+                    char **out, char **err_out)
+{
+    if (bin == NULL)
+        lux_test_fail(__FILE__, __LINE__, "no lux binary to run (set LUX_BINARY)");
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)bin;
+    for (; args != NULL && args[n - 1] != NULL; n++) {
+        if (n == 63)
+            lux_test_fail(__FILE__, __LINE__, "lux_test_lux: more than 62 arguments");
+        argv[n] = (char *)args[n - 1];
+    }
+    argv[n] = NULL;
+    return lux_test_spawn(argv, env, NULL, timeout_s, out, err_out);
+}

@@ -18,14 +18,8 @@
 
 static int run_lux(char **out, char **err, const char *const *args)
 {
-    char *argv[16];
-    int n = 0;
-    argv[n++] = (char *)lux_test_lux_binary();
-    for (; args[n - 1] != NULL && n < 15; n++)
-        argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
     char *env[] = {"COLUMNS=200", NULL};
-    return lux_test_spawn(argv, env, NULL, 20, out, err);
+    return lux_test_lux(args, env, 20, out, err);
 }
 
 /* An experiment of four trials: lr varies, env does not; one trial has a
