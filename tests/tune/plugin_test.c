@@ -27,9 +27,8 @@ static char *write_yaml(const char *name, const char *trainable)
 
 static int run(const char *yaml, char **out)
 {
-    char *argv[] = {(char *)lux_test_lux_binary(), "run", (char *)yaml, "--storage",
-                    (char *)lux_test_tmpdir(),     "-q",  NULL};
-    return lux_test_spawn(argv, NULL, NULL, 60, out, NULL);
+    const char *argv[] = {"run", yaml, "--storage", lux_test_tmpdir(), "-q", NULL};
+    return lux_test_lux(argv, NULL, 60, out, NULL);
 }
 
 LUX_TEST(plugin_trainable_runs_in_workers)
