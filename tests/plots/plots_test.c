@@ -871,8 +871,7 @@ LUX_TEST_T(ten_thousand_trials, 120)
 LUX_TEST_T(lux_run_then_lux_plot, 60)
 {
     const char *dir = lux_test_tmpdir();
-    char yaml_path[1024], yaml[2048];
-    PATHF(yaml_path, "%s/tiny.yaml", dir);
+    char yaml[2048];
     PATHF(yaml,
           "name: tiny\ntrainable: sepcmaes\nenv: CartPole-v1\nmetric: episode_reward_mean\n"
           "mode: max\nnum_samples: 4\nseed: 1\nstop: {training_iteration: 4}\n"
@@ -881,10 +880,7 @@ LUX_TEST_T(lux_run_then_lux_plot, 60)
           "config:\n  popsize: {choice: [8, 16]}\n  sigma0: {loguniform: [0.05, 2.0]}\n"
           "  episodes_per_eval: 1\n  num_workers: 0\n",
           dir);
-    FILE *f = fopen(yaml_path, "w");
-    LUX_CHECK(f != NULL);
-    fputs(yaml, f);
-    fclose(f);
+    const char *yaml_path = lux_test_write_tmp("tiny.yaml", yaml);
     const char *run[] = {"run", yaml_path, NULL};
     char *out = NULL, *err = NULL;
     int rc = lux_test_lux(run, NULL, 40, &out, &err);

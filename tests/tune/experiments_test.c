@@ -61,11 +61,8 @@ LUX_TEST_T(every_experiment_runs_one_iteration, 300)
 
 LUX_TEST(smoke_without_a_smoke_section_is_an_error)
 {
-    char file[4200];
-    snprintf(file, sizeof file, "%s/plain.yaml", lux_test_tmpdir());
-    FILE *f = fopen(file, "w");
-    fputs("name: plain\ntrainable: sepcmaes\nenv: CartPole-v1\nconfig: {popsize: 8}\n", f);
-    fclose(f);
+    const char *file = lux_test_write_tmp(
+        "plain.yaml", "name: plain\ntrainable: sepcmaes\nenv: CartPole-v1\nconfig: {popsize: 8}\n");
     const char *argv[] = {"run", file, "--smoke", "--storage", lux_test_tmpdir(), NULL};
     char *out = NULL;
     LUX_CHECK_INT_EQ(lux_test_lux(argv, NULL, 60, &out, NULL), 2);
