@@ -24,7 +24,7 @@
  */
 #include "adam.h"
 #include "policy_loss.h"
-#include "trainable_common.h"
+#include "trainable_int.h"
 #include "trainables.h"
 
 #include "lux.h"
@@ -145,13 +145,6 @@ static int record_action(worker_t *k, const double *a)
     return 0;
 }
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            return rc_;                                                                            \
-    } while (0)
-
 /* Collects one fragment with the worker's weights and writes the gradient of
  * the loss into grad (n values). */
 static int worker_gradient(worker_t *k, double *grad, grad_info_t *info)
@@ -164,12 +157,12 @@ static int worker_gradient(worker_t *k, double *grad, grad_info_t *info)
         for (int i = 0; i < od; i++)
             x[i] = (double)k->obs[i];
         double action[LUX_ENV_MAX_ACTION], raw[LUX_ENV_MAX_ACTION];
-        TRY(lux_policy_act(k->policy, x, &k->rng, action, raw));
+        LUX_RL_TRY(lux_policy_act(k->policy, x, &k->rng, action, raw));
         memcpy(k->acts + (size_t)T * (size_t)k->action_n, raw,
                (size_t)k->action_n * sizeof(double));
-        TRY(record_action(k, action));
+        LUX_RL_TRY(record_action(k, action));
         double r;
-        TRY(lux_env_step(k->env, action, k->obs, &r, &terminated, &truncated));
+        LUX_RL_TRY(lux_env_step(k->env, action, k->obs, &r, &terminated, &truncated));
         k->rewards[T++] = r;
         k->episode_return += r;
         k->episode_length++;
@@ -179,7 +172,7 @@ static int worker_gradient(worker_t *k, double *grad, grad_info_t *info)
     info->steps = T;
     const double *y;
     int no = lux_policy_num_outputs(k->policy), vi = c->spec.policy.action_dim;
-    TRY(lux_policy_forward(k->policy, k->obs_buf, T, &y));
+    LUX_RL_TRY(lux_policy_forward(k->policy, k->obs_buf, T, &y));
     for (int t = 0; t < T; t++)
         k->values[t] = y[(size_t)t * (size_t)no + (size_t)vi];
     double bootstrap = 0.0;
@@ -187,18 +180,18 @@ static int worker_gradient(worker_t *k, double *grad, grad_info_t *info)
         double x[LUX_ENV_MAX_OBS];
         for (int i = 0; i < od; i++)
             x[i] = (double)k->obs[i];
-        TRY(lux_policy_forward(k->policy, x, 1, &y));
+        LUX_RL_TRY(lux_policy_forward(k->policy, x, 1, &y));
         bootstrap = y[vi];
     }
     lux_gae(k->rewards, k->values, T, bootstrap, c->gamma, c->lambda, k->adv, k->targets);
     memset(grad, 0, k->n * sizeof *grad);
-    TRY(lux_a3c_loss(k->policy, k->obs_buf, k->acts, k->adv, k->targets, T, c->vf_loss_coeff,
-                     c->entropy_coeff, grad, &info->loss));
+    LUX_RL_TRY(lux_a3c_loss(k->policy, k->obs_buf, k->acts, k->adv, k->targets, T, c->vf_loss_coeff,
+                            c->entropy_coeff, grad, &info->loss));
     if (terminated || truncated) {
         info->finished = 1;
         info->finished_return = k->episode_return;
         k->episode_index++;
-        TRY(begin_episode(k));
+        LUX_RL_TRY(begin_episode(k));
     }
     return 0;
 }
@@ -226,13 +219,13 @@ static int worker_restore(worker_t *k, const unsigned char **p, const unsigned c
         lux_rl_buf_get(p, end, &na, sizeof na) || (uint64_t)(end - *p) / sizeof(double) < na ||
         na % (uint64_t)k->action_n != 0)
         return LUX_EINVAL;
-    TRY(begin_episode(k));
+    LUX_RL_TRY(begin_episode(k));
     for (uint64_t i = 0; i < na; i += (uint64_t)k->action_n) {
         double a[LUX_ENV_MAX_ACTION], r;
         int term, trunc;
         memcpy(a, *p, (size_t)k->action_n * sizeof(double));
         *p += (size_t)k->action_n * sizeof(double);
-        TRY(record_action(k, a));
+        LUX_RL_TRY(record_action(k, a));
         if (lux_env_step(k->env, a, k->obs, &r, &term, &trunc) != 0)
             return LUX_EINVAL;
         k->episode_return += r;
@@ -370,41 +363,37 @@ static int read_config(const json_t *c, long default_workers, a3c_state_t *s, ch
                                 .value_head = 1,
                                 .num_hidden = 2,
                                 .hidden = {64, 64}};
-    TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
+    LUX_RL_TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
     if (s->spec.builders || s->spec.policy.argmax) {
         snprintf(err, errlen,
                  "a3c needs a sampling MLP policy (no builders policy, "
                  "discrete_action \"sample\")");
         return LUX_ECONFIG;
     }
-    TRY(lux_cfg_double(c, "lr", 5e-4, 1e-12, 10, &s->lr, err, errlen));
-    TRY(lux_cfg_double(c, "gamma", 0.99, 0, 1, &s->gamma, err, errlen));
-    TRY(lux_cfg_double(c, "lambda", 1.0, 0, 1, &s->lambda, err, errlen));
-    TRY(lux_cfg_double(c, "grad_clip", 40.0, 0, 1e12, &s->grad_clip, err, errlen));
-    TRY(lux_cfg_double(c, "vf_loss_coeff", 0.5, 0, 1e6, &s->vf_loss_coeff, err, errlen));
-    TRY(lux_cfg_double(c, "entropy_coeff", 0.01, -1e6, 1e6, &s->entropy_coeff, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "lr", 5e-4, 1e-12, 10, &s->lr, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "gamma", 0.99, 0, 1, &s->gamma, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "lambda", 1.0, 0, 1, &s->lambda, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "grad_clip", 40.0, 0, 1e12, &s->grad_clip, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "vf_loss_coeff", 0.5, 0, 1e6, &s->vf_loss_coeff, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "entropy_coeff", 0.01, -1e6, 1e6, &s->entropy_coeff, err, errlen));
     long sbs;
-    TRY(lux_cfg_int(c, "sample_batch_size", 20, 1, 1L << 20, &sbs, err, errlen));
-    TRY(lux_cfg_int(c, "rollout_fragment_length", sbs, 1, 1L << 20, &s->fragment, err, errlen));
-    TRY(lux_cfg_int(c, "num_workers", default_workers, 0, MAX_WORKERS, &s->num_workers, err,
-                    errlen));
-    TRY(lux_cfg_int(c, "gradients_per_iteration", 100, 1, 1L << 30, &s->grads_per_iter, err,
-                    errlen));
-    TRY(lux_cfg_double(c, "num_cpus_per_worker", 1.0, 0.0001, 1024, &s->num_cpus_per_worker, err,
-                       errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "sample_batch_size", 20, 1, 1L << 20, &sbs, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "rollout_fragment_length", sbs, 1, 1L << 20, &s->fragment, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "num_workers", default_workers, 0, MAX_WORKERS, &s->num_workers, err,
+                           errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "gradients_per_iteration", 100, 1, 1L << 30, &s->grads_per_iter, err,
+                           errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "num_cpus_per_worker", 1.0, 0.0001, 1024, &s->num_cpus_per_worker,
+                              err, errlen));
     s->nw = s->num_workers > 0 ? (int)s->num_workers : 1;
     return 0;
 }
 
 static int a3c_validate(const json_t *config, char *err, size_t errlen)
 {
-    const char *keys[64];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof a3c_keys / sizeof a3c_keys[0]; i++)
-        keys[n++] = a3c_keys[i];
-    for (size_t i = 0; i < lux_rl_spec_nkeys; i++)
-        keys[n++] = lux_rl_spec_keys[i];
-    TRY(lux_cfg_check_keys(config, "a3c", keys, n, err, errlen));
+    LUX_RL_TRY(lux_rl_check_keys(config, "a3c", a3c_keys, sizeof a3c_keys / sizeof a3c_keys[0], err,
+                                 errlen));
     a3c_state_t *s = lux_calloc(1, sizeof *s);
     if (s == NULL)
         return LUX_ENOMEM;
@@ -628,7 +617,7 @@ static int a3c_step(void *state, json_t **result, char *err, size_t errlen)
     } else {
         if (err != NULL && errlen > 0)
             err[0] = '\0';
-        TRY(run_actors(s, &st, err, errlen));
+        LUX_RL_TRY(run_actors(s, &st, err, errlen));
     }
     s->iteration++;
     s->timesteps_total += st.steps;
@@ -661,10 +650,10 @@ static int a3c_save(void *state, void **bytes, size_t *len, char *err, size_t er
     a3c_state_t *s = state;
     void *ab;
     size_t al;
-    TRY(lux_adam_save(s->adam, &ab, &al));
+    LUX_RL_TRY(lux_adam_save(s->adam, &ab, &al));
     lux_rl_buf_t b = {0};
-    uint64_t n = s->n, al64 = al, nw = (uint64_t)s->nw;
-    lux_rl_buf_put(&b, MAGIC, 8);
+    uint64_t n = s->n, nw = (uint64_t)s->nw;
+    lux_rl_magic_put(&b, MAGIC);
     lux_rl_buf_put(&b, &n, sizeof n);
     lux_rl_buf_put(&b, &nw, sizeof nw);
     lux_rl_buf_put(&b, &s->iteration, sizeof s->iteration);
@@ -694,16 +683,13 @@ static int a3c_save(void *state, void **bytes, size_t *len, char *err, size_t er
             lux_ref_release(ref);
         }
     }
-    lux_rl_buf_put(&b, &al64, sizeof al64);
-    lux_rl_buf_put(&b, ab, al);
+    lux_rl_tail_put(&b, ab, al);
     lux_free(ab);
-    if (rc != 0 || b.failed) {
+    if (rc != 0) {
         lux_free(b.data);
-        return rc != 0 ? rc : LUX_ENOMEM;
+        return rc;
     }
-    *bytes = b.data;
-    *len = b.len;
-    return 0;
+    return lux_rl_buf_finish(&b, bytes, len);
 }
 
 static int bad(char *err, size_t errlen, const char *what)
@@ -716,9 +702,8 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
 {
     a3c_state_t *s = state;
     const unsigned char *p = bytes, *end = p + len;
-    char magic[8];
-    uint64_t n, nw, al;
-    if (lux_rl_buf_get(&p, end, magic, 8) || memcmp(magic, MAGIC, 8) != 0)
+    uint64_t n, nw;
+    if (lux_rl_magic_get(&p, end, MAGIC))
         return bad(err, errlen, "not an a3c checkpoint");
     if (lux_rl_buf_get(&p, end, &n, sizeof n) || n != s->n)
         return bad(err, errlen, "the policy's parameter count differs from this config's");
@@ -783,8 +768,9 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
         lux_free(global);
         return bad(err, errlen, "bad worker state");
     }
-    if (lux_rl_buf_get(&p, end, &al, sizeof al) || (uint64_t)(end - p) != al ||
-        lux_adam_restore(s->adam, p, (size_t)al) != 0) {
+    const void *adam;
+    size_t al;
+    if (lux_rl_tail_get(&p, end, &adam, &al) || lux_adam_restore(s->adam, adam, al) != 0) {
         lux_free(global);
         return bad(err, errlen, "bad optimizer state");
     }
@@ -799,7 +785,6 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
     return 0;
 }
 
-int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
 int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
 {
     /* Evaluation acts greedily (RLlib's explore=False): argmax of the logits,

@@ -12,7 +12,7 @@
  * result does not depend on where or in which order candidates run.
  */
 #include "cmaes.h"
-#include "trainable_common.h"
+#include "trainable_int.h"
 #include "trainables.h"
 
 #include "lux.h"
@@ -56,58 +56,44 @@ static const char *const cma_keys[] = {
     "candidates_per_task",
 };
 
-static int check_keys(const json_t *c, const char *name, char *err, size_t errlen)
-{
-    const char *keys[64];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof cma_keys / sizeof cma_keys[0]; i++)
-        keys[n++] = cma_keys[i];
-    for (size_t i = 0; i < lux_rl_spec_nkeys; i++)
-        keys[n++] = lux_rl_spec_keys[i];
-    return lux_cfg_check_keys(c, name, keys, n, err, errlen);
-}
-
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            return rc_;                                                                            \
-    } while (0)
-
 static int read_config(const json_t *c, int default_diagonal, long default_workers, cma_state_t *s,
                        char *err, size_t errlen)
 {
     static const char *const opts[] = {"cmaes", "sepcmaes", "sep-cmaes", NULL};
     const char *opt;
-    TRY(lux_cfg_string(c, "optimizer", default_diagonal ? "sepcmaes" : "cmaes", opts, &opt, err,
-                       errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "optimizer", default_diagonal ? "sepcmaes" : "cmaes", opts, &opt,
+                              err, errlen));
     s->diagonal = strcmp(opt, "cmaes") != 0;
     lux_rl_spec_defaults_t d = {.discrete_argmax = 1, .num_hidden = 1, .hidden = {16}};
-    TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
-    TRY(lux_cfg_int(c, "popsize", 0, 0, 100000, &s->popsize, err, errlen));
-    TRY(lux_cfg_double(c, "sigma0", s->spec.builders ? 1.0 : 0.5, 1e-12, 1e12, &s->sigma0, err,
-                       errlen));
-    TRY(lux_cfg_int(c, "episodes_per_eval", 3, 1, 100000, &s->episodes_per_eval, err, errlen));
-    TRY(lux_cfg_int(c, "episodes_per_iteration", 0, 0, 1L << 40, &s->episodes_per_iteration, err,
-                    errlen));
-    TRY(lux_cfg_int(c, "timesteps_per_iteration", 0, 0, 1L << 40, &s->timesteps_per_iteration, err,
-                    errlen));
-    TRY(lux_cfg_int(c, "eval_episodes", 10, 0, 100000, &s->eval_episodes, err, errlen));
+    LUX_RL_TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "popsize", 0, 0, 100000, &s->popsize, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "sigma0", s->spec.builders ? 1.0 : 0.5, 1e-12, 1e12, &s->sigma0,
+                              err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "episodes_per_eval", 3, 1, 100000, &s->episodes_per_eval, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "episodes_per_iteration", 0, 0, 1L << 40, &s->episodes_per_iteration,
+                           err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "timesteps_per_iteration", 0, 0, 1L << 40,
+                           &s->timesteps_per_iteration, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "eval_episodes", 10, 0, 100000, &s->eval_episodes, err, errlen));
     static const char *const seedings[] = {"epoch", "random", NULL};
     const char *seeding;
-    TRY(lux_cfg_string(c, "seeding", "epoch", seedings, &seeding, err, errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "seeding", "epoch", seedings, &seeding, err, errlen));
     lux_seeding_parse(seeding, &s->seeding);
-    TRY(lux_cfg_int(c, "num_workers", default_workers, 0, 4096, &s->num_workers, err, errlen));
-    TRY(lux_cfg_int(c, "candidates_per_task", 1, 1, 100000, &s->candidates_per_task, err, errlen));
-    TRY(lux_cfg_double(c, "num_cpus_per_task", 1.0, 0.0001, 1024, &s->num_cpus_per_task, err,
-                       errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "num_workers", default_workers, 0, 4096, &s->num_workers, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "candidates_per_task", 1, 1, 100000, &s->candidates_per_task, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "num_cpus_per_task", 1.0, 0.0001, 1024, &s->num_cpus_per_task, err,
+                              errlen));
     return 0;
 }
 
 static int validate_common(const json_t *config, const char *name, int diagonal, char *err,
                            size_t errlen)
 {
-    TRY(check_keys(config, name, err, errlen));
+    LUX_RL_TRY(lux_rl_check_keys(config, name, cma_keys, sizeof cma_keys / sizeof cma_keys[0], err,
+                                 errlen));
     cma_state_t s;
     memset(&s, 0, sizeof s);
     return read_config(config, diagonal, 0, &s, err, errlen);
@@ -354,7 +340,7 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
     double pop_sum = 0, pop_min = INFINITY, pop_max = -INFINITY, best_f = INFINITY;
     do {
         long gen = lux_cmaes_generation(s->es);
-        TRY(lux_cmaes_ask(s->es, s->X));
+        LUX_RL_TRY(lux_cmaes_ask(s->es, s->X));
         char msg[256] = "";
         int rc = evaluate_population(s, gen, lambda, &steps, msg, sizeof msg);
         if (rc != 0) {
@@ -468,10 +454,8 @@ static int cma_save(void *state, void **bytes, size_t *len, char *err, size_t er
         return rc;
     }
     lux_rl_buf_t b = {0};
-    uint64_t n = s->n, bl = blen;
-    lux_rl_header_put(&b, MAGIC, n, &s->pr);
-    lux_rl_buf_put(&b, &bl, sizeof bl);
-    lux_rl_buf_put(&b, blob, blen);
+    lux_rl_header_put(&b, MAGIC, s->n, &s->pr);
+    lux_rl_tail_put(&b, blob, blen);
     lux_free(blob);
     return lux_rl_buf_finish(&b, bytes, len);
 }
@@ -480,10 +464,11 @@ static int cma_restore(void *state, const void *bytes, size_t len, char *err, si
 {
     cma_state_t *s = state;
     const unsigned char *p = bytes, *end = p + len;
-    uint64_t n, bl;
+    uint64_t n;
     lux_rl_progress_t pr;
-    if (lux_rl_header_get(&p, end, MAGIC, &n, &pr) || lux_rl_buf_get(&p, end, &bl, sizeof bl) ||
-        (uint64_t)(end - p) != bl) {
+    const void *blob;
+    size_t blen;
+    if (lux_rl_header_get(&p, end, MAGIC, &n, &pr) || lux_rl_tail_get(&p, end, &blob, &blen)) {
         snprintf(err, errlen, "not a cmaes/sepcmaes checkpoint (bad header or length)");
         return LUX_EINVAL;
     }
@@ -493,7 +478,7 @@ static int cma_restore(void *state, const void *bytes, size_t len, char *err, si
         return LUX_EINVAL;
     }
     lux_cmaes_t *es;
-    int rc = lux_cmaes_restore(p, (size_t)bl, &es);
+    int rc = lux_cmaes_restore(blob, blen, &es);
     if (rc != 0) {
         snprintf(err, errlen, "CMA-ES restore failed: %s", lux_strerror(rc));
         return rc;
@@ -545,7 +530,6 @@ const lux_trainable_class_t lux_rl_sepcmaes_trainable = {
     .cleanup = cma_cleanup,
 };
 
-int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
 int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
 {
     cma_state_t *s = state;

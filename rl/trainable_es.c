@@ -17,7 +17,7 @@
 #include "adam.h"
 #include "noise.h"
 #include "ranks.h"
-#include "trainable_common.h"
+#include "trainable_int.h"
 #include "trainables.h"
 
 #include "lux.h"
@@ -65,50 +65,42 @@ static const char *const es_keys[] = {
     "observation_filter", "num_workers", "pairs_per_task", "optimizer",
 };
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            return rc_;                                                                            \
-    } while (0)
-
 static int read_config(const json_t *c, long default_workers, es_state_t *s, char *err,
                        size_t errlen)
 {
     lux_rl_spec_defaults_t d = {.discrete_argmax = 1, .num_hidden = 1, .hidden = {32}};
-    TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
-    TRY(lux_cfg_double(c, "noise_stdev", 0.02, 1e-12, 1e6, &s->noise_stdev, err, errlen));
-    TRY(lux_cfg_double(c, "stepsize", 0.01, 1e-12, 1e6, &s->stepsize, err, errlen));
-    TRY(lux_cfg_double(c, "l2_coeff", 0.005, 0, 1e6, &s->l2_coeff, err, errlen));
-    TRY(lux_cfg_int(c, "episodes_per_batch", 50, 2, 1L << 30, &s->episodes_per_batch, err, errlen));
-    TRY(lux_cfg_int(c, "train_batch_size", 5000, 0, 1L << 40, &s->train_batch_size, err, errlen));
-    TRY(lux_cfg_int(c, "noise_size", 25000000, 1, 1L << 32, &s->noise_size, err, errlen));
-    TRY(lux_cfg_int(c, "noise_seed", 123, 0, 1L << 62, &s->noise_seed, err, errlen));
-    TRY(lux_cfg_double(c, "eval_prob", 0.003, 0, 1, &s->eval_prob, err, errlen));
-    TRY(lux_cfg_int(c, "eval_episodes", 10, 0, 100000, &s->eval_episodes, err, errlen));
-    TRY(lux_cfg_double(c, "action_noise_std", 0.01, 0, 1e6, &s->action_noise_std, err, errlen));
+    LUX_RL_TRY(lux_rl_spec_from_config(c, &d, &s->spec, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "noise_stdev", 0.02, 1e-12, 1e6, &s->noise_stdev, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "stepsize", 0.01, 1e-12, 1e6, &s->stepsize, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "l2_coeff", 0.005, 0, 1e6, &s->l2_coeff, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "episodes_per_batch", 50, 2, 1L << 30, &s->episodes_per_batch, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "train_batch_size", 5000, 0, 1L << 40, &s->train_batch_size, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "noise_size", 25000000, 1, 1L << 32, &s->noise_size, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "noise_seed", 123, 0, 1L << 62, &s->noise_seed, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "eval_prob", 0.003, 0, 1, &s->eval_prob, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "eval_episodes", 10, 0, 100000, &s->eval_episodes, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_double(c, "action_noise_std", 0.01, 0, 1e6, &s->action_noise_std, err, errlen));
     static const char *const filters[] = {"MeanStdFilter", "NoFilter", NULL};
     const char *f;
-    TRY(lux_cfg_string(c, "observation_filter", "MeanStdFilter", filters, &f, err, errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "observation_filter", "MeanStdFilter", filters, &f, err, errlen));
     s->obs_filter = strcmp(f, "MeanStdFilter") == 0;
     static const char *const opts[] = {"adam", NULL};
-    TRY(lux_cfg_string(c, "optimizer", "adam", opts, &f, err, errlen));
-    TRY(lux_cfg_int(c, "num_workers", default_workers, 0, 4096, &s->num_workers, err, errlen));
-    TRY(lux_cfg_int(c, "pairs_per_task", 5, 1, 1L << 20, &s->pairs_per_task, err, errlen));
-    TRY(lux_cfg_double(c, "num_cpus_per_task", 1.0, 0.0001, 1024, &s->num_cpus_per_task, err,
-                       errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "optimizer", "adam", opts, &f, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "num_workers", default_workers, 0, 4096, &s->num_workers, err, errlen));
+    LUX_RL_TRY(lux_cfg_int(c, "pairs_per_task", 5, 1, 1L << 20, &s->pairs_per_task, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "num_cpus_per_task", 1.0, 0.0001, 1024, &s->num_cpus_per_task, err,
+                              errlen));
     return 0;
 }
 
 static int es_validate(const json_t *config, char *err, size_t errlen)
 {
-    const char *keys[64];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof es_keys / sizeof es_keys[0]; i++)
-        keys[n++] = es_keys[i];
-    for (size_t i = 0; i < lux_rl_spec_nkeys; i++)
-        keys[n++] = lux_rl_spec_keys[i];
-    TRY(lux_cfg_check_keys(config, "es", keys, n, err, errlen));
+    LUX_RL_TRY(
+        lux_rl_check_keys(config, "es", es_keys, sizeof es_keys / sizeof es_keys[0], err, errlen));
     es_state_t s;
     memset(&s, 0, sizeof s);
     return read_config(config, 0, &s, err, errlen);
@@ -556,14 +548,12 @@ static int es_save(void *state, void **bytes, size_t *len, char *err, size_t err
     es_state_t *s = state;
     void *ab;
     size_t al;
-    TRY(lux_adam_save(s->adam, &ab, &al));
+    LUX_RL_TRY(lux_adam_save(s->adam, &ab, &al));
     lux_rl_buf_t b = {0};
-    uint64_t n = s->n, al64 = al;
-    lux_rl_header_put(&b, MAGIC, n, &s->pr);
+    lux_rl_header_put(&b, MAGIC, s->n, &s->pr);
     lux_rl_buf_put(&b, &s->obs_stat, sizeof s->obs_stat);
     lux_rl_buf_put(&b, s->theta, s->n * sizeof *s->theta);
-    lux_rl_buf_put(&b, &al64, sizeof al64);
-    lux_rl_buf_put(&b, ab, al);
+    lux_rl_tail_put(&b, ab, al);
     lux_free(ab);
     return lux_rl_buf_finish(&b, bytes, len);
 }
@@ -572,7 +562,7 @@ static int es_restore(void *state, const void *bytes, size_t len, char *err, siz
 {
     es_state_t *s = state;
     const unsigned char *p = bytes, *end = p + len;
-    uint64_t n, al;
+    uint64_t n;
     lux_rl_progress_t pr;
     lux_obs_stat_t st;
     if (lux_rl_header_get(&p, end, MAGIC, &n, &pr) || n != s->n ||
@@ -584,11 +574,13 @@ static int es_restore(void *state, const void *bytes, size_t len, char *err, siz
     }
     const unsigned char *theta = p;
     p += s->n * sizeof(double);
-    if (lux_rl_buf_get(&p, end, &al, sizeof al) || (uint64_t)(end - p) != al) {
+    const void *adam;
+    size_t al;
+    if (lux_rl_tail_get(&p, end, &adam, &al)) {
         snprintf(err, errlen, "es checkpoint: bad optimizer state length");
         return LUX_EINVAL;
     }
-    int rc = lux_adam_restore(s->adam, p, (size_t)al);
+    int rc = lux_adam_restore(s->adam, adam, al);
     if (rc != 0) {
         snprintf(err, errlen, "es checkpoint: Adam state: %s", lux_strerror(rc));
         return rc;
@@ -610,7 +602,6 @@ const lux_trainable_class_t lux_rl_es_trainable = {
     .cleanup = es_cleanup,
 };
 
-int lux_rl_es_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
 int lux_rl_es_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
 {
     es_state_t *s = state;

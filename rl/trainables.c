@@ -3,13 +3,9 @@
  */
 #include "trainables.h"
 
-#include "rollout.h"
+#include "trainable_int.h"
 
 #include "error.h"
-
-int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
-int lux_rl_es_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
-int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
 
 int lux_rl_register_trainables(void)
 {

@@ -9,21 +9,15 @@
 
 #include "error.h"
 
-static int run_lux(char **out, char **err, const char *a1, const char *a2, const char *a3)
-{
-    char *argv[] = {(char *)lux_test_lux_binary(), (char *)a1, (char *)a2, (char *)a3, NULL};
-    return lux_test_spawn(argv, NULL, NULL, 20, out, err);
-}
-
 LUX_TEST(version_names_version_and_commit)
 {
     char *out, *err;
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "--version", NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"--version", NULL}, NULL, 20, &out, &err), 0);
     LUX_CHECK(strncmp(out, "lux 0.", 6) == 0);
     LUX_CHECK_CONTAINS(out, lux_cli_version());
     free(out);
     free(err);
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "version", NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"version", NULL}, NULL, 20, &out, &err), 0);
     LUX_CHECK(strncmp(out, "lux 0.", 6) == 0);
     free(out);
     free(err);
@@ -32,7 +26,7 @@ LUX_TEST(version_names_version_and_commit)
 LUX_TEST(no_arguments_is_usage_error)
 {
     char *out, *err;
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, NULL, NULL, NULL), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){NULL}, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "usage: lux");
     free(out);
     free(err);
@@ -41,12 +35,12 @@ LUX_TEST(no_arguments_is_usage_error)
 LUX_TEST(unknown_command_suggests_closest)
 {
     char *out, *err;
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "verison", NULL, NULL), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"verison", NULL}, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "unknown command 'verison'; did you mean 'version'?");
     LUX_CHECK(strchr(err, '\n') == err + strlen(err) - 1); /* one line */
     free(out);
     free(err);
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "qqqqqqqqqq", NULL, NULL), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"qqqqqqqqqq", NULL}, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "unknown command 'qqqqqqqqqq'");
     free(out);
     free(err);
@@ -55,7 +49,7 @@ LUX_TEST(unknown_command_suggests_closest)
 LUX_TEST(unknown_global_option_suggests_closest)
 {
     char *out, *err;
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "--verion", NULL, NULL), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"--verion", NULL}, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "unknown option '--verion'; did you mean '--version'?");
     free(out);
     free(err);
@@ -71,15 +65,17 @@ LUX_TEST(help_for_every_command)
 #undef LUX_COMMAND_NAME
     };
     char *out, *err;
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "--help", NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"--help", NULL}, NULL, 20, &out, &err), 0);
     char *overview = out;
     free(err);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         LUX_CHECK_CONTAINS(overview, names[i]);
         char *a, *b;
-        LUX_CHECK_INT_EQ(run_lux(&a, &err, names[i], "--help", NULL), 0);
+        LUX_CHECK_INT_EQ(
+            lux_test_lux((const char *[]){names[i], "--help", NULL}, NULL, 20, &a, &err), 0);
         free(err);
-        LUX_CHECK_INT_EQ(run_lux(&b, &err, "help", names[i], NULL), 0);
+        LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"help", names[i], NULL}, NULL, 20, &b, &err),
+                         0);
         free(err);
         LUX_CHECK_CONTAINS(a, "usage: lux ");
         LUX_CHECK_STR_EQ(a, b);
@@ -87,7 +83,8 @@ LUX_TEST(help_for_every_command)
         free(b);
     }
     free(overview);
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "help", "nosuch", NULL), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"help", "nosuch", NULL}, NULL, 20, &out, &err),
+                     2);
     LUX_CHECK_CONTAINS(err, "unknown command 'nosuch'");
     free(out);
     free(err);
@@ -96,7 +93,8 @@ LUX_TEST(help_for_every_command)
 LUX_TEST(extra_arguments_are_usage_errors)
 {
     char *out, *err;
-    LUX_CHECK_INT_EQ(run_lux(&out, &err, "version", "extra", NULL), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux((const char *[]){"version", "extra", NULL}, NULL, 20, &out, &err),
+                     2);
     LUX_CHECK_CONTAINS(err, "lux version: takes no arguments");
     free(out);
     free(err);
@@ -104,15 +102,15 @@ LUX_TEST(extra_arguments_are_usage_errors)
 
 LUX_TEST(log_level_environment_is_checked)
 {
-    char *argv[] = {(char *)lux_test_lux_binary(), "version", NULL};
+    const char *args[] = {"version", NULL};
     char *env[] = {"LUX_LOG_LEVEL=loud", NULL};
     char *out, *err;
-    LUX_CHECK_INT_EQ(lux_test_spawn(argv, env, NULL, 20, &out, &err), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(args, env, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(err, "LUX_LOG_LEVEL=loud is not a level");
     free(out);
     free(err);
     char *env2[] = {"LUX_LOG_LEVEL=debug", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(argv, env2, NULL, 20, &out, &err), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(args, env2, 20, &out, &err), 0);
     LUX_CHECK_STR_EQ(err, "");
     free(out);
     free(err);

@@ -264,22 +264,11 @@ LUX_TEST(render_classic)
     lux_env_destroy(&env);
 }
 
-static int run(char **out, char **err, const char *const *args)
-{
-    char *argv[16];
-    int n = 0;
-    argv[n++] = (char *)lux_test_lux_binary();
-    for (; args[n - 1] != NULL && n < 15; n++)
-        argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    return lux_test_spawn(argv, NULL, NULL, 20, out, err);
-}
-
 LUX_TEST(cli_envs_lists_registry)
 {
     char *out, *err;
     const char *a1[] = {"envs", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a1), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a1, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "CartPole-v1");
     LUX_CHECK_CONTAINS(out, "Discrete(2)");
     LUX_CHECK_CONTAINS(out, "builders");
@@ -288,23 +277,23 @@ LUX_TEST(cli_envs_lists_registry)
     free(out);
     free(err);
     const char *a2[] = {"envs", "--json", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a2), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a2, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "\"name\": \"MountainCarContinuous-v0\"");
     LUX_CHECK_CONTAINS(out, "\"reward_threshold\": null");
     free(out);
     free(err);
     const char *a3[] = {"envs", "--options", "builders", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a3), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a3, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "radius (int, default 33)");
     free(out);
     free(err);
     const char *a4[] = {"envs", "--options", "pendulum", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a4), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux(a4, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "did you mean 'Pendulum-v1'?");
     free(out);
     free(err);
     const char *a5[] = {"envs", "--bounds", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a5), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a5, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "x,x_dot,theta,theta_dot");
     free(out);
     free(err);
@@ -317,7 +306,7 @@ LUX_TEST(cli_env_trace)
      * hand-computed first step. */
     const char *a1[] = {"env-trace", "CartPole-v1", "--seed", "3",     "--state",
                         "0,0,0,0",   "--actions",   "0,1",    "--csv", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a1), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a1, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "step,action,obs0,obs1,obs2,obs3,reward,terminated,truncated,x,x_dot,"
                             "theta,theta_dot\n");
     LUX_CHECK_CONTAINS(out, "\n0,,0,0,0,0,0,0,0,0,0,0,0\n");
@@ -333,7 +322,7 @@ LUX_TEST(cli_env_trace)
     /* Termination stops the trace and says so. */
     const char *a2[] = {"env-trace", "CartPole-v1", "--state", "2.4,1,0,0",
                         "--actions", "1,1,1",       NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a2), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a2, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "\n1 1 [");
     LUX_CHECK(strstr(out, "\n2 1 [") == NULL);
     LUX_CHECK_CONTAINS(err, "ended (terminated) at step 1");
@@ -342,8 +331,8 @@ LUX_TEST(cli_env_trace)
     /* Same seed, same trace. */
     const char *a3[] = {"env-trace", "Acrobot-v1", "--seed", "9", "--actions", "0,1,2,2,2", NULL};
     char *out2, *err2;
-    LUX_CHECK_INT_EQ(run(&out, &err, a3), 0);
-    LUX_CHECK_INT_EQ(run(&out2, &err2, a3), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a3, NULL, 20, &out, &err), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a3, NULL, 20, &out2, &err2), 0);
     LUX_CHECK_STR_EQ(out, out2);
     free(out);
     free(err);
@@ -352,7 +341,7 @@ LUX_TEST(cli_env_trace)
     /* builders with rendering. */
     const char *a4[] = {"env-trace", "builders", "--options", "radius=4,max_episode_steps=2",
                         "--actions", "0,9",      "--render",  NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a4), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a4, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "agent 0: q=");
     LUX_CHECK_CONTAINS(out, "agent=2");
     free(out);
@@ -380,7 +369,7 @@ LUX_TEST(cli_env_trace_bad_input)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out, *err;
-        LUX_CHECK_INT_EQ(run(&out, &err, bad[i].args), 2);
+        LUX_CHECK_INT_EQ(lux_test_lux(bad[i].args, NULL, 20, &out, &err), 2);
         LUX_CHECK_CONTAINS(err, bad[i].message);
         LUX_CHECK_STR_EQ(out, ""); /* no partial trace */
         free(out);
@@ -389,7 +378,7 @@ LUX_TEST(cli_env_trace_bad_input)
     /* Out-of-bounds box actions are clipped with a note, not refused. */
     char *out, *err;
     const char *a[] = {"env-trace", "Pendulum-v1", "--actions", "5", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(err, "clips it as Gymnasium does");
     free(out);
     free(err);
@@ -481,14 +470,14 @@ LUX_TEST(cli_bench_envs_smoke)
     char *out, *err;
     const char *a[] = {"bench", "envs",      "--env", "builders", "--repeats",
                        "1",     "--seconds", "0.01",  NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, a), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(a, NULL, 20, &out, &err), 0);
     LUX_CHECK_CONTAINS(out, "\"builders_agent_steps_per_s\"");
     LUX_CHECK_CONTAINS(out, "\"builders_reset_us\"");
     LUX_CHECK(strstr(out, "CartPole") == NULL);
     free(out);
     free(err);
     const char *b[] = {"bench", "envs", "--env", "cartpole", NULL};
-    LUX_CHECK_INT_EQ(run(&out, &err, b), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux(b, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "did you mean 'CartPole-v1'?");
     free(out);
     free(err);

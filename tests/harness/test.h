@@ -122,6 +122,12 @@ const char *lux_test_strerror(int code);
  * ends (also on failure). The path stays valid for the whole case. */
 const char *lux_test_tmpdir(void);
 
+/* Writes `text` to the file `name` in this case's lux_test_tmpdir()
+ * (replacing it) and returns the file's path, valid for the whole case. The
+ * case fails at once when the file cannot be written. For the YAML configs
+ * and small files tests hand to the code under test. */
+const char *lux_test_write_tmp(const char *name, const char *text);
+
 /* Runs argv[0] with argv (no shell), feeding `input` (may be NULL) on stdin
  * and collecting stdout and stderr (merged when `merge` is non-zero; stderr
  * otherwise goes to *err_out). Kills the child after `timeout_s`. Returns the

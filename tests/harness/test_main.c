@@ -98,6 +98,34 @@ const char *lux_test_tmpdir(void)
     return tmpdir_path;
 }
 
+/* The paths lux_test_write_tmp returned: kept (and reachable) until the
+ * case's process ends, so callers never free them. */
+struct written_path {
+    struct written_path *next;
+    char path[];
+};
+static struct written_path *written_paths;
+
+const char *lux_test_write_tmp(const char *name, const char *text)
+{
+    const char *dir = lux_test_tmpdir();
+    size_t len = strlen(dir) + 1 + strlen(name) + 1;
+    struct written_path *w = malloc(sizeof *w + len);
+    if (w == NULL)
+        lux_test_fail(__FILE__, __LINE__, "out of memory writing %s", name);
+    snprintf(w->path, len, "%s/%s", dir, name);
+    FILE *f = fopen(w->path, "w");
+    if (f == NULL)
+        lux_test_fail(__FILE__, __LINE__, "cannot write %s: %s", w->path, strerror(errno));
+    int bad = fputs(text, f) == EOF;
+    bad |= fclose(f) != 0;
+    if (bad)
+        lux_test_fail(__FILE__, __LINE__, "writing %s failed", w->path);
+    w->next = written_paths;
+    written_paths = w;
+    return w->path;
+}
+
 void lux_test_fail(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;

@@ -749,16 +749,16 @@ LUX_TEST(missing_gnuplot_names_the_package)
 {
     const char *dir = lux_test_tmpdir();
     build_asha(dir);
-    char *argv[] = {(char *)lux_test_lux_binary(), "plot", (char *)dir, NULL};
+    const char *argv[] = {"plot", dir, NULL};
     char *env1[] = {"LUX_GNUPLOT=/nonexistent/gnuplot", NULL};
     char *out = NULL, *err = NULL;
-    LUX_CHECK_INT_EQ(lux_test_spawn(argv, env1, NULL, 20, &out, &err), 1);
+    LUX_CHECK_INT_EQ(lux_test_lux(argv, env1, 20, &out, &err), 1);
     LUX_CHECK_CONTAINS(err, "LUX_GNUPLOT is '/nonexistent/gnuplot'");
     LUX_CHECK_CONTAINS(err, "gnuplot-nox");
     free(out);
     free(err);
     char *env2[] = {"PATH=/nonexistent", "LUX_GNUPLOT=", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(argv, env2, NULL, 20, &out, &err), 1);
+    LUX_CHECK_INT_EQ(lux_test_lux(argv, env2, 20, &out, &err), 1);
     LUX_CHECK_CONTAINS(err, "lux plot: gnuplot was not found on PATH; install the Debian "
                             "package gnuplot-nox");
     free(out);
@@ -871,8 +871,7 @@ LUX_TEST_T(ten_thousand_trials, 120)
 LUX_TEST_T(lux_run_then_lux_plot, 60)
 {
     const char *dir = lux_test_tmpdir();
-    char yaml_path[1024], yaml[2048];
-    PATHF(yaml_path, "%s/tiny.yaml", dir);
+    char yaml[2048];
     PATHF(yaml,
           "name: tiny\ntrainable: sepcmaes\nenv: CartPole-v1\nmetric: episode_reward_mean\n"
           "mode: max\nnum_samples: 4\nseed: 1\nstop: {training_iteration: 4}\n"
@@ -881,20 +880,17 @@ LUX_TEST_T(lux_run_then_lux_plot, 60)
           "config:\n  popsize: {choice: [8, 16]}\n  sigma0: {loguniform: [0.05, 2.0]}\n"
           "  episodes_per_eval: 1\n  num_workers: 0\n",
           dir);
-    FILE *f = fopen(yaml_path, "w");
-    LUX_CHECK(f != NULL);
-    fputs(yaml, f);
-    fclose(f);
-    char *run[] = {(char *)lux_test_lux_binary(), "run", yaml_path, NULL};
+    const char *yaml_path = lux_test_write_tmp("tiny.yaml", yaml);
+    const char *run[] = {"run", yaml_path, NULL};
     char *out = NULL, *err = NULL;
-    int rc = lux_test_spawn(run, NULL, NULL, 40, &out, &err);
+    int rc = lux_test_lux(run, NULL, 40, &out, &err);
     LUX_CHECK_MSG(rc == 0, "lux run: %d\n%s\n%s", rc, out, err);
     free(out);
     free(err);
     char exp[1024];
     PATHF(exp, "%s/runs/tiny", dir);
-    char *plot[] = {(char *)lux_test_lux_binary(), "plot", exp, "--format", "svg", NULL};
-    rc = lux_test_spawn(plot, NULL, NULL, 40, &out, &err);
+    const char *plot[] = {"plot", exp, "--format", "svg", NULL};
+    rc = lux_test_lux(plot, NULL, 40, &out, &err);
     LUX_CHECK_MSG(rc == 0, "lux plot: %d\n%s\n%s", rc, out, err);
     LUX_CHECK_CONTAINS(out, "3 figures and ");
     LUX_CHECK_CONTAINS(out, "/runs/tiny/plots/index.html");
@@ -910,13 +906,13 @@ LUX_TEST_T(lux_run_then_lux_plot, 60)
     free(html);
 
     /* Usage errors. */
-    char *bad[] = {(char *)lux_test_lux_binary(), "plot", exp, "--format", "gif", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(bad, NULL, NULL, 20, &out, &err), 2);
+    const char *bad[] = {"plot", exp, "--format", "gif", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(bad, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "--format must be png, svg or pdf, not 'gif'");
     free(out);
     free(err);
-    char *none[] = {(char *)lux_test_lux_binary(), "plot", "/nonexistent/exp", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(none, NULL, NULL, 20, &out, &err), 2);
+    const char *none[] = {"plot", "/nonexistent/exp", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(none, NULL, 20, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "/nonexistent/exp/experiment.db");
     free(out);
     free(err);

@@ -146,30 +146,26 @@ LUX_TEST(budget_and_single_run)
  * the exit code says whether the target was reached, bad input is usage. */
 LUX_TEST(optimize_command)
 {
-    const char *lux = lux_test_lux_binary();
-    LUX_CHECK(lux != NULL);
     char *out = NULL;
-    char *ok[] = {(char *)lux, "optimize", "--algo", "cmaes", "--fn", "sphere",
-                  "--dim",     "10",       "--seed", "1",     NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(ok, NULL, NULL, 30, &out, NULL), 0);
+    const char *ok[] = {"optimize", "--algo", "cmaes",  "--fn", "sphere",
+                        "--dim",    "10",     "--seed", "1",    NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(ok, NULL, 30, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, "evaluations=");
     LUX_CHECK_CONTAINS(out, "reached=yes");
     free(out);
-    char *js[] = {(char *)lux, "optimize", "--algo",     "sepcmaes", "--fn",   "rastrigin",
-                  "--dim",     "4",        "--restarts", "ipop",     "--json", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(js, NULL, NULL, 60, &out, NULL), 0);
+    const char *js[] = {"optimize", "--algo",     "sepcmaes", "--fn",   "rastrigin", "--dim",
+                        "4",        "--restarts", "ipop",     "--json", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(js, NULL, 60, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, "\"reached\": true");
     free(out);
-    char *bad[] = {(char *)lux, "optimize", "--algo", "cmaess", "--fn",
-                   "sphere",    "--dim",    "3",      NULL};
+    const char *bad[] = {"optimize", "--algo", "cmaess", "--fn", "sphere", "--dim", "3", NULL};
     char *err = NULL;
-    LUX_CHECK_INT_EQ(lux_test_spawn(bad, NULL, NULL, 30, &out, &err), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux(bad, NULL, 30, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "did you mean 'cmaes'");
     free(out);
     free(err);
-    char *badfn[] = {(char *)lux, "optimize", "--algo", "cmaes", "--fn",
-                     "rosenbrok", "--dim",    "3",      NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(badfn, NULL, NULL, 30, &out, &err), 2);
+    const char *badfn[] = {"optimize", "--algo", "cmaes", "--fn", "rosenbrok", "--dim", "3", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(badfn, NULL, 30, &out, &err), 2);
     LUX_CHECK_CONTAINS(err, "did you mean 'rosenbrock'");
     free(out);
     free(err);

@@ -9,37 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int run(char *const argv[], char **out)
-{
-    int rc = lux_test_spawn(argv, NULL, NULL, 60, out, NULL);
-    LUX_CHECK_MSG(rc >= 0, "%s did not finish", argv[1]);
-    return rc;
-}
-
 LUX_TEST_T(train_stops_checkpoints_and_rollout_evaluates, 60)
 {
-    const char *lux = lux_test_lux_binary();
-    LUX_CHECK(lux != NULL);
     char dir[512];
     snprintf(dir, sizeof dir, "%s/ck", lux_test_tmpdir());
-    char *argv[] = {(char *)lux,
-                    "train",
-                    "--run",
-                    "sepcmaes",
-                    "--env",
-                    "CartPole-v1",
-                    "--num-workers",
-                    "0",
-                    "--config",
-                    "{\"fcnet_hiddens\": [], \"popsize\": 10}",
-                    "--stop",
-                    "episode_reward_mean=400,training_iteration=60",
-                    "--checkpoint-at-end",
-                    "--checkpoint-dir",
-                    dir,
-                    NULL};
+    const char *argv[] = {"train",
+                          "--run",
+                          "sepcmaes",
+                          "--env",
+                          "CartPole-v1",
+                          "--num-workers",
+                          "0",
+                          "--config",
+                          "{\"fcnet_hiddens\": [], \"popsize\": 10}",
+                          "--stop",
+                          "episode_reward_mean=400,training_iteration=60",
+                          "--checkpoint-at-end",
+                          "--checkpoint-dir",
+                          dir,
+                          NULL};
     char *out = NULL;
-    LUX_CHECK_INT_EQ(run(argv, &out), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(argv, NULL, 60, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, "training_iteration=1 timesteps_total=");
     LUX_CHECK_CONTAINS(out, "stopped: episode_reward_mean");
     const char *ck = strstr(out, "checkpoint: ");
@@ -47,8 +37,8 @@ LUX_TEST_T(train_stops_checkpoints_and_rollout_evaluates, 60)
     char path[1024];
     LUX_CHECK(sscanf(ck, "checkpoint: %1023s", path) == 1);
     free(out);
-    char *rargv[] = {(char *)lux, "rollout", "--checkpoint", path, "--episodes", "3", NULL};
-    LUX_CHECK_INT_EQ(run(rargv, &out), 0);
+    const char *rargv[] = {"rollout", "--checkpoint", path, "--episodes", "3", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(rargv, NULL, 60, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, "episode 2: return");
     const char *m = strstr(out, "episode_reward_mean ");
     LUX_CHECK(m != NULL);
@@ -58,24 +48,22 @@ LUX_TEST_T(train_stops_checkpoints_and_rollout_evaluates, 60)
 
 LUX_TEST_T(train_on_runtime_workers, 60)
 {
-    const char *lux = lux_test_lux_binary();
-    char *argv[] = {(char *)lux,
-                    "train",
-                    "--run",
-                    "es",
-                    "--env",
-                    "CartPole-v1",
-                    "--num-workers",
-                    "2",
-                    "--config",
-                    "{\"noise_size\": 1000000, \"episodes_per_batch\": 20, "
-                    "\"train_batch_size\": 0}",
-                    "--stop",
-                    "training_iteration=3",
-                    "--json",
-                    NULL};
+    const char *argv[] = {"train",
+                          "--run",
+                          "es",
+                          "--env",
+                          "CartPole-v1",
+                          "--num-workers",
+                          "2",
+                          "--config",
+                          "{\"noise_size\": 1000000, \"episodes_per_batch\": 20, "
+                          "\"train_batch_size\": 0}",
+                          "--stop",
+                          "training_iteration=3",
+                          "--json",
+                          NULL};
     char *out = NULL;
-    LUX_CHECK_INT_EQ(run(argv, &out), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(argv, NULL, 60, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, "\"num_workers\":2");
     LUX_CHECK_CONTAINS(out, "\"training_iteration\":3");
     free(out);
@@ -83,18 +71,17 @@ LUX_TEST_T(train_on_runtime_workers, 60)
 
 LUX_TEST(train_usage_errors)
 {
-    const char *lux = lux_test_lux_binary();
     char *out = NULL;
-    char *a1[] = {(char *)lux, "train", "--run", "sepcma", "--env", "CartPole-v1", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(a1, NULL, NULL, 30, NULL, &out), 2);
+    const char *a1[] = {"train", "--run", "sepcma", "--env", "CartPole-v1", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(a1, NULL, 30, NULL, &out), 2);
     LUX_CHECK_CONTAINS(out, "did you mean 'sepcmaes'");
     free(out);
-    char *a2[] = {(char *)lux,           "train", "--run", "es", "--env", "CartPole-v1", "--config",
-                  "{\"noise_stdv\": 1}", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(a2, NULL, NULL, 30, NULL, &out), 2);
+    const char *a2[] = {
+        "train", "--run", "es", "--env", "CartPole-v1", "--config", "{\"noise_stdv\": 1}", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(a2, NULL, 30, NULL, &out), 2);
     LUX_CHECK_CONTAINS(out, "noise_stdev");
     free(out);
-    char *a3[] = {(char *)lux, "rollout", "--checkpoint", "/nonexistent/checkpoint_000001", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(a3, NULL, NULL, 30, NULL, &out), 2);
+    const char *a3[] = {"rollout", "--checkpoint", "/nonexistent/checkpoint_000001", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(a3, NULL, 30, NULL, &out), 2);
     free(out);
 }

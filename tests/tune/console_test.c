@@ -395,11 +395,9 @@ LUX_TEST(status_prints_the_block_the_console_renders)
 
     const char *max_rows[] = {"0", "2"};
     for (size_t k = 0; k < 2; k++) {
-        char *argv[] = {
-            (char *)lux_test_lux_binary(), "status", (char *)dir, "--width", "100", "--max-rows",
-            (char *)max_rows[k],           NULL};
+        const char *args[] = {"status", dir, "--width", "100", "--max-rows", max_rows[k], NULL};
         char *out = NULL, *err = NULL;
-        LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, &out, &err), 0);
+        LUX_CHECK_INT_EQ(lux_test_lux(args, NULL, 20, &out, &err), 0);
         char *want = render(&v, 100, (size_t)atoi(max_rows[k]));
         /* Not vacuous: the block has what both must show. */
         LUX_CHECK_CONTAINS(want, "Experiment: same (");

@@ -38,16 +38,9 @@ LUX_TEST_T(every_experiment_runs_one_iteration, 300)
         char file[8192], storage[4200];
         snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
         snprintf(storage, sizeof storage, "%s", lux_test_tmpdir());
-        char *argv[] = {(char *)lux_test_lux_binary(),
-                        "run",
-                        file,
-                        "--smoke",
-                        "--storage",
-                        storage,
-                        "-q",
-                        NULL};
+        const char *argv[] = {"run", file, "--smoke", "--storage", storage, "-q", NULL};
         char *out = NULL;
-        int rc = lux_test_spawn(argv, NULL, NULL, 120, &out, NULL);
+        int rc = lux_test_lux(argv, NULL, 120, &out, NULL);
         LUX_CHECK_MSG(rc == 0, "lux run %s --smoke exited %d:\n%s", e->d_name, rc, out);
         free(out);
         /* The experiment directory is NAME-smoke; find it by the file's name. */
@@ -68,15 +61,11 @@ LUX_TEST_T(every_experiment_runs_one_iteration, 300)
 
 LUX_TEST(smoke_without_a_smoke_section_is_an_error)
 {
-    char file[4200];
-    snprintf(file, sizeof file, "%s/plain.yaml", lux_test_tmpdir());
-    FILE *f = fopen(file, "w");
-    fputs("name: plain\ntrainable: sepcmaes\nenv: CartPole-v1\nconfig: {popsize: 8}\n", f);
-    fclose(f);
-    char *argv[] = {(char *)lux_test_lux_binary(), "run", file, "--smoke", "--storage",
-                    (char *)lux_test_tmpdir(),     NULL};
+    const char *file = lux_test_write_tmp(
+        "plain.yaml", "name: plain\ntrainable: sepcmaes\nenv: CartPole-v1\nconfig: {popsize: 8}\n");
+    const char *argv[] = {"run", file, "--smoke", "--storage", lux_test_tmpdir(), NULL};
     char *out = NULL;
-    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 60, &out, NULL), 2);
+    LUX_CHECK_INT_EQ(lux_test_lux(argv, NULL, 60, &out, NULL), 2);
     LUX_CHECK_CONTAINS(out, "plain.yaml:1:1: --smoke was given but the experiment has no smoke:");
     free(out);
 }

@@ -11,25 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *write_yaml(const char *name, const char *trainable)
+static const char *write_yaml(const char *name, const char *trainable)
 {
-    static char path[4200];
-    snprintf(path, sizeof path, "%s/%s.yaml", lux_test_tmpdir(), name);
-    FILE *f = fopen(path, "w");
-    fprintf(f,
-            "name: %s\ntrainable: %s\nmetric: position\nmode: max\nnum_samples: 3\nseed: 1\n"
-            "stop: {training_iteration: 5}\ncheckpoint: {at_end: true}\n"
-            "config:\n  step: {uniform: [0.5, 2]}\n",
-            name, trainable);
-    fclose(f);
-    return path;
+    char file[256], yaml[8192];
+    snprintf(file, sizeof file, "%s.yaml", name);
+    snprintf(yaml, sizeof yaml,
+             "name: %s\ntrainable: %s\nmetric: position\nmode: max\nnum_samples: 3\nseed: 1\n"
+             "stop: {training_iteration: 5}\ncheckpoint: {at_end: true}\n"
+             "config:\n  step: {uniform: [0.5, 2]}\n",
+             name, trainable);
+    return lux_test_write_tmp(file, yaml);
 }
 
 static int run(const char *yaml, char **out)
 {
-    char *argv[] = {(char *)lux_test_lux_binary(), "run", (char *)yaml, "--storage",
-                    (char *)lux_test_tmpdir(),     "-q",  NULL};
-    return lux_test_spawn(argv, NULL, NULL, 60, out, NULL);
+    const char *argv[] = {"run", yaml, "--storage", lux_test_tmpdir(), "-q", NULL};
+    return lux_test_lux(argv, NULL, 60, out, NULL);
 }
 
 LUX_TEST(plugin_trainable_runs_in_workers)

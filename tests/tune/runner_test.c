@@ -136,17 +136,11 @@ int lux_test_premain(int argc, char **argv)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static char *write_config(const char *name, const char *yaml)
+static const char *write_config(const char *name, const char *yaml)
 {
-    static char path[2][4096];
-    static int which;
-    char *p = path[which ^= 1];
-    snprintf(p, 4096, "%s/%s.yaml", lux_test_tmpdir(), name);
-    FILE *f = fopen(p, "w");
-    LUX_CHECK(f != NULL);
-    fputs(yaml, f);
-    fclose(f);
-    return p;
+    char file[256];
+    snprintf(file, sizeof file, "%s.yaml", name);
+    return lux_test_write_tmp(file, yaml);
 }
 
 static int run_quiet(const char *config_path, const char *resume_dir, int resume, const char *name)

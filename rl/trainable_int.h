@@ -1,15 +1,26 @@
 /*
- * What the rl trainables share: typed config access with messages that name
- * the key, the policy/environment spec built from a config (and shipped to
- * rollout workers as bytes), and a rollout "worker" (one environment plus one
- * policy) that evaluates parameter vectors.
+ * The rl trainables' internal header: the one place for what
+ * trainable_cmaes.c, trainable_es.c and trainable_a3c.c share with each other
+ * and with trainables.c. It was trainable_common.h; it is renamed because it
+ * is more than shared helpers: it also declares the functions each trainable
+ * module offers trainables.c (the *_evaluate entries), so the compiler checks
+ * both the definitions and the calls against one prototype. The public face of
+ * the trainables stays rl/trainables.h; no public header includes this one.
  *
- * A spec travels to remote workers as a flat byte image (lux_rl_spec_pack):
- * workers are the same executable on the same machine type, so the struct
- * layout matches; the env options follow as text.
+ * It holds: LUX_RL_TRY; typed config access with messages that name the key,
+ * and the unknown-key check over a trainable's own keys plus the spec's; the
+ * policy/environment spec built from a config (and shipped to rollout
+ * workers as bytes); a rollout "worker" (one environment plus one policy)
+ * that evaluates parameter vectors; and the checkpoint framing (byte buffer,
+ * magic, header, trailing length-prefixed blob).
+ *
+ * A spec travels to remote workers as a flat byte image: workers are the
+ * same executable on the same machine type, so the struct layout matches;
+ * the env options follow as text. Checkpoints are host-endian for the same
+ * reason (docs/trainables.md, "Checkpoints").
  */
-#ifndef LUX_RL_TRAINABLE_COMMON_H
-#define LUX_RL_TRAINABLE_COMMON_H
+#ifndef LUX_RL_TRAINABLE_INT_H
+#define LUX_RL_TRAINABLE_INT_H
 
 #include "builders_policy.h"
 #include "env.h"
@@ -18,13 +29,25 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Returns from the enclosing int function with expr's value when it is not
+ * 0 (an error code). */
+#define LUX_RL_TRY(expr)                                                                           \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != 0)                                                                              \
+            return rc_;                                                                            \
+    } while (0)
 
 /* ---- config ---- */
 
-/* LUX_ECONFIG with "trainable: unknown config key 'popsiz'; did you mean
- * 'popsize'?" for a key not in keys[0..n). */
-int lux_cfg_check_keys(const json_t *config, const char *trainable, const char *const *keys,
-                       size_t n, char *err, size_t errlen);
+/* Checks that every key of `config` is one of the trainable's own keys
+ * (own[0..n_own)) or one the spec reads (lux_rl_spec_from_config). Returns 0,
+ * or LUX_ECONFIG with "trainable: unknown config key 'popsiz'; did you mean
+ * 'popsize'?" (or "the config must be a JSON object") in err. */
+int lux_rl_check_keys(const json_t *config, const char *trainable, const char *const *own,
+                      size_t n_own, char *err, size_t errlen);
 int lux_cfg_int(const json_t *c, const char *key, long def, long min, long max, long *out,
                 char *err, size_t errlen);
 int lux_cfg_double(const json_t *c, const char *key, double def, double min, double max,
@@ -35,10 +58,6 @@ int lux_cfg_string(const json_t *c, const char *key, const char *def, const char
                    const char **out, char *err, size_t errlen);
 
 /* ---- spec ---- */
-
-/* The config keys lux_rl_spec_from_config reads (for validate()). */
-extern const char *const lux_rl_spec_keys[];
-extern const size_t lux_rl_spec_nkeys;
 
 typedef struct {
     int discrete_argmax;  /* default discrete_action: 1 argmax, 0 sample */
@@ -106,7 +125,7 @@ lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size
 /* Adds episode_reward_mean/min/max (NaN-free: 0 when n == 0) of returns. */
 void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *returns, size_t n);
 
-/* ---- bytes ---- */
+/* ---- checkpoint framing ---- */
 
 /* A growable byte buffer for save(). */
 typedef struct {
@@ -115,6 +134,8 @@ typedef struct {
     int failed;
 } lux_rl_buf_t;
 
+/* Appends len bytes. Cannot fail: a failed allocation sets b->failed, and
+ * later puts do nothing. */
 void lux_rl_buf_put(lux_rl_buf_t *b, const void *data, size_t len);
 /* Hands the buffer to save()'s caller: *bytes and *len own it from now on.
  * Returns 0, or LUX_ENOMEM (the buffer is freed) when a put failed. */
@@ -122,18 +143,41 @@ int lux_rl_buf_finish(lux_rl_buf_t *b, void **bytes, size_t *len);
 /* Reader: copies len bytes from *p, failing (returns -1) past end. */
 int lux_rl_buf_get(const unsigned char **p, const unsigned char *end, void *out, size_t len);
 
+/* A checkpoint's first 8 bytes name its trainable and format version
+ * ("LUXCMAT1"). get returns -1 when the bytes end early or hold another
+ * magic. */
+void lux_rl_magic_put(lux_rl_buf_t *b, const char magic[8]);
+int lux_rl_magic_get(const unsigned char **p, const unsigned char *end, const char magic[8]);
+
 /* The progress counters the evolution trainables keep and report. */
 typedef struct {
     long iteration, timesteps_total, episodes_total, eval_timesteps_total;
 } lux_rl_progress_t;
 
-/* A checkpoint's header: an 8-byte magic, the policy's parameter count n and
- * the progress counters. put cannot fail (b->failed records a full buffer);
- * get returns 0, or -1 when the bytes do not start with `magic` or end
- * early. */
+/* The evolution trainables' checkpoint header: the magic, the policy's
+ * parameter count n and the progress counters. put cannot fail (b->failed
+ * records a full buffer); get returns 0, or -1 when the bytes do not start
+ * with `magic` or end early. */
 void lux_rl_header_put(lux_rl_buf_t *b, const char magic[8], uint64_t n,
                        const lux_rl_progress_t *progress);
 int lux_rl_header_get(const unsigned char **p, const unsigned char *end, const char magic[8],
                       uint64_t *n, lux_rl_progress_t *progress);
+
+/* A checkpoint's last field: a uint64_t length, then that many bytes (an
+ * optimizer's or CMA-ES's own saved state). put cannot fail (as above); get
+ * points *data into the bytes and returns 0, or -1 unless the blob ends
+ * exactly at `end`. */
+void lux_rl_tail_put(lux_rl_buf_t *b, const void *data, size_t len);
+int lux_rl_tail_get(const unsigned char **p, const unsigned char *end, const void **data,
+                    size_t *len);
+
+/* ---- what each trainable module offers trainables.c ---- */
+
+/* One evaluation episode from `seed` of the policy an instance offers (see
+ * lux_rl_evaluate_episode in trainables.h). state is an instance of the
+ * module's class(es); returns 0 or a rollout error. */
+int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
+int lux_rl_es_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
+int lux_rl_a3c_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * Shared pieces of the rl trainables. Config getters accept integers where
+ * Shared pieces of the rl trainables (trainable_int.h). Config getters accept integers where
  * doubles are expected (JSON writes 1 for 1.0) and reject everything else
  * with a message naming the key and the expected type.
  */
-#include "trainable_common.h"
+#include "trainable_int.h"
 
 #include "lux.h"
 
@@ -11,12 +11,32 @@
 #include "error.h"
 #include "suggest.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-int lux_cfg_check_keys(const json_t *config, const char *trainable, const char *const *keys,
-                       size_t n, char *err, size_t errlen)
+/* The config keys lux_rl_spec_from_config reads. */
+static const char *const spec_keys[] = {
+    "env",
+    "env_config",
+    "fcnet_hiddens",
+    "fcnet_activation",
+    "discrete_action",
+    "continuous_action",
+    "n_hidden",
+    "n_hidden2",
+    "init_fac",
+    "init_fac2",
+    "bias_fac",
+    "actions_scale",
+    "memory_clamp",
+    "memory_halftime",
+};
+#define NUM_SPEC_KEYS (sizeof spec_keys / sizeof spec_keys[0])
+
+static int check_keys(const json_t *config, const char *trainable, const char *const *keys,
+                      size_t n, char *err, size_t errlen)
 {
     if (!json_is_object(config)) {
         snprintf(err, errlen, "%s: the config must be a JSON object", trainable);
@@ -41,6 +61,21 @@ int lux_cfg_check_keys(const json_t *config, const char *trainable, const char *
         return LUX_ECONFIG;
     }
     return 0;
+}
+
+int lux_rl_check_keys(const json_t *config, const char *trainable, const char *const *own,
+                      size_t n_own, char *err, size_t errlen)
+{
+    /* The trainable's keys first, then the spec's: the order lux_suggest
+     * breaks ties in. */
+    const char *keys[64];
+    assert(n_own + NUM_SPEC_KEYS <= sizeof keys / sizeof keys[0]);
+    size_t n = 0;
+    for (size_t i = 0; i < n_own; i++)
+        keys[n++] = own[i];
+    for (size_t i = 0; i < NUM_SPEC_KEYS; i++)
+        keys[n++] = spec_keys[i];
+    return check_keys(config, trainable, keys, n, err, errlen);
 }
 
 int lux_cfg_int(const json_t *c, const char *key, long def, long min, long max, long *out,
@@ -124,31 +159,6 @@ int lux_cfg_string(const json_t *c, const char *key, const char *def, const char
     return 0;
 }
 
-const char *const lux_rl_spec_keys[] = {
-    "env",
-    "env_config",
-    "fcnet_hiddens",
-    "fcnet_activation",
-    "discrete_action",
-    "continuous_action",
-    "n_hidden",
-    "n_hidden2",
-    "init_fac",
-    "init_fac2",
-    "bias_fac",
-    "actions_scale",
-    "memory_clamp",
-    "memory_halftime",
-};
-const size_t lux_rl_spec_nkeys = sizeof lux_rl_spec_keys / sizeof lux_rl_spec_keys[0];
-
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            return rc_;                                                                            \
-    } while (0)
-
 static int read_hiddens(const json_t *c, const lux_rl_spec_defaults_t *d, lux_policy_spec_t *ps,
                         char *err, size_t errlen)
 {
@@ -185,7 +195,7 @@ int lux_rl_spec_from_config(const json_t *c, const lux_rl_spec_defaults_t *d, lu
 {
     memset(spec, 0, sizeof *spec);
     const char *env_name;
-    TRY(lux_cfg_string(c, "env", NULL, NULL, &env_name, err, errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "env", NULL, NULL, &env_name, err, errlen));
     if (env_name == NULL) {
         snprintf(err, errlen, "config key 'env' is missing (e.g. \"env\": \"CartPole-v1\")");
         return LUX_ECONFIG;
@@ -250,26 +260,27 @@ int lux_rl_spec_from_config(const json_t *c, const lux_rl_spec_defaults_t *d, lu
         return rc;
     static const char *const scalings[] = {"bounds", "none", NULL};
     const char *scaling;
-    TRY(lux_cfg_string(c, "observation_scaling", "bounds", scalings, &scaling, err, errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "observation_scaling", "bounds", scalings, &scaling, err, errlen));
     spec->obs_bounds = strcmp(scaling, "bounds") == 0 && !spec->builders;
     ps->argmax = d->discrete_argmax;
     ps->value_head = d->value_head;
     ps->log_std_init = -0.5;
-    TRY(read_hiddens(c, d, ps, err, errlen));
+    LUX_RL_TRY(read_hiddens(c, d, ps, err, errlen));
     static const char *const acts[] = {"tanh", "relu", NULL};
     const char *act;
-    TRY(lux_cfg_string(c, "fcnet_activation", lux_activation_name(d->activation), acts, &act, err,
-                       errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "fcnet_activation", lux_activation_name(d->activation), acts, &act,
+                              err, errlen));
     lux_activation_parse(act, &ps->activation);
     static const char *const dchoices[] = {"argmax", "sample", NULL};
     const char *da;
-    TRY(lux_cfg_string(c, "discrete_action", d->discrete_argmax ? "argmax" : "sample", dchoices,
-                       &da, err, errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "discrete_action", d->discrete_argmax ? "argmax" : "sample",
+                              dchoices, &da, err, errlen));
     ps->argmax = strcmp(da, "argmax") == 0;
     static const char *const cchoices[] = {"deterministic", "gaussian", NULL};
     const char *ca;
-    TRY(lux_cfg_string(c, "continuous_action", d->continuous_gauss ? "gaussian" : "deterministic",
-                       cchoices, &ca, err, errlen));
+    LUX_RL_TRY(lux_cfg_string(c, "continuous_action",
+                              d->continuous_gauss ? "gaussian" : "deterministic", cchoices, &ca,
+                              err, errlen));
     if (ps->head != LUX_HEAD_DISCRETE)
         ps->head = strcmp(ca, "gaussian") == 0 ? LUX_HEAD_GAUSSIAN : LUX_HEAD_DETERMINISTIC;
     if (d->value_head && ps->head == LUX_HEAD_DETERMINISTIC) {
@@ -281,18 +292,21 @@ int lux_rl_spec_from_config(const json_t *c, const lux_rl_spec_defaults_t *d, lu
     lux_builders_policy_opts_t *b = &spec->bopts;
     lux_builders_policy_opts_default(b);
     long h1, h2;
-    TRY(lux_cfg_int(c, "n_hidden", b->n_hidden, 1, LUX_BPOLICY_MAX_HIDDEN, &h1, err, errlen));
-    TRY(lux_cfg_int(c, "n_hidden2", b->n_hidden2, 0, LUX_BPOLICY_MAX_HIDDEN, &h2, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "n_hidden", b->n_hidden, 1, LUX_BPOLICY_MAX_HIDDEN, &h1, err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_int(c, "n_hidden2", b->n_hidden2, 0, LUX_BPOLICY_MAX_HIDDEN, &h2, err, errlen));
     b->n_hidden = (int)h1;
     b->n_hidden2 = (int)h2;
-    TRY(lux_cfg_double(c, "init_fac", b->init_fac, 1e-9, 1e9, &b->init_fac, err, errlen));
-    TRY(lux_cfg_double(c, "init_fac2", b->init_fac2, 1e-9, 1e9, &b->init_fac2, err, errlen));
-    TRY(lux_cfg_double(c, "bias_fac", b->bias_fac, -1e9, 1e9, &b->bias_fac, err, errlen));
-    TRY(lux_cfg_double(c, "actions_scale", b->actions_scale, 1e-9, 1e9, &b->actions_scale, err,
-                       errlen));
-    TRY(lux_cfg_double(c, "memory_clamp", b->memory_clamp, 0, 1e9, &b->memory_clamp, err, errlen));
-    TRY(lux_cfg_double(c, "memory_halftime", b->memory_halftime, 0, 1e9, &b->memory_halftime, err,
-                       errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "init_fac", b->init_fac, 1e-9, 1e9, &b->init_fac, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "init_fac2", b->init_fac2, 1e-9, 1e9, &b->init_fac2, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "bias_fac", b->bias_fac, -1e9, 1e9, &b->bias_fac, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "actions_scale", b->actions_scale, 1e-9, 1e9, &b->actions_scale,
+                              err, errlen));
+    LUX_RL_TRY(
+        lux_cfg_double(c, "memory_clamp", b->memory_clamp, 0, 1e9, &b->memory_clamp, err, errlen));
+    LUX_RL_TRY(lux_cfg_double(c, "memory_halftime", b->memory_halftime, 0, 1e9, &b->memory_halftime,
+                              err, errlen));
     if (spec->builders &&
         (ps->obs_dim != LUX_BPOLICY_CELL_INPUTS || ps->head != LUX_HEAD_DISCRETE ||
          ps->action_dim != LUX_BPOLICY_ACTIONS)) {
@@ -450,10 +464,23 @@ int lux_rl_buf_finish(lux_rl_buf_t *b, void **bytes, size_t *len)
     return 0;
 }
 
+void lux_rl_magic_put(lux_rl_buf_t *b, const char magic[8])
+{
+    lux_rl_buf_put(b, magic, 8);
+}
+
+int lux_rl_magic_get(const unsigned char **p, const unsigned char *end, const char magic[8])
+{
+    char m[8];
+    if (lux_rl_buf_get(p, end, m, 8) || memcmp(m, magic, 8) != 0)
+        return -1;
+    return 0;
+}
+
 void lux_rl_header_put(lux_rl_buf_t *b, const char magic[8], uint64_t n,
                        const lux_rl_progress_t *progress)
 {
-    lux_rl_buf_put(b, magic, 8);
+    lux_rl_magic_put(b, magic);
     lux_rl_buf_put(b, &n, sizeof n);
     lux_rl_buf_put(b, &progress->iteration, sizeof progress->iteration);
     lux_rl_buf_put(b, &progress->timesteps_total, sizeof progress->timesteps_total);
@@ -464,15 +491,32 @@ void lux_rl_header_put(lux_rl_buf_t *b, const char magic[8], uint64_t n,
 int lux_rl_header_get(const unsigned char **p, const unsigned char *end, const char magic[8],
                       uint64_t *n, lux_rl_progress_t *progress)
 {
-    char m[8];
-    if (lux_rl_buf_get(p, end, m, 8) || memcmp(m, magic, 8) != 0 ||
-        lux_rl_buf_get(p, end, n, sizeof *n) ||
+    if (lux_rl_magic_get(p, end, magic) || lux_rl_buf_get(p, end, n, sizeof *n) ||
         lux_rl_buf_get(p, end, &progress->iteration, sizeof progress->iteration) ||
         lux_rl_buf_get(p, end, &progress->timesteps_total, sizeof progress->timesteps_total) ||
         lux_rl_buf_get(p, end, &progress->episodes_total, sizeof progress->episodes_total) ||
         lux_rl_buf_get(p, end, &progress->eval_timesteps_total,
                        sizeof progress->eval_timesteps_total))
         return -1;
+    return 0;
+}
+
+void lux_rl_tail_put(lux_rl_buf_t *b, const void *data, size_t len)
+{
+    uint64_t len64 = len;
+    lux_rl_buf_put(b, &len64, sizeof len64);
+    lux_rl_buf_put(b, data, len);
+}
+
+int lux_rl_tail_get(const unsigned char **p, const unsigned char *end, const void **data,
+                    size_t *len)
+{
+    uint64_t len64;
+    if (lux_rl_buf_get(p, end, &len64, sizeof len64) || (uint64_t)(end - *p) != len64)
+        return -1;
+    *data = *p;
+    *len = (size_t)len64;
+    *p = end;
     return 0;
 }
 
