@@ -14,7 +14,7 @@
  */
 #include "lux.h"
 #include "node.h"
-#include "store.h"
+#include "objstore.h"
 
 #include "alloc.h"
 #include "error.h"

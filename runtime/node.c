@@ -20,7 +20,7 @@
  * Outgoing messages are batched per peer within one loop iteration.
  */
 #include "node.h"
-#include "store.h"
+#include "objstore.h"
 
 #include "alloc.h"
 #include "error.h"

@@ -4,7 +4,7 @@
  * arena allocator and resource accounting.
  */
 #include "proto.h"
-#include "store.h"
+#include "objstore.h"
 #include "test.h"
 
 #include "alloc.h"
