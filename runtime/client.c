@@ -14,6 +14,7 @@
  */
 #include "lux.h"
 #include "node.h"
+#include "nodectl.h"
 #include "objstore.h"
 
 #include "alloc.h"
@@ -486,26 +487,6 @@ static void disconnect(void)
     C.owned_bytes = 0;
 }
 
-static int read_address_file(char *buf, size_t cap)
-{
-    const char *env = getenv("LUX_ADDRESS");
-    if (env && *env) {
-        snprintf(buf, cap, "%s", env);
-        return 0;
-    }
-    char path[4096];
-    lux_node_address_path(path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return LUX_ENOENT;
-    int ok = fgets(buf, (int)cap, f) != NULL;
-    fclose(f);
-    if (!ok)
-        return LUX_ENOENT;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
 static pid_t init_pid;
 
 /* A driver that returns from main() without lux_shutdown() still stops its
@@ -562,8 +543,16 @@ int lux_init(const lux_init_opts_t *opts)
     } else {
         char addr[4096];
         if (strcmp(opts->address, "auto") == 0) {
-            if (read_address_file(addr, sizeof addr) != 0) {
-                lux_log_error("no running node: set LUX_ADDRESS or run 'lux start --head'");
+            int arc = lux_nodectl_address(NULL, addr, sizeof addr);
+            if (arc != 0) {
+                char path[4096];
+                lux_nodectl_address_path(path, sizeof path);
+                if (arc == LUX_EINVAL)
+                    lux_log_error("the address file %s is empty or holds no node address; "
+                                  "remove it, or set LUX_ADDRESS, or run 'lux start --head'",
+                                  path);
+                else
+                    lux_log_error("no running node: set LUX_ADDRESS or run 'lux start --head'");
                 rc = LUX_ECLOSED;
                 goto fail;
             }
@@ -1584,50 +1573,4 @@ int lux_worker_main(int argc, char **argv)
     zmq_ctx_term(C.ctx);
     pthread_mutex_unlock(&C.mu);
     return 0;
-}
-
-int lux_node_request(const char *address, int type, double timeout_s, char **text_out)
-{
-    if (text_out)
-        *text_out = NULL;
-    void *ctx = zmq_ctx_new();
-    if (ctx == NULL)
-        return LUX_ESYS;
-    void *s = zmq_socket(ctx, ZMQ_DEALER);
-    int zero = 0, rc = LUX_ECLOSED;
-    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    char ident[5] = {'C'};
-    uint32_t pid = (uint32_t)getpid();
-    memcpy(ident + 1, &pid, 4);
-    zmq_setsockopt(s, ZMQ_ROUTING_ID, ident, 5);
-    lux_wbuf_t w;
-    lux_wbuf_init(&w);
-    lux_msg_t m = {.type = (uint8_t)type, .req = 1};
-    if (zmq_connect(s, address) == 0 && lux_msg_encode(&w, &m) == 0 &&
-        zmq_send(s, w.data, w.len, 0) >= 0) {
-        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, (long)(timeout_s * 1000)) == 1) {
-            zmq_msg_t f;
-            zmq_msg_init(&f);
-            if (zmq_msg_recv(&f, s, 0) >= 0) {
-                size_t pos = 0;
-                lux_msg_t r;
-                if (lux_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &pos, &r) == 0) {
-                    rc = r.type == LUX_MSG_REPLY ? r.code : LUX_EPROTO;
-                    if (rc == 0 && text_out && (*text_out = malloc(r.text_len + 1)) != NULL) {
-                        memcpy(*text_out, r.text, r.text_len);
-                        (*text_out)[r.text_len] = '\0';
-                    }
-                    lux_msg_fini(&r);
-                } else {
-                    rc = LUX_EPROTO;
-                }
-            }
-            zmq_msg_close(&f);
-        }
-    }
-    lux_wbuf_fini(&w);
-    zmq_close(s);
-    zmq_ctx_term(ctx);
-    return rc;
 }

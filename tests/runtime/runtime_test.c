@@ -5,7 +5,8 @@
  * (workers really killed). Each case checks that no worker outlives it.
  */
 #include "lux.h"
-#include "node.h"
+#include "daemon.h"
+#include "nodectl.h"
 #include "test.h"
 
 #include "error.h"
@@ -30,9 +31,9 @@
 int lux_test_premain(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--test-node-daemon") == 0) {
-        lux_node_opts_t o = {.num_cpus = 2, .log_dir = argv[2], .num_prestart = -1};
+        lux_daemon_opts_t o = {.num_cpus = 2, .log_dir = argv[2], .num_prestart = -1};
         char addr[4096];
-        int rc = lux_node_daemon(&o, argv[3], 1, addr, sizeof addr);
+        int rc = lux_daemon_start(&o, argv[3], 1, addr, sizeof addr);
         if (rc == 0)
             printf("%s", addr);
         return rc == 0 ? 0 : 1;
@@ -1263,7 +1264,7 @@ LUX_TEST_T(daemon_node_shared_by_drivers, 60)
     LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, NULL, NULL), 1);
 
     char *status = NULL;
-    LUX_CHECK_OK(lux_node_request(addr, LUX_MSG_STATUS, 5, &status));
+    LUX_CHECK_OK(lux_nodectl_status(addr, 5, &status));
     long node_pid = json_long(status, "pid");
     free(status);
     LUX_CHECK(node_pid > 0 && node_pid != getpid());
@@ -1323,12 +1324,12 @@ LUX_TEST_T(daemon_node_shared_by_drivers, 60)
         usleep(20000);
     LUX_CHECK_MSG(kill((pid_t)actor_pid, 0) != 0, "actor %ld outlived its driver", actor_pid);
     /* Nothing is left in the store. */
-    LUX_CHECK_OK(lux_node_request(addr, LUX_MSG_STATUS, 5, &status));
+    LUX_CHECK_OK(lux_nodectl_status(addr, 5, &status));
     LUX_CHECK_INT_EQ(json_long(status, "used_bytes"), 0);
     LUX_CHECK_INT_EQ(json_long(status, "objects"), 0);
     free(status);
     /* Stop: the node and its workers are gone, and so is the address file. */
-    LUX_CHECK_OK(lux_node_request(addr, LUX_MSG_STOP, 5, NULL));
+    LUX_CHECK_OK(lux_nodectl_stop(addr, 5));
     t0 = lux_test_now();
     while ((kill((pid_t)node_pid, 0) == 0 || kill((pid_t)worker, 0) == 0) &&
            lux_test_now() - t0 < 5)
