@@ -371,6 +371,8 @@ int lux_submit(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
     return 0;
 }
 
+/* ---- objects ---- */
+
 int lux_put(const void *data, size_t len, double timeout_s, lux_ref_t *ref_out)
 {
     if ((data == NULL && len > 0) || ref_out == NULL)

@@ -294,7 +294,7 @@ void lux_conn_disconnect(void)
     lux_conn.owned_bytes = 0;
 }
 
-/* ---- objects ---- */
+/* ---- shared arena ---- */
 
 /* Writes a large value into the arena under object id (a put or a task's
  * return). Returns 0 and the offset, or an error. Called with lux_conn.mu held. */
