@@ -1,0 +1,222 @@
+/*
+ * The node as a daemon and its control: drivers sharing a `lux start`
+ * node, garbage on its socket, and the lux start / cluster / stop commands
+ * run through the real binary, including a bad address file and a
+ * --listen that is not loopback.
+ * Each case starts its own node and checks that no worker outlives it.
+ */
+#include "runtime_helpers.h"
+#include "test.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nodectl.h"
+
+#include <jansson.h>
+#include <zmq.h>
+
+/* ---- daemon ---- */
+
+static long json_long(const char *json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? atol(p + strlen(pat)) : -1;
+}
+
+LUX_TEST_T(daemon_node_shared_by_drivers, 60)
+{
+    char exe[1024], logs[700], addr_file[700];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    LUX_CHECK(n > 0);
+    exe[n] = '\0';
+    snprintf(logs, sizeof logs, "%s/logs", lux_test_tmpdir());
+    snprintf(addr_file, sizeof addr_file, "%s/node", lux_test_tmpdir());
+    char *argv[] = {exe, "--test-node-daemon", logs, addr_file, NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, &out, NULL), 0);
+    char addr[1024];
+    snprintf(addr, sizeof addr, "%s", out);
+    addr[strcspn(addr, "\n")] = '\0';
+    free(out);
+    LUX_CHECK_CONTAINS(addr, "ipc://");
+    /* A second daemon on the same address file refuses to start. */
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, NULL, NULL), 1);
+
+    char *status = NULL;
+    LUX_CHECK_OK(lux_nodectl_status(addr, 5, &status));
+    long node_pid = json_long(status, "pid");
+    free(status);
+    LUX_CHECK(node_pid > 0 && node_pid != getpid());
+
+    /* Two drivers: a child process and this one. */
+    pid_t child = fork();
+    if (child == 0) {
+        lux_init_opts_t o = {.address = addr};
+        if (lux_init(&o) != 0)
+            _exit(2);
+        long a = 20, b = 22;
+        lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
+        lux_ref_t r;
+        lux_value_t v;
+        if (lux_submit(&add_remote, args, 2, NULL, &r) || lux_get(&r, 1, 30, &v))
+            _exit(3);
+        long x;
+        memcpy(&x, v.data, sizeof x);
+        lux_value_release(&v);
+        /* Objects this driver never releases are dropped when it leaves. */
+        static char leak[1 << 20];
+        lux_ref_t l1, l2;
+        if (lux_put(leak, sizeof leak, 5, &l1) || lux_put("small", 5, 5, &l2))
+            _exit(5);
+        lux_shutdown();
+        _exit(x == 42 ? 0 : 4);
+    }
+    lux_init_opts_t o = {.address = addr};
+    LUX_CHECK_OK(lux_init(&o));
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&getpid_fn_remote, NULL, 0, NULL, &r));
+    long worker = get_long(r);
+    LUX_CHECK(worker > 0);
+    /* Large objects through the daemon's shared memory. */
+    size_t big = 1 << 20;
+    char *buf = malloc(big);
+    memset(buf, 3, big);
+    lux_ref_t p;
+    LUX_CHECK_OK(lux_put(buf, big, 5, &p));
+    lux_arg_t arg = lux_arg_ref(p);
+    LUX_CHECK_OK(lux_submit(&sum_bytes_remote, &arg, 1, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 3L * (long)big);
+    lux_ref_release(p);
+    free(buf);
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, NULL, &actor));
+    LUX_CHECK_INT_EQ(call_long(actor, "incr", NULL, 0), 1);
+    long actor_pid = lux_actor_pid(actor);
+    int status_code;
+    LUX_CHECK_INT_EQ(waitpid(child, &status_code, 0), child);
+    LUX_CHECK_MSG(WIFEXITED(status_code) && WEXITSTATUS(status_code) == 0,
+                  "second driver failed: status %d", status_code);
+    /* A driver's exit kills its actors. */
+    lux_shutdown();
+    double t0 = lux_test_now();
+    while (kill((pid_t)actor_pid, 0) == 0 && lux_test_now() - t0 < 5)
+        usleep(20000);
+    LUX_CHECK_MSG(kill((pid_t)actor_pid, 0) != 0, "actor %ld outlived its driver", actor_pid);
+    /* Nothing is left in the store. */
+    LUX_CHECK_OK(lux_nodectl_status(addr, 5, &status));
+    LUX_CHECK_INT_EQ(json_long(status, "used_bytes"), 0);
+    LUX_CHECK_INT_EQ(json_long(status, "objects"), 0);
+    free(status);
+    /* Stop: the node and its workers are gone, and so is the address file. */
+    LUX_CHECK_OK(lux_nodectl_stop(addr, 5));
+    t0 = lux_test_now();
+    while ((kill((pid_t)node_pid, 0) == 0 || kill((pid_t)worker, 0) == 0) &&
+           lux_test_now() - t0 < 5)
+        usleep(20000);
+    LUX_CHECK(kill((pid_t)node_pid, 0) != 0);
+    LUX_CHECK(kill((pid_t)worker, 0) != 0);
+    LUX_CHECK(access(addr_file, F_OK) != 0);
+}
+
+/* Garbage on the node's socket is logged and dropped; the node keeps serving. */
+LUX_TEST_T(node_drops_malformed_messages, 30)
+{
+    start(1);
+    char *status = lux_node_status_json();
+    LUX_CHECK(status != NULL);
+    const char *p = strstr(status, "\"address\":\"");
+    LUX_CHECK(p != NULL);
+    char addr[1024];
+    snprintf(addr, sizeof addr, "%s", p + 11);
+    addr[strcspn(addr, "\"")] = '\0';
+    free(status);
+    char logpath[700];
+    snprintf(logpath, sizeof logpath, "%s/node-stderr.log", lux_test_tmpdir());
+    int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    LUX_CHECK(logfd >= 0);
+    lux_log_set_fd(logfd);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 2000;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    LUX_CHECK_INT_EQ(zmq_connect(s, addr), 0);
+    /* Random bytes, a truncated record, a record of an unknown type, a
+     * message in two frames, an EXECUTE from a peer that is no worker. */
+    unsigned char junk[256];
+    srand(3);
+    for (int i = 0; i < 50; i++) {
+        for (size_t k = 0; k < sizeof junk; k++)
+            junk[k] = (unsigned char)rand();
+        zmq_send(s, junk, 1 + (size_t)rand() % sizeof junk, 0);
+    }
+    unsigned char hdr[8] = {0x4c, 0x58, 1, 3, 200, 0, 0, 0};
+    zmq_send(s, hdr, sizeof hdr, 0);
+    hdr[3] = 99;
+    hdr[4] = 0;
+    zmq_send(s, hdr, sizeof hdr, 0);
+    zmq_send(s, "ab", 2, ZMQ_SNDMORE);
+    zmq_send(s, "cd", 2, 0);
+    unsigned char result[8 + 8 + 4 + 8 + 4] = {0x4c, 0x58, 1, 7, 24, 0, 0, 0};
+    zmq_send(s, result, sizeof result, 0);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    usleep(300000);
+    lux_log_set_fd(2);
+    close(logfd);
+    FILE *f = fopen(logpath, "r");
+    LUX_CHECK(f != NULL);
+    char text[65536];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    LUX_CHECK_CONTAINS(text, "malformed message");
+    LUX_CHECK_CONTAINS(text, "extra frames");
+    long a = 2, b = 3;
+    lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&add_remote, args, 2, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 5);
+    stop();
+}
+
+/* The lux command: start a daemon, show it, stop it. */
+LUX_TEST_T(lux_start_cluster_stop, 60)
+{
+    const char *lux = lux_test_lux_binary();
+    LUX_CHECK(lux != NULL);
+    char home[700], logs[700], env_home[800];
+    snprintf(home, sizeof home, "%s/home", lux_test_tmpdir());
+    snprintf(logs, sizeof logs, "%s/logs", lux_test_tmpdir());
+    snprintf(env_home, sizeof env_home, "LUX_HOME=%s", home);
+    char *env[] = {env_home, NULL};
+    char *start_argv[] = {(char *)lux, "start",     "--head", "--num-cpus",
+                          "2",         "--log-dir", logs,     NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(start_argv, env, NULL, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, "ipc://");
+    free(out);
+    char *cluster_argv[] = {(char *)lux, "cluster", NULL};
+    LUX_CHECK_INT_EQ(lux_test_spawn(cluster_argv, env, NULL, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, "CPU 0/2");
+    LUX_CHECK_CONTAINS(out, "object store");
+    free(out);
+    LUX_CHECK_INT_EQ(lux_test_spawn(start_argv, env, NULL, 20, NULL, NULL), 1);
+    char *stop_argv[] = {(char *)lux, "stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_spawn(stop_argv, env, NULL, 20, NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_spawn(cluster_argv, env, NULL, 20, NULL, NULL), 1);
+    LUX_CHECK_INT_EQ(lux_test_spawn(stop_argv, env, NULL, 20, NULL, NULL), 1);
+}
