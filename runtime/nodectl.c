@@ -60,12 +60,14 @@ int lux_nodectl_read_address(const char *path, char *buf, size_t cap)
         return errno == ENOENT || errno == ENOTDIR ? LUX_ENOENT : LUX_EIO;
     char line[4096];
     int got = fgets(line, sizeof line, f) != NULL;
+    /* A first line longer than the buffer is no address we wrote. */
+    int too_long = got && strchr(line, '\n') == NULL && fgetc(f) != EOF;
     int err = ferror(f);
     fclose(f);
     if (err)
         return LUX_EIO;
-    if (!got)
-        return LUX_EINVAL; /* empty */
+    if (!got || too_long)
+        return LUX_EINVAL; /* empty, or not an address */
     line[strcspn(line, "\r\n")] = '\0';
     if (!looks_like_endpoint(line) || strlen(line) >= cap)
         return LUX_EINVAL;
@@ -125,9 +127,10 @@ int lux_nodectl_endpoint_is_local(const char *ep)
     const char *colon = strrchr(host, ':');
     if (colon == NULL || colon == host || colon[1] == '\0')
         return 0;
-    for (const char *p = colon + 1; *p; p++)
-        if (*p < '0' || *p > '9')
-            return 0;
+    if (strcmp(colon + 1, "*") != 0) /* "*": a port the system picks */
+        for (const char *p = colon + 1; *p; p++)
+            if (*p < '0' || *p > '9')
+                return 0;
     char h[64];
     size_t len = (size_t)(colon - host);
     if (len >= sizeof h)

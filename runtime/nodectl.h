@@ -40,7 +40,7 @@ int lux_nodectl_write_address(const char *path, const char *text);
 
 /* 1 when a node may listen at endpoint without exposing it to other
  * machines: ipc://..., or tcp:// on a literal loopback address
- * (127.0.0.0/8, ::1, [::1], ::ffff:127.x.y.z) with a port. 0 for anything
+ * (127.0.0.0/8, ::1, [::1], ::ffff:127.x.y.z) with a port (digits, or *). 0 for anything
  * else (0.0.0.0, *, an interface name, a host name, another transport).
  * TCP between nodes is plaintext and unauthenticated until CURVE lands, so
  * `lux start --listen` refuses the rest. Cannot fail. */

@@ -27,6 +27,11 @@
 #include <jansson.h>
 #include <zmq.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 /* ---- daemon ---- */
 
 static long json_long(const char *json, const char *key)
@@ -193,30 +198,150 @@ LUX_TEST_T(node_drops_malformed_messages, 30)
     stop();
 }
 
+/* A private $LUX_HOME and $TMPDIR for the lux command, and no LUX_ADDRESS
+ * from the environment of the tests. */
+typedef struct {
+    char home[700], logs[700], address_file[720];
+    char env_home[800], env_tmp[800];
+    char *env[4];
+} lux_env_t;
+
+static void lux_env_init(lux_env_t *e)
+{
+    snprintf(e->home, sizeof e->home, "%s/home", lux_test_tmpdir());
+    snprintf(e->logs, sizeof e->logs, "%s/logs", lux_test_tmpdir());
+    snprintf(e->address_file, sizeof e->address_file, "%s/node", e->home);
+    snprintf(e->env_home, sizeof e->env_home, "LUX_HOME=%s", e->home);
+    snprintf(e->env_tmp, sizeof e->env_tmp, "TMPDIR=%s", lux_test_tmpdir());
+    e->env[0] = e->env_home;
+    e->env[1] = e->env_tmp;
+    e->env[2] = "LUX_ADDRESS=";
+    e->env[3] = NULL;
+}
+
 /* The lux command: start a daemon, show it, stop it. */
 LUX_TEST_T(lux_start_cluster_stop, 60)
 {
-    const char *lux = lux_test_lux_binary();
-    LUX_CHECK(lux != NULL);
-    char home[700], logs[700], env_home[800];
-    snprintf(home, sizeof home, "%s/home", lux_test_tmpdir());
-    snprintf(logs, sizeof logs, "%s/logs", lux_test_tmpdir());
-    snprintf(env_home, sizeof env_home, "LUX_HOME=%s", home);
-    char *env[] = {env_home, NULL};
-    char *start_argv[] = {(char *)lux, "start",     "--head", "--num-cpus",
-                          "2",         "--log-dir", logs,     NULL};
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *start_args[] = {"start", "--head", "--num-cpus", "2", "--log-dir", e.logs, NULL};
+    const char *cluster_args[] = {"cluster", NULL};
+    const char *stop_args[] = {"stop", NULL};
     char *out = NULL;
-    LUX_CHECK_INT_EQ(lux_test_spawn(start_argv, env, NULL, 20, &out, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(start_args, e.env, 20, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, "ipc://");
     free(out);
-    char *cluster_argv[] = {(char *)lux, "cluster", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(cluster_argv, env, NULL, 20, &out, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, "CPU 0/2");
     LUX_CHECK_CONTAINS(out, "object store");
     free(out);
-    LUX_CHECK_INT_EQ(lux_test_spawn(start_argv, env, NULL, 20, NULL, NULL), 1);
-    char *stop_argv[] = {(char *)lux, "stop", NULL};
-    LUX_CHECK_INT_EQ(lux_test_spawn(stop_argv, env, NULL, 20, NULL, NULL), 0);
-    LUX_CHECK_INT_EQ(lux_test_spawn(cluster_argv, env, NULL, 20, NULL, NULL), 1);
-    LUX_CHECK_INT_EQ(lux_test_spawn(stop_argv, env, NULL, 20, NULL, NULL), 1);
+    LUX_CHECK_INT_EQ(lux_test_lux(start_args, e.env, 20, NULL, NULL), 1);
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, NULL, NULL), 1);
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 1);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    LUX_CHECK(f != NULL);
+    LUX_CHECK_INT_EQ(fwrite(data, 1, len, f), len);
+    LUX_CHECK_INT_EQ(fclose(f), 0);
+}
+
+/* An address file that is empty (a crash while writing it, a full disk) or
+ * holds garbage is reported as such, naming the file, by every command that
+ * reads it, and by lux_init("auto"); nothing crashes. */
+LUX_TEST_T(address_file_empty_or_garbage_is_a_clear_error, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    LUX_CHECK_INT_EQ(mkdir(e.home, 0700), 0);
+    static char long_line[10000];
+    memset(long_line, 'x', sizeof long_line - 1);
+    memcpy(long_line, "ipc://", 6);
+    const struct {
+        const char *what;
+        const char *data;
+        size_t len;
+    } files[] = {
+        {"empty", "", 0},
+        {"only a newline", "\n", 1},
+        {"text", "hello world\n", 12},
+        {"binary", "\x01\xff\x00\x7f", 4},
+        {"no endpoint after the scheme", "ipc://\n", 7},
+        {"a line longer than any address", long_line, sizeof long_line - 1},
+    };
+    const char *cmds[][2] = {{"stop", NULL}, {"cluster", NULL}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        write_file(e.address_file, files[i].data, files[i].len);
+        for (size_t c = 0; c < 2; c++) {
+            const char *args[] = {cmds[c][0], NULL};
+            char *err = NULL;
+            int rc = lux_test_lux(args, e.env, 20, NULL, &err);
+            LUX_CHECK_MSG(rc == 1, "lux %s with an address file (%s) exited %d: %s", cmds[c][0],
+                          files[i].what, rc, err ? err : "");
+            LUX_CHECK_CONTAINS(err, "empty or holds no node address");
+            LUX_CHECK_CONTAINS(err, e.address_file);
+            free(err);
+        }
+    }
+    /* A driver asking for "auto" gets an error, not a connection to garbage. */
+    write_file(e.address_file, "", 0);
+    setenv("LUX_HOME", e.home, 1);
+    unsetenv("LUX_ADDRESS");
+    lux_init_opts_t o = {.address = "auto"};
+    LUX_CHECK_ERR(lux_init(&o), LUX_ECLOSED);
+    /* A valid address of no running node is "no node answers", still 1. */
+    write_file(e.address_file, "ipc:///nonexistent/node.sock\n", 29);
+    const char *stop_args[] = {"stop", NULL};
+    char *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, &err), 1);
+    LUX_CHECK_CONTAINS(err, "no node answers");
+    free(err);
+}
+
+/* A node's TCP endpoint is plaintext and unauthenticated: lux start listens
+ * only on loopback, and says why and what to use instead. */
+LUX_TEST_T(lux_start_refuses_non_loopback_listen, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *refused[] = {"tcp://0.0.0.0:6380",  "tcp://*:6380",        "tcp://[::]:6380",
+                             "tcp://10.1.2.3:6380", "tcp://eth0:6380",     "tcp://example.com:6380",
+                             "tcp://127.0.0.1",     "ws://127.0.0.1:6380", "tcp://128.0.0.1:6380"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *args[] = {"start", "--head", "--log-dir", e.logs, "--listen", refused[i], NULL};
+        char *out = NULL, *err = NULL;
+        int rc = lux_test_lux(args, e.env, 20, &out, &err);
+        LUX_CHECK_MSG(rc == 2, "lux start --listen %s exited %d: %s", refused[i], rc,
+                      err ? err : "");
+        LUX_CHECK_CONTAINS(err, refused[i]);
+        LUX_CHECK_CONTAINS(err, "plaintext and unauthenticated");
+        LUX_CHECK_CONTAINS(err, "CURVE");
+        LUX_CHECK_CONTAINS(err, "tcp://127.0.0.1:PORT");
+        LUX_CHECK_CONTAINS(err, "ipc socket");
+        LUX_CHECK(access(e.address_file, F_OK) != 0); /* no node started */
+        free(out);
+        free(err);
+    }
+    /* Loopback is accepted: the node listens there and answers. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    LUX_CHECK(s >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    LUX_CHECK_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t salen = sizeof sa;
+    LUX_CHECK_INT_EQ(getsockname(s, (struct sockaddr *)&sa, &salen), 0);
+    close(s);
+    char listen[64];
+    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+    const char *args[] = {"start", "--head", "--log-dir", e.logs, "--listen", listen, NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, listen);
+    free(out);
+    const char *cluster_args[] = {"cluster", "--address", listen, NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, NULL, NULL), 0);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
 }
