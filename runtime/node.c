@@ -192,6 +192,8 @@ void lux_node_reply(lux_node_t *n, const char *who, size_t wholen, uint64_t req,
     lux_node_send_msg(n, who, wholen, &m);
 }
 
+/* ---- peers, status, dispatch ---- */
+
 static void driver_gone(lux_node_t *n, uint32_t pid)
 {
     char who[5] = {'D'};

@@ -429,6 +429,8 @@ void lux_node_drop_owned(lux_node_t *n, const char *who)
     lux_free(ids);
 }
 
+/* ---- message handlers ---- */
+
 static void get_or_wait(lux_node_t *n, const char *who, size_t wholen, const lux_msg_t *m, int kind)
 {
     uint32_t num = kind == WT_GET ? m->nids : (uint32_t)m->b;

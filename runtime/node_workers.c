@@ -353,6 +353,8 @@ void lux_node_reap(lux_node_t *n, worker_t *w)
         on_worker_exit(n, w, status);
 }
 
+/* ---- message handlers ---- */
+
 worker_t *lux_node_worker_of(lux_node_t *n, const char *who, size_t wholen)
 {
     if (wholen != 5 || who[0] != 'W')
