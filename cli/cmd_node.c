@@ -2,13 +2,14 @@
  * `lux start`, `lux stop`, `lux cluster`: run the runtime's node as a daemon
  * that several drivers (lux run, lux train...) share, stop it, and show its
  * state. The node is the same library object lux_init() embeds; only the
- * process around it differs (runtime/daemon.c).
+ * process around it differs (runtime/daemon.c). Only public headers here:
+ * the daemon (daemon.h) and control of a running node (nodectl.h).
  */
 #include "cli.h"
 
+#include "daemon.h"
 #include "error.h"
-#include "node.h"
-#include "proto.h"
+#include "nodectl.h"
 
 #include <jansson.h>
 
@@ -24,7 +25,9 @@ const char lux_cmd_start_help[] =
     "which reads LUX_ADDRESS or the address file $LUX_HOME/node (~/.lux/node).\n"
     "Prints the node's address. Workers' logs go to --log-dir (default: a new\n"
     "directory under $TMPDIR). --address HOST:PORT (joining another node) is not\n"
-    "supported yet: this release runs single-node clusters.\n";
+    "supported yet: this release runs single-node clusters. --listen takes a loopback\n"
+    "address only (tcp://127.0.0.1:PORT, tcp://[::1]:PORT): TCP is plaintext and\n"
+    "unauthenticated until CURVE encryption lands.\n";
 
 const char lux_cmd_stop_help[] =
     "usage: lux stop [--address ADDR]\n\n"
@@ -35,26 +38,29 @@ const char lux_cmd_cluster_help[] =
     "Shows the running node: resources total/used, workers, queued and running\n"
     "tasks, object store use. --json prints the raw status object.\n";
 
-static int node_address(const char *given, char *buf, size_t cap)
+/* Finds the node's address (--address, LUX_ADDRESS, the address file) or
+ * says on stderr why there is none. Returns 0 or LUX_EXIT_FAILURE. */
+static int node_address(const char *cmd, const char *given, char *buf, size_t cap)
 {
-    if (given != NULL) {
-        snprintf(buf, cap, "%s", given);
+    int rc = lux_nodectl_address(given, buf, cap);
+    if (rc == 0)
         return 0;
-    }
-    const char *env = getenv("LUX_ADDRESS");
-    if (env != NULL && *env) {
-        snprintf(buf, cap, "%s", env);
-        return 0;
-    }
     char path[4096];
-    lux_node_address_path(path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return LUX_ENOENT;
-    int ok = fgets(buf, (int)cap, f) != NULL;
-    fclose(f);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return ok ? 0 : LUX_ENOENT;
+    lux_nodectl_address_path(path, sizeof path);
+    if (rc == LUX_ENOENT)
+        fprintf(stderr,
+                "lux %s: no node is running (no address file %s, no LUX_ADDRESS); "
+                "'lux start --head' starts one\n",
+                cmd, path);
+    else if (rc == LUX_EINVAL)
+        fprintf(stderr,
+                "lux %s: the address file %s is empty or holds no node address "
+                "(ipc://... or tcp://...); remove it, or pass --address\n",
+                cmd, path);
+    else
+        fprintf(stderr, "lux %s: cannot read the address file %s: %s\n", cmd, path,
+                lux_strerror(rc));
+    return LUX_EXIT_FAILURE;
 }
 
 int lux_cmd_start(int argc, char **argv)
@@ -86,15 +92,24 @@ int lux_cmd_start(int argc, char **argv)
         return lux_cli_usage_error("start", "say --head to start a head node");
     if (cpus < 0 || gpus < 0 || store < 0)
         return lux_cli_usage_error("start", "resources must be >= 0");
-    lux_node_opts_t no = {.num_cpus = cpus,
-                          .num_gpus = gpus,
-                          .store_bytes = (size_t)store,
-                          .log_dir = log_dir,
-                          .endpoint = listen,
-                          .num_prestart = 0};
+    if (listen != NULL && !lux_nodectl_endpoint_is_local(listen)) {
+        fprintf(stderr,
+                "lux start: refusing to listen at %s: the node's TCP endpoint is plaintext and "
+                "unauthenticated (anyone who reaches it can run code as you) until CURVE "
+                "encryption lands; listen on a loopback address (--listen tcp://127.0.0.1:PORT "
+                "or tcp://[::1]:PORT) or leave --listen out to use the default ipc socket\n",
+                listen);
+        return LUX_EXIT_USAGE;
+    }
+    lux_daemon_opts_t no = {.num_cpus = cpus,
+                            .num_gpus = gpus,
+                            .store_bytes = (size_t)store,
+                            .log_dir = log_dir,
+                            .listen = listen,
+                            .num_prestart = 0};
     char path[4096], addr[8192];
-    lux_node_address_path(path, sizeof path);
-    int rc = lux_node_daemon(&no, path, !foreground, addr, sizeof addr);
+    lux_nodectl_address_path(path, sizeof path);
+    int rc = lux_daemon_start(&no, path, !foreground, addr, sizeof addr);
     if (rc == LUX_EEXIST) {
         fprintf(stderr,
                 "lux start: a node is already running (address in %s); "
@@ -118,11 +133,9 @@ int lux_cmd_stop(int argc, char **argv)
     if (lux_cli_parse("stop", argc, argv, opts, 1, NULL, 0, NULL))
         return LUX_EXIT_USAGE;
     char addr[4096];
-    if (node_address(address, addr, sizeof addr) != 0) {
-        fprintf(stderr, "lux stop: no node is running (no address file, no LUX_ADDRESS)\n");
+    if (node_address("stop", address, addr, sizeof addr) != 0)
         return LUX_EXIT_FAILURE;
-    }
-    int rc = lux_node_request(addr, LUX_MSG_STOP, 5, NULL);
+    int rc = lux_nodectl_stop(addr, 5);
     if (rc != 0) {
         fprintf(stderr, "lux stop: no node answers at %s: %s\n", addr, lux_strerror(rc));
         return LUX_EXIT_FAILURE;
@@ -145,12 +158,10 @@ int lux_cmd_cluster(int argc, char **argv)
     if (lux_cli_parse("cluster", argc, argv, opts, 2, NULL, 0, NULL))
         return LUX_EXIT_USAGE;
     char addr[4096];
-    if (node_address(address, addr, sizeof addr) != 0) {
-        fprintf(stderr, "lux cluster: no node is running ('lux start --head' starts one)\n");
+    if (node_address("cluster", address, addr, sizeof addr) != 0)
         return LUX_EXIT_FAILURE;
-    }
     char *text = NULL;
-    int rc = lux_node_request(addr, LUX_MSG_STATUS, 5, &text);
+    int rc = lux_nodectl_status(addr, 5, &text);
     if (rc != 0) {
         fprintf(stderr, "lux cluster: no node answers at %s: %s\n", addr, lux_strerror(rc));
         return LUX_EXIT_FAILURE;

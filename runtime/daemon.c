@@ -1,9 +1,12 @@
 /*
- * The node as a daemon (`lux start`): a session leader running a node's loop
+ * The node as a daemon (daemon.h): a session leader running a node's loop
  * in its main thread (so its workers' parent-death signal follows the daemon
- * itself), with its address in a file that drivers and `lux stop` read.
+ * itself), with its address in a file that drivers and `lux stop` read
+ * (nodectl.c owns that file's format).
  */
+#include "daemon.h"
 #include "node.h"
+#include "nodectl.h"
 
 #include "error.h"
 #include "log.h"
@@ -17,49 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void lux_node_address_path(char *buf, size_t cap)
-{
-    const char *home = getenv("LUX_HOME");
-    if (home && *home)
-        snprintf(buf, cap, "%s/node", home);
-    else
-        snprintf(buf, cap, "%s/.lux/node", getenv("HOME") ? getenv("HOME") : "/tmp");
-}
-
-static int write_address(const char *path, const char *text)
-{
-    char dir[4096], tmp[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash != NULL && slash != dir) {
-        *slash = '\0';
-        mkdir(dir, 0700);
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
-        return LUX_EIO;
-    int ok = fputs(text, f) >= 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return LUX_EIO;
-    }
-    return 0;
-}
-
 static int existing_node(const char *address_file)
 {
-    FILE *f = fopen(address_file, "r");
-    if (f == NULL)
-        return 0;
     char addr[4096];
-    int got = fgets(addr, sizeof addr, f) != NULL;
-    fclose(f);
-    if (!got)
+    if (lux_nodectl_read_address(address_file, addr, sizeof addr) != 0)
         return 0;
-    addr[strcspn(addr, "\r\n")] = '\0';
-    return lux_node_request(addr, LUX_MSG_STATUS, 1.0, NULL) == 0;
+    return lux_nodectl_status(addr, 1.0, NULL) == 0;
 }
 
 static int serve(const lux_node_opts_t *opts, const char *address_file, int report_fd)
@@ -70,7 +36,7 @@ static int serve(const lux_node_opts_t *opts, const char *address_file, int repo
     if (rc == 0) {
         snprintf(text, sizeof text, "%s\n%s%s", lux_node_ipc_endpoint(node),
                  opts->endpoint ? opts->endpoint : "", opts->endpoint ? "\n" : "");
-        rc = write_address(address_file, text);
+        rc = lux_nodectl_write_address(address_file, text);
     }
     if (report_fd >= 0) {
         char msg[8300];
@@ -90,16 +56,29 @@ static int serve(const lux_node_opts_t *opts, const char *address_file, int repo
     return 0;
 }
 
-int lux_node_daemon(const lux_node_opts_t *opts, const char *address_file, int detach,
-                    char *addr_out, size_t cap)
+int lux_daemon_start(const lux_daemon_opts_t *dopts, const char *address_file, int detach,
+                     char *addr_out, size_t cap)
 {
+    char def[4096];
+    if (address_file == NULL) {
+        lux_nodectl_address_path(def, sizeof def);
+        address_file = def;
+    }
+    if (addr_out != NULL && cap > 0)
+        addr_out[0] = '\0';
+    if (dopts->listen != NULL && !lux_nodectl_endpoint_is_local(dopts->listen))
+        return LUX_EINVAL;
+    lux_node_opts_t node_opts = {.num_cpus = dopts->num_cpus,
+                                 .num_gpus = dopts->num_gpus,
+                                 .store_bytes = dopts->store_bytes,
+                                 .log_dir = dopts->log_dir,
+                                 .endpoint = dopts->listen,
+                                 .num_prestart = dopts->num_prestart};
+    const lux_node_opts_t *opts = &node_opts;
     if (existing_node(address_file))
         return LUX_EEXIST;
-    if (!detach) {
-        if (addr_out && cap)
-            addr_out[0] = '\0';
+    if (!detach)
         return serve(opts, address_file, -1);
-    }
     int fds[2];
     if (pipe(fds) != 0)
         return LUX_ESYS;

@@ -5,7 +5,8 @@
  * daemon; drivers and workers talk to it only through messages (proto.h), so
  * nothing depends on sharing the node's address space.
  *
- * Internal to the runtime layer; the public API is lux.h.
+ * Internal to the runtime layer; the public API is lux.h (and nodectl.h,
+ * daemon.h for the command line). No public header includes this one.
  */
 #ifndef LUX_RUNTIME_NODE_H
 #define LUX_RUNTIME_NODE_H
@@ -58,24 +59,3 @@ uint32_t lux_id_kind(const lux_id_t *id);
 #define LUX_FOREVER    UINT64_MAX
 
 #endif
-
-/* ---- daemon (lux start / stop / cluster) ---- */
-
-/* Path of the file naming the running node's address: $LUX_HOME/node, else
- * ~/.lux/node. Writes it into buf. */
-void lux_node_address_path(char *buf, size_t cap);
-
-/* Runs a node as a daemon: with detach, forks a session leader that runs
- * the node and returns in the caller once the node listens (0) or failed
- * (LUX_E*); without, runs the node in this process until `lux stop`. The
- * node's address (its ipc:// endpoint, then opts->endpoint if any, one per
- * line) is written to address_file while it runs and printed into addr_out.
- * Returns LUX_EEXIST when a node already answers at address_file. */
-int lux_node_daemon(const lux_node_opts_t *opts, const char *address_file, int detach,
-                    char *addr_out, size_t cap);
-
-/* Sends one request (LUX_MSG_STATUS or LUX_MSG_STOP) to the node at address
- * and waits up to timeout_s for its reply; *text_out (may be NULL) gets the
- * reply's text (JSON for STATUS), to free with free(). Returns 0, the reply's
- * code, or LUX_ECLOSED when no node answers. */
-int lux_node_request(const char *address, int type, double timeout_s, char **text_out);

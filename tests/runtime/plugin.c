@@ -1,5 +1,5 @@
 /*
- * A plugin for runtime_test: a shared library whose remote function
+ * A plugin for runtime_tasks_test: a shared library whose remote function
  * registers itself when the library is loaded (driver and workers).
  */
 #include "lux.h"

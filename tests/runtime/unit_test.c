@@ -4,7 +4,8 @@
  * arena allocator and resource accounting.
  */
 #include "proto.h"
-#include "store.h"
+#include "nodectl.h"
+#include "objstore.h"
 #include "test.h"
 
 #include "alloc.h"
@@ -310,4 +311,35 @@ LUX_TEST(codec_survives_allocation_failure)
             LUX_CHECK_ERR(rc, LUX_ENOMEM);
     }
     lux_wbuf_fini(&w);
+}
+
+/* What `lux start --listen` accepts: ipc, and tcp on a loopback literal. */
+LUX_TEST(listen_endpoints_local_only)
+{
+    const char *local[] = {"ipc:///tmp/x/node.sock", "tcp://127.0.0.1:6380",
+                           "tcp://127.1.2.3:1",      "tcp://[::1]:6380",
+                           "tcp://::1:6380",         "tcp://[::ffff:127.0.0.1]:9",
+                           "tcp://127.0.0.1:*"};
+    const char *remote[] = {NULL,
+                            "",
+                            "ipc://",
+                            "tcp://0.0.0.0:6380",
+                            "tcp://*:6380",
+                            "tcp://[::]:6380",
+                            "tcp://[::ffff:10.0.0.1]:9",
+                            "tcp://192.168.1.1:6380",
+                            "tcp://localhost:6380",
+                            "tcp://lo:6380",
+                            "tcp://127.0.0.1",
+                            "tcp://127.0.0.1:",
+                            "tcp://127.0.0.1:80x",
+                            "tcp://:6380",
+                            "tcp://[::1:6380",
+                            "udp://127.0.0.1:6380",
+                            "inproc://x"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        LUX_CHECK_MSG(lux_nodectl_endpoint_is_local(local[i]) == 1, "%s refused", local[i]);
+    for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++)
+        LUX_CHECK_MSG(lux_nodectl_endpoint_is_local(remote[i]) == 0, "%s accepted",
+                      remote[i] ? remote[i] : "NULL");
 }

@@ -1,7 +1,7 @@
 /*
- * Id map, arena allocator and resource vectors (see store.h).
+ * Id map, arena allocator and resource vectors (see objstore.h).
  */
-#include "store.h"
+#include "objstore.h"
 
 #include "alloc.h"
 #include "error.h"

@@ -13,9 +13,11 @@
  *   scheduler needs (fits, acquire, release).
  *
  * None of these is thread-safe; the node owns them from its loop thread.
+ * Named objstore (not store) so it cannot be confused with tune/store.h, the
+ * experiment database, when both folders are on a target's include path.
  */
-#ifndef LUX_RUNTIME_STORE_H
-#define LUX_RUNTIME_STORE_H
+#ifndef LUX_RUNTIME_OBJSTORE_H
+#define LUX_RUNTIME_OBJSTORE_H
 
 #include "proto.h"
 

@@ -1,0 +1,213 @@
+/*
+ * Control of a running node (nodectl.h): the address file and one-shot
+ * requests. A request opens its own ZeroMQ context and DEALER socket with
+ * the routing id "C<pid>" (a control client, which the node neither
+ * registers nor tracks), sends one record and waits for its REPLY, so it
+ * shares nothing with the process's driver connection (client.c) and can
+ * be used by the command line, the daemon and drivers alike.
+ */
+#include "nodectl.h"
+#include "proto.h"
+
+#include "error.h"
+
+#include <zmq.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void lux_nodectl_address_path(char *buf, size_t cap)
+{
+    const char *home = getenv("LUX_HOME");
+    if (home && *home)
+        snprintf(buf, cap, "%s/node", home);
+    else
+        snprintf(buf, cap, "%s/.lux/node", getenv("HOME") ? getenv("HOME") : "/tmp");
+}
+
+/* An endpoint as the node writes it: a transport we speak, then printable
+ * characters only. */
+static int looks_like_endpoint(const char *s)
+{
+    if (strncmp(s, "ipc://", 6) != 0 && strncmp(s, "tcp://", 6) != 0)
+        return 0;
+    if (s[6] == '\0')
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+int lux_nodectl_read_address(const char *path, char *buf, size_t cap)
+{
+    char def[4096];
+    if (cap == 0)
+        return LUX_EINVAL;
+    buf[0] = '\0';
+    if (path == NULL) {
+        lux_nodectl_address_path(def, sizeof def);
+        path = def;
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return errno == ENOENT || errno == ENOTDIR ? LUX_ENOENT : LUX_EIO;
+    char line[4096];
+    int got = fgets(line, sizeof line, f) != NULL;
+    /* A first line longer than the buffer is no address we wrote. */
+    int too_long = got && strchr(line, '\n') == NULL && fgetc(f) != EOF;
+    int err = ferror(f);
+    fclose(f);
+    if (err)
+        return LUX_EIO;
+    if (!got || too_long)
+        return LUX_EINVAL; /* empty, or not an address */
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!looks_like_endpoint(line) || strlen(line) >= cap)
+        return LUX_EINVAL;
+    snprintf(buf, cap, "%s", line);
+    return 0;
+}
+
+int lux_nodectl_address(const char *given, char *buf, size_t cap)
+{
+    if (given != NULL) {
+        snprintf(buf, cap, "%s", given);
+        return 0;
+    }
+    const char *env = getenv("LUX_ADDRESS");
+    if (env != NULL && *env) {
+        snprintf(buf, cap, "%s", env);
+        return 0;
+    }
+    return lux_nodectl_read_address(NULL, buf, cap);
+}
+
+int lux_nodectl_write_address(const char *path, const char *text)
+{
+    char def[4096], dir[4096], tmp[4200];
+    if (path == NULL) {
+        lux_nodectl_address_path(def, sizeof def);
+        path = def;
+    }
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0700);
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return LUX_EIO;
+    int ok = fputs(text, f) >= 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return LUX_EIO;
+    }
+    return 0;
+}
+
+int lux_nodectl_endpoint_is_local(const char *ep)
+{
+    if (ep == NULL)
+        return 0;
+    if (strncmp(ep, "ipc://", 6) == 0)
+        return ep[6] != '\0';
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return 0;
+    const char *host = ep + 6;
+    const char *colon = strrchr(host, ':');
+    if (colon == NULL || colon == host || colon[1] == '\0')
+        return 0;
+    if (strcmp(colon + 1, "*") != 0) /* "*": a port the system picks */
+        for (const char *p = colon + 1; *p; p++)
+            if (*p < '0' || *p > '9')
+                return 0;
+    char h[64];
+    size_t len = (size_t)(colon - host);
+    if (len >= sizeof h)
+        return 0;
+    memcpy(h, host, len);
+    h[len] = '\0';
+    if (h[0] == '[') { /* [::1] */
+        if (len < 2 || h[len - 1] != ']')
+            return 0;
+        memmove(h, h + 1, len - 2);
+        h[len - 2] = '\0';
+    }
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, h, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, h, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return 0;
+}
+
+/* Sends one request of the given type to the node at address and waits up
+ * to timeout_s for its REPLY; *text_out (may be NULL) gets the reply's text,
+ * to free with free(). Returns 0, the reply's code, LUX_EPROTO for another
+ * answer, or LUX_ECLOSED when no node answers. */
+static int node_request(const char *address, int type, double timeout_s, char **text_out)
+{
+    if (text_out)
+        *text_out = NULL;
+    void *ctx = zmq_ctx_new();
+    if (ctx == NULL)
+        return LUX_ESYS;
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0, rc = LUX_ECLOSED;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    char ident[5] = {'C'};
+    uint32_t pid = (uint32_t)getpid();
+    memcpy(ident + 1, &pid, 4);
+    zmq_setsockopt(s, ZMQ_ROUTING_ID, ident, 5);
+    lux_wbuf_t w;
+    lux_wbuf_init(&w);
+    lux_msg_t m = {.type = (uint8_t)type, .req = 1};
+    if (zmq_connect(s, address) == 0 && lux_msg_encode(&w, &m) == 0 &&
+        zmq_send(s, w.data, w.len, 0) >= 0) {
+        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, (long)(timeout_s * 1000)) == 1) {
+            zmq_msg_t f;
+            zmq_msg_init(&f);
+            if (zmq_msg_recv(&f, s, 0) >= 0) {
+                size_t pos = 0;
+                lux_msg_t r;
+                if (lux_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &pos, &r) == 0) {
+                    rc = r.type == LUX_MSG_REPLY ? r.code : LUX_EPROTO;
+                    if (rc == 0 && text_out && (*text_out = malloc(r.text_len + 1)) != NULL) {
+                        memcpy(*text_out, r.text, r.text_len);
+                        (*text_out)[r.text_len] = '\0';
+                    }
+                    lux_msg_fini(&r);
+                } else {
+                    rc = LUX_EPROTO;
+                }
+            }
+            zmq_msg_close(&f);
+        }
+    }
+    lux_wbuf_fini(&w);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
+int lux_nodectl_stop(const char *address, double timeout_s)
+{
+    return node_request(address, LUX_MSG_STOP, timeout_s, NULL);
+}
+
+int lux_nodectl_status(const char *address, double timeout_s, char **json_out)
+{
+    return node_request(address, LUX_MSG_STATUS, timeout_s, json_out);
+}

@@ -1,0 +1,61 @@
+/*
+ * Control of a running node from another process: the daemon's address file,
+ * stop and status. This is what `lux stop`, `lux cluster` and a driver's
+ * lux_init(address "auto") need, and nothing more, so the command line uses
+ * this header and lux.h only, never the node's internals or the protocol.
+ *
+ * The address file ($LUX_HOME/node, else ~/.lux/node) holds the node's
+ * endpoints, one per line, its ipc:// endpoint first; `lux start` writes it
+ * and removes it when the node stops. Nothing here keeps state or threads:
+ * every function is safe to call from any thread.
+ */
+#ifndef LUX_RUNTIME_NODECTL_H
+#define LUX_RUNTIME_NODECTL_H
+
+#include <stddef.h>
+
+/* Writes the address file's path ($LUX_HOME/node, else $HOME/.lux/node,
+ * else /tmp/.lux/node) into buf, cut to cap bytes. Cannot fail. */
+void lux_nodectl_address_path(char *buf, size_t cap);
+
+/* Reads the first line of the address file at path (NULL: the default
+ * path) into buf. Returns 0; LUX_ENOENT when there is no such file;
+ * LUX_EINVAL when the file is empty or its first line is not an ipc:// or
+ * tcp:// endpoint that fits in buf (a truncated or corrupt file: the caller
+ * should say so and name the file); LUX_EIO when it cannot be read. buf is a
+ * NUL-terminated string on every return (empty on failure). */
+int lux_nodectl_read_address(const char *path, char *buf, size_t cap);
+
+/* The address of the node to talk to: given (when not NULL), else
+ * $LUX_ADDRESS (when set and not empty), else the address file's first
+ * line. Returns what lux_nodectl_read_address returns in the last case,
+ * else 0. */
+int lux_nodectl_address(const char *given, char *buf, size_t cap);
+
+/* Writes text as the address file at path (NULL: the default path),
+ * creating its directory, atomically (a reader sees the old file or the
+ * new one, never half of it). Returns 0, or LUX_EIO when the directory or
+ * file cannot be written. */
+int lux_nodectl_write_address(const char *path, const char *text);
+
+/* 1 when a node may listen at endpoint without exposing it to other
+ * machines: ipc://..., or tcp:// on a literal loopback address
+ * (127.0.0.0/8, ::1, [::1], ::ffff:127.x.y.z) with a port (digits, or *). 0 for anything
+ * else (0.0.0.0, *, an interface name, a host name, another transport).
+ * TCP between nodes is plaintext and unauthenticated until CURVE lands, so
+ * `lux start --listen` refuses the rest. Cannot fail. */
+int lux_nodectl_endpoint_is_local(const char *endpoint);
+
+/* Asks the node at address to stop (its workers and actors with it) and
+ * waits up to timeout_s seconds for its answer. Returns 0, or LUX_ECLOSED
+ * when no node answers. */
+int lux_nodectl_stop(const char *address, double timeout_s);
+
+/* Gets the status of the node at address as a JSON object (resources,
+ * workers, tasks, object store; see docs/runtime.md) into *json_out, to free
+ * with free(); waits up to timeout_s seconds. json_out may be NULL to only
+ * ask whether a node answers. Returns 0, LUX_ECLOSED when no node answers,
+ * LUX_EPROTO for an answer that is not a status. */
+int lux_nodectl_status(const char *address, double timeout_s, char **json_out);
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * The node as a daemon and its control: drivers sharing a `lux start`
+ * node, garbage on its socket, and the lux start / cluster / stop commands
+ * run through the real binary, including a bad address file and a
+ * --listen that is not loopback.
+ * Each case starts its own node and checks that no worker outlives it.
+ */
+#include "runtime_helpers.h"
+#include "test.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nodectl.h"
+
+#include <jansson.h>
+#include <zmq.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+/* ---- daemon ---- */
+
+static long json_long(const char *json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? atol(p + strlen(pat)) : -1;
+}
+
+LUX_TEST_T(daemon_node_shared_by_drivers, 60)
+{
+    char exe[1024], logs[700], addr_file[700];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    LUX_CHECK(n > 0);
+    exe[n] = '\0';
+    snprintf(logs, sizeof logs, "%s/logs", lux_test_tmpdir());
+    snprintf(addr_file, sizeof addr_file, "%s/node", lux_test_tmpdir());
+    char *argv[] = {exe, "--test-node-daemon", logs, addr_file, NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, &out, NULL), 0);
+    char addr[1024];
+    snprintf(addr, sizeof addr, "%s", out);
+    addr[strcspn(addr, "\n")] = '\0';
+    free(out);
+    LUX_CHECK_CONTAINS(addr, "ipc://");
+    /* A second daemon on the same address file refuses to start. */
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 20, NULL, NULL), 1);
+
+    char *status = NULL;
+    LUX_CHECK_OK(lux_nodectl_status(addr, 5, &status));
+    long node_pid = json_long(status, "pid");
+    free(status);
+    LUX_CHECK(node_pid > 0 && node_pid != getpid());
+
+    /* Two drivers: a child process and this one. */
+    pid_t child = fork();
+    if (child == 0) {
+        lux_init_opts_t o = {.address = addr};
+        if (lux_init(&o) != 0)
+            _exit(2);
+        long a = 20, b = 22;
+        lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
+        lux_ref_t r;
+        lux_value_t v;
+        if (lux_submit(&add_remote, args, 2, NULL, &r) || lux_get(&r, 1, 30, &v))
+            _exit(3);
+        long x;
+        memcpy(&x, v.data, sizeof x);
+        lux_value_release(&v);
+        /* Objects this driver never releases are dropped when it leaves. */
+        static char leak[1 << 20];
+        lux_ref_t l1, l2;
+        if (lux_put(leak, sizeof leak, 5, &l1) || lux_put("small", 5, 5, &l2))
+            _exit(5);
+        lux_shutdown();
+        _exit(x == 42 ? 0 : 4);
+    }
+    lux_init_opts_t o = {.address = addr};
+    LUX_CHECK_OK(lux_init(&o));
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&getpid_fn_remote, NULL, 0, NULL, &r));
+    long worker = get_long(r);
+    LUX_CHECK(worker > 0);
+    /* Large objects through the daemon's shared memory. */
+    size_t big = 1 << 20;
+    char *buf = malloc(big);
+    memset(buf, 3, big);
+    lux_ref_t p;
+    LUX_CHECK_OK(lux_put(buf, big, 5, &p));
+    lux_arg_t arg = lux_arg_ref(p);
+    LUX_CHECK_OK(lux_submit(&sum_bytes_remote, &arg, 1, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 3L * (long)big);
+    lux_ref_release(p);
+    free(buf);
+    lux_actor_t actor;
+    LUX_CHECK_OK(lux_actor_create(&counter_class, NULL, 0, NULL, &actor));
+    LUX_CHECK_INT_EQ(call_long(actor, "incr", NULL, 0), 1);
+    long actor_pid = lux_actor_pid(actor);
+    int status_code;
+    LUX_CHECK_INT_EQ(waitpid(child, &status_code, 0), child);
+    LUX_CHECK_MSG(WIFEXITED(status_code) && WEXITSTATUS(status_code) == 0,
+                  "second driver failed: status %d", status_code);
+    /* A driver's exit kills its actors. */
+    lux_shutdown();
+    double t0 = lux_test_now();
+    while (kill((pid_t)actor_pid, 0) == 0 && lux_test_now() - t0 < 5)
+        usleep(20000);
+    LUX_CHECK_MSG(kill((pid_t)actor_pid, 0) != 0, "actor %ld outlived its driver", actor_pid);
+    /* Nothing is left in the store. */
+    LUX_CHECK_OK(lux_nodectl_status(addr, 5, &status));
+    LUX_CHECK_INT_EQ(json_long(status, "used_bytes"), 0);
+    LUX_CHECK_INT_EQ(json_long(status, "objects"), 0);
+    free(status);
+    /* Stop: the node and its workers are gone, and so is the address file. */
+    LUX_CHECK_OK(lux_nodectl_stop(addr, 5));
+    t0 = lux_test_now();
+    while ((kill((pid_t)node_pid, 0) == 0 || kill((pid_t)worker, 0) == 0) &&
+           lux_test_now() - t0 < 5)
+        usleep(20000);
+    LUX_CHECK(kill((pid_t)node_pid, 0) != 0);
+    LUX_CHECK(kill((pid_t)worker, 0) != 0);
+    LUX_CHECK(access(addr_file, F_OK) != 0);
+}
+
+/* Garbage on the node's socket is logged and dropped; the node keeps serving. */
+LUX_TEST_T(node_drops_malformed_messages, 30)
+{
+    start(1);
+    char *status = lux_node_status_json();
+    LUX_CHECK(status != NULL);
+    const char *p = strstr(status, "\"address\":\"");
+    LUX_CHECK(p != NULL);
+    char addr[1024];
+    snprintf(addr, sizeof addr, "%s", p + 11);
+    addr[strcspn(addr, "\"")] = '\0';
+    free(status);
+    char logpath[700];
+    snprintf(logpath, sizeof logpath, "%s/node-stderr.log", lux_test_tmpdir());
+    int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    LUX_CHECK(logfd >= 0);
+    lux_log_set_fd(logfd);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 2000;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    LUX_CHECK_INT_EQ(zmq_connect(s, addr), 0);
+    /* Random bytes, a truncated record, a record of an unknown type, a
+     * message in two frames, an EXECUTE from a peer that is no worker. */
+    unsigned char junk[256];
+    srand(3);
+    for (int i = 0; i < 50; i++) {
+        for (size_t k = 0; k < sizeof junk; k++)
+            junk[k] = (unsigned char)rand();
+        zmq_send(s, junk, 1 + (size_t)rand() % sizeof junk, 0);
+    }
+    unsigned char hdr[8] = {0x4c, 0x58, 1, 3, 200, 0, 0, 0};
+    zmq_send(s, hdr, sizeof hdr, 0);
+    hdr[3] = 99;
+    hdr[4] = 0;
+    zmq_send(s, hdr, sizeof hdr, 0);
+    zmq_send(s, "ab", 2, ZMQ_SNDMORE);
+    zmq_send(s, "cd", 2, 0);
+    unsigned char result[8 + 8 + 4 + 8 + 4] = {0x4c, 0x58, 1, 7, 24, 0, 0, 0};
+    zmq_send(s, result, sizeof result, 0);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    usleep(300000);
+    lux_log_set_fd(2);
+    close(logfd);
+    FILE *f = fopen(logpath, "r");
+    LUX_CHECK(f != NULL);
+    char text[65536];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    LUX_CHECK_CONTAINS(text, "malformed message");
+    LUX_CHECK_CONTAINS(text, "extra frames");
+    long a = 2, b = 3;
+    lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
+    lux_ref_t r;
+    LUX_CHECK_OK(lux_submit(&add_remote, args, 2, NULL, &r));
+    LUX_CHECK_INT_EQ(get_long(r), 5);
+    stop();
+}
+
+/* A private $LUX_HOME and $TMPDIR for the lux command, and no LUX_ADDRESS
+ * from the environment of the tests. */
+typedef struct {
+    char home[700], logs[700], address_file[720];
+    char env_home[800], env_tmp[800];
+    char *env[4];
+} lux_env_t;
+
+static void lux_env_init(lux_env_t *e)
+{
+    snprintf(e->home, sizeof e->home, "%s/home", lux_test_tmpdir());
+    snprintf(e->logs, sizeof e->logs, "%s/logs", lux_test_tmpdir());
+    snprintf(e->address_file, sizeof e->address_file, "%s/node", e->home);
+    snprintf(e->env_home, sizeof e->env_home, "LUX_HOME=%s", e->home);
+    snprintf(e->env_tmp, sizeof e->env_tmp, "TMPDIR=%s", lux_test_tmpdir());
+    e->env[0] = e->env_home;
+    e->env[1] = e->env_tmp;
+    e->env[2] = "LUX_ADDRESS=";
+    e->env[3] = NULL;
+}
+
+/* The lux command: start a daemon, show it, stop it. */
+LUX_TEST_T(lux_start_cluster_stop, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *start_args[] = {"start", "--head", "--num-cpus", "2", "--log-dir", e.logs, NULL};
+    const char *cluster_args[] = {"cluster", NULL};
+    const char *stop_args[] = {"stop", NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(start_args, e.env, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, "ipc://");
+    free(out);
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, "CPU 0/2");
+    LUX_CHECK_CONTAINS(out, "object store");
+    free(out);
+    LUX_CHECK_INT_EQ(lux_test_lux(start_args, e.env, 20, NULL, NULL), 1);
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, NULL, NULL), 1);
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 1);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    LUX_CHECK(f != NULL);
+    LUX_CHECK_INT_EQ(fwrite(data, 1, len, f), len);
+    LUX_CHECK_INT_EQ(fclose(f), 0);
+}
+
+/* An address file that is empty (a crash while writing it, a full disk) or
+ * holds garbage is reported as such, naming the file, by every command that
+ * reads it, and by lux_init("auto"); nothing crashes. */
+LUX_TEST_T(address_file_empty_or_garbage_is_a_clear_error, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    LUX_CHECK_INT_EQ(mkdir(e.home, 0700), 0);
+    static char long_line[10000];
+    memset(long_line, 'x', sizeof long_line - 1);
+    memcpy(long_line, "ipc://", 6);
+    const struct {
+        const char *what;
+        const char *data;
+        size_t len;
+    } files[] = {
+        {"empty", "", 0},
+        {"only a newline", "\n", 1},
+        {"text", "hello world\n", 12},
+        {"binary", "\x01\xff\x00\x7f", 4},
+        {"no endpoint after the scheme", "ipc://\n", 7},
+        {"a line longer than any address", long_line, sizeof long_line - 1},
+    };
+    const char *cmds[][2] = {{"stop", NULL}, {"cluster", NULL}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        write_file(e.address_file, files[i].data, files[i].len);
+        for (size_t c = 0; c < 2; c++) {
+            const char *args[] = {cmds[c][0], NULL};
+            char *err = NULL;
+            int rc = lux_test_lux(args, e.env, 20, NULL, &err);
+            LUX_CHECK_MSG(rc == 1, "lux %s with an address file (%s) exited %d: %s", cmds[c][0],
+                          files[i].what, rc, err ? err : "");
+            LUX_CHECK_CONTAINS(err, "empty or holds no node address");
+            LUX_CHECK_CONTAINS(err, e.address_file);
+            free(err);
+        }
+    }
+    /* A driver asking for "auto" gets an error, not a connection to garbage. */
+    write_file(e.address_file, "", 0);
+    setenv("LUX_HOME", e.home, 1);
+    unsetenv("LUX_ADDRESS");
+    lux_init_opts_t o = {.address = "auto"};
+    LUX_CHECK_ERR(lux_init(&o), LUX_ECLOSED);
+    /* A valid address of no running node is "no node answers", still 1. */
+    write_file(e.address_file, "ipc:///nonexistent/node.sock\n", 29);
+    const char *stop_args[] = {"stop", NULL};
+    char *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, &err), 1);
+    LUX_CHECK_CONTAINS(err, "no node answers");
+    free(err);
+}
+
+/* A node's TCP endpoint is plaintext and unauthenticated: lux start listens
+ * only on loopback, and says why and what to use instead. */
+LUX_TEST_T(lux_start_refuses_non_loopback_listen, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *refused[] = {"tcp://0.0.0.0:6380",  "tcp://*:6380",        "tcp://[::]:6380",
+                             "tcp://10.1.2.3:6380", "tcp://eth0:6380",     "tcp://example.com:6380",
+                             "tcp://127.0.0.1",     "ws://127.0.0.1:6380", "tcp://128.0.0.1:6380"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *args[] = {"start", "--head", "--log-dir", e.logs, "--listen", refused[i], NULL};
+        char *out = NULL, *err = NULL;
+        int rc = lux_test_lux(args, e.env, 20, &out, &err);
+        LUX_CHECK_MSG(rc == 2, "lux start --listen %s exited %d: %s", refused[i], rc,
+                      err ? err : "");
+        LUX_CHECK_CONTAINS(err, refused[i]);
+        LUX_CHECK_CONTAINS(err, "plaintext and unauthenticated");
+        LUX_CHECK_CONTAINS(err, "CURVE");
+        LUX_CHECK_CONTAINS(err, "tcp://127.0.0.1:PORT");
+        LUX_CHECK_CONTAINS(err, "ipc socket");
+        LUX_CHECK(access(e.address_file, F_OK) != 0); /* no node started */
+        free(out);
+        free(err);
+    }
+    /* Loopback is accepted: the node listens there and answers. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    LUX_CHECK(s >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    LUX_CHECK_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t salen = sizeof sa;
+    LUX_CHECK_INT_EQ(getsockname(s, (struct sockaddr *)&sa, &salen), 0);
+    close(s);
+    char listen[64];
+    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+    const char *args[] = {"start", "--head", "--log-dir", e.logs, "--listen", listen, NULL};
+    char *out = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, &out, NULL), 0);
+    LUX_CHECK_CONTAINS(out, listen);
+    free(out);
+    const char *cluster_args[] = {"cluster", "--address", listen, NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, NULL, NULL), 0);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+}
