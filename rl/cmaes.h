@@ -43,7 +43,7 @@ typedef struct {
     long max_evals;       /* "maxfevals"; 0: unlimited */
 } lux_cmaes_opts_t;
 
-/* Strategy parameters as computed by lux_cmaes_new (ALGORITHMS.md 1.1 and 2). */
+/* Strategy parameters as computed by lux_cmaes_new (docs/optimizers.md, arXiv:1604.00772). */
 typedef struct {
     size_t n;
     int lambda, mu;
@@ -83,7 +83,7 @@ int lux_cmaes_ask(lux_cmaes_t *es, double *X);
  * "eigen"). */
 int lux_cmaes_tell(lux_cmaes_t *es, const double *X, const double *f);
 
-/* Checks the termination criteria (ALGORITHMS.md 1.3) after the last tell().
+/* Checks the termination criteria (arXiv:1604.00772 App. B.3) after the last tell().
  * Defaults follow CyberAgentAILab cmaes CMA.should_stop(), with the condition
  * test applied to C itself (cond(C) > 1e14, as pycma and the tutorial mean
  * it), plus ftarget, maxiter (pycma's default) and maxfevals: "ftarget",
