@@ -15,7 +15,7 @@
  * In sep mode C and D are vectors and nothing is O(n^2); only the mu best
  * candidates are read in tell().
  *
- * Random numbers: xoshiro256++ (Blackman & Vigna) seeded through splitmix64,
+ * Random numbers: xoshiro256** (Blackman & Vigna) seeded through splitmix64,
  * and the Marsaglia-Tsang Ziggurat (128 layers) for normals; the tables are
  * recomputed per instance (a few microseconds) so there is no global state.
  */

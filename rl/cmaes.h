@@ -17,7 +17,7 @@
  * State is owned by the lux_cmaes_t; nothing is shared between instances, so
  * distinct instances may be driven from distinct threads. One instance is
  * driven by one thread at a time. Random numbers come from the instance's own
- * xoshiro256+ generator and Ziggurat normal sampler, seeded by opts.seed;
+ * xoshiro256** generator and Ziggurat normal sampler, seeded by opts.seed;
  * lux_cmaes_save() captures the generator, so a restored instance continues
  * bit-for-bit (same candidates, same updates) as the original would have.
  */
