@@ -177,7 +177,7 @@ static long evals_to_target(const char *fn_name, size_t n, int diagonal, uint64_
 }
 
 /* A plain CMA-ES / sep-CMA-ES written a second time, straight from
- * ALGORITHMS.md 1-2, as the measured cross-check: its own parameter code,
+ * arXiv:1604.00772 and Ros & Hansen 2008, as the measured cross-check: its own parameter code,
  * GSL's mt19937 and Ziggurat normals, GSL's eigen solver every generation
  * (no lazy update) and loops instead of BLAS. It shares no code with
  * rl/cmaes.c, so agreement of the medians checks the lazy eigendecomposition,

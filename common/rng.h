@@ -4,6 +4,11 @@
  * trainables can save it; the same bits on every machine; header-only, so the
  * environments' and rollouts' innermost loops inline it. A generator belongs
  * to one thread at a time; nothing here has global state.
+ *
+ * Of the xoshiro256 family this is the ** scrambler, rotl(s[1] * 5, 7) * 9
+ * (not ++, rotl(s[0] + s[3], 23) + s[0], nor +, s[0] + s[3]): every 64-bit
+ * output is full quality, so uniform doubles may take the high 53 bits and
+ * lux_rng_below may take all 64.
  */
 #ifndef LUX_RNG_H
 #define LUX_RNG_H

@@ -1,7 +1,7 @@
 /*
  * The builders world: generation, agent placement, the ten actions with
  * pull and exhaustion, the turn order, the score and the ASCII drawing. See
- * builders.h for the geometry and BUILDERS.md for the rules.
+ * builders.h for the geometry and docs/envs.md (builders) for the rules.
  *
  * Two choices the rules leave open, made here and documented in
  * docs/envs.md: an action's cost applies whether or not its move succeeded
@@ -261,7 +261,7 @@ void lux_builders_generate(lux_builders_t *self, lux_env_rng_t *rng)
         automaton_step(self, rng);
 }
 
-/* The placement walk of BUILDERS.md: from the centre, step in a random
+/* The placement walk of docs/envs.md (builders): from the centre, step in a random
  * direction (a step towards Border is not taken and judges nothing); on
  * reaching an Air cell stop there with probability 1 - reject, else reject
  * *= decay; on any other cell reject = decay * reject + (1 - decay). It ends

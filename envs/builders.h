@@ -1,5 +1,5 @@
 /*
- * The builders world (BUILDERS.md, docs/envs.md): a hexagonal grid of Air,
+ * The builders world (github.com/martinxyz/progenitor, docs/envs.md): a hexagonal grid of Air,
  * Wall, Food and Agent cells on which a few agents, acting in turn, push,
  * pull and carry Food and Wall; the shared score rewards clusters of Food
  * sheltered by walls.
@@ -49,7 +49,7 @@ typedef enum {
     LUX_BUILDERS_TURN = 9,
 } lux_builders_action_t;
 
-/* Every number of the world, with BUILDERS.md's values as defaults
+/* Every number of the world, with the builders study's values as defaults
  * (lux_builders_config_default). The X-macro lists them once; env.c turns
  * it into the environment's keyword options.
  * X(type, name, default, min, max, help) */
@@ -87,7 +87,7 @@ typedef struct {
 
 typedef struct lux_builders lux_builders_t;
 
-/* BUILDERS.md's defaults. Cannot fail. */
+/* The builders study's defaults (docs/envs.md). Cannot fail. */
 void lux_builders_config_default(lux_builders_config_t *cfg);
 
 /* A world for `cfg` (copied), all Air inside the hexagon and no agents until

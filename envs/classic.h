@@ -1,6 +1,6 @@
 /*
  * Gymnasium's classic-control environments: CartPole, Acrobot, MountainCar,
- * MountainCarContinuous and Pendulum (docs/envs.md, ALGORITHMS.md section 9).
+ * MountainCarContinuous and Pendulum (docs/envs.md; Gymnasium's gymnasium/envs/classic_control).
  *
  * Internal to envs/: env.c dispatches to these and the tests call them. The
  * step functions are static inline so that env.c's dispatch compiles to a

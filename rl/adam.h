@@ -1,6 +1,6 @@
 /*
  * Adam (Kingma & Ba 2015) as in openai/evolution-strategies-starter
- * (ALGORITHMS.md 4.2): first and second moment estimates m, v with
+ * (es_distributed/optimizers.py, docs/optimizers.md): first and second moment estimates m, v with
  * bias correction folded into the step size,
  *     t += 1; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  *     a = lr sqrt(1 - b2^t) / (1 - b1^t);  theta -= a m / (sqrt(v) + eps).

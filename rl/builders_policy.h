@@ -1,5 +1,5 @@
 /*
- * The policy the builders study evolved (BUILDERS.md): 35 inputs (24 cell
+ * The policy the builders study evolved (docs/trainables.md): 35 inputs (24 cell
  * indicators, 8 memory values, 3 fresh uniform numbers), each mapped to
  * (x - 0.2) * 2.5, then one or two ReLU hidden layers and 18 linear outputs:
  * 10 action logits (times actions_scale, softmax, sampled) and 8 memory

@@ -15,7 +15,7 @@
  * In sep mode C and D are vectors and nothing is O(n^2); only the mu best
  * candidates are read in tell().
  *
- * Random numbers: xoshiro256++ (Blackman & Vigna) seeded through splitmix64,
+ * Random numbers: xoshiro256** (Blackman & Vigna) seeded through splitmix64,
  * and the Marsaglia-Tsang Ziggurat (128 layers) for normals; the tables are
  * recomputed per instance (a few microseconds) so there is no global state.
  */
@@ -157,7 +157,7 @@ void lux_cmaes_opts_default(lux_cmaes_opts_t *opts)
     opts->max_evals = 0;
 }
 
-/* Fills the strategy parameters and the weights (ALGORITHMS.md 1.1, 2). */
+/* Fills the strategy parameters and the weights (arXiv:1604.00772 Table 1; Ros & Hansen 2008). */
 static void set_params(lux_cmaes_t *es)
 {
     double n = (double)es->n;

@@ -17,7 +17,7 @@
  * State is owned by the lux_cmaes_t; nothing is shared between instances, so
  * distinct instances may be driven from distinct threads. One instance is
  * driven by one thread at a time. Random numbers come from the instance's own
- * xoshiro256+ generator and Ziggurat normal sampler, seeded by opts.seed;
+ * xoshiro256** generator and Ziggurat normal sampler, seeded by opts.seed;
  * lux_cmaes_save() captures the generator, so a restored instance continues
  * bit-for-bit (same candidates, same updates) as the original would have.
  */
@@ -43,7 +43,7 @@ typedef struct {
     long max_evals;       /* "maxfevals"; 0: unlimited */
 } lux_cmaes_opts_t;
 
-/* Strategy parameters as computed by lux_cmaes_new (ALGORITHMS.md 1.1 and 2). */
+/* Strategy parameters as computed by lux_cmaes_new (docs/optimizers.md, arXiv:1604.00772). */
 typedef struct {
     size_t n;
     int lambda, mu;
@@ -83,7 +83,7 @@ int lux_cmaes_ask(lux_cmaes_t *es, double *X);
  * "eigen"). */
 int lux_cmaes_tell(lux_cmaes_t *es, const double *X, const double *f);
 
-/* Checks the termination criteria (ALGORITHMS.md 1.3) after the last tell().
+/* Checks the termination criteria (arXiv:1604.00772 App. B.3) after the last tell().
  * Defaults follow CyberAgentAILab cmaes CMA.should_stop(), with the condition
  * test applied to C itself (cond(C) > 1e14, as pycma and the tutorial mean
  * it), plus ftarget, maxiter (pycma's default) and maxfevals: "ftarget",

@@ -1,5 +1,5 @@
 /*
- * IPOP and BIPOP restarts around CMA-ES (ALGORITHMS.md 3), as an ask/tell
+ * IPOP (Auger & Hansen 2005) and BIPOP (Hansen 2009) restarts around CMA-ES, as an ask/tell
  * driver so that the evaluations can be fanned out like plain CMA-ES.
  *
  * The driver owns one lux_cmaes_t at a time. When that run stops (any

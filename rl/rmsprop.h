@@ -1,6 +1,6 @@
 /*
  * RMSProp with shareable statistics, as in A3C (Mnih et al. 2016,
- * ALGORITHMS.md 5): g <- alpha g + (1 - alpha) d^2; theta <- theta - lr d /
+ * arXiv:1602.01783): g <- alpha g + (1 - alpha) d^2; theta <- theta - lr d /
  * sqrt(g + eps), where d is the gradient of the loss (minimisation).
  *
  * The statistics g may live in memory the caller provides (a buffer shared by
@@ -9,7 +9,7 @@
  * RMSProp". Like the paper's Hogwild threads, concurrent steps on the same
  * shared g are not synchronised; callers that want determinism apply
  * gradients from one thread (as lux's A3C driver does). Defaults: alpha 0.99,
- * eps 0.1, lr 7e-4 (the values the A3C authors quoted, ALGORITHMS.md 5).
+ * eps 0.1, lr 7e-4 (the values the A3C authors quoted; docs/optimizers.md).
  */
 #ifndef LUX_RMSPROP_H
 #define LUX_RMSPROP_H

@@ -1,5 +1,5 @@
 /*
- * Seed derivation and xoshiro256** (Blackman & Vigna). The derivation
+ * Seed derivation (the generator, xoshiro256**, is common/rng.h's). The derivation
  * chains the mixer over the tuple's fields with distinct odd constants so
  * that swapping fields changes the seed.
  */

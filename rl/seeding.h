@@ -4,7 +4,7 @@
  * Every rollout's seed is a pure function of (trial seed, iteration,
  * candidate, episode), mixed with a strong 64-bit finaliser, so a result never
  * depends on how many workers ran the rollouts or in which order they
- * finished. `seeding: epoch` (BUILDERS.md) shares the episode seeds of one
+ * finished. `seeding: epoch` (docs/trainables.md) shares the episode seeds of one
  * iteration across the whole population: the caller passes candidate
  * LUX_SEED_SHARED. `seeding: random` gives every candidate its own.
  *

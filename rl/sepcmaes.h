@@ -5,7 +5,7 @@
  * name: the instance is a lux_cmaes_t and every lux_cmaes_* accessor,
  * lux_cmaes_stop(), lux_cmaes_save()/restore() and lux_cmaes_destroy() apply.
  *
- * Parameters are those of CyberAgentAILab cmaes.SepCMA (ALGORITHMS.md 2):
+ * Parameters are those of CyberAgentAILab cmaes.SepCMA (Ros & Hansen 2008):
  * positive weights only, w'_i = ln(mu+1) - ln i; c_sigma = (mueff+2)/(n+mueff+3);
  * d_sigma = 1 + 2 max(0, sqrt((mueff-1)/(n+1)) - 1) + c_sigma; c_c = 4/(n+4);
  * c_1 = 2/((n+1.3)^2 + mueff); c_mu = (n+2)/3 [2/(mueff (n+sqrt2)^2) +

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference transitions for tests/envs/classic_test.c.
 
-An independent transcription of the classic-control equations (ALGORITHMS.md
-section 9) in plain Python floats (IEEE doubles), used to compute the
+An independent transcription of the classic-control equations (Gymnasium's
+classic_control/*.py) in plain Python floats (IEEE doubles), used to compute the
 expected next states that classic_test.c holds as literals. Run it to
 regenerate them:  python3 tests/envs/reference.py > /tmp/ref.h
 """

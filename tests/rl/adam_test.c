@@ -1,5 +1,5 @@
 /*
- * Tests of rl/adam: the update against the formula of ALGORITHMS.md 4.2
+ * Tests of rl/adam: the update against the formula of docs/optimizers.md
  * computed by hand here, convergence on a quadratic, save/restore.
  */
 #include "test.h"

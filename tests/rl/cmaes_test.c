@@ -1,6 +1,6 @@
 /*
  * Tests of rl/cmaes (full CMA-ES): strategy parameters against the table in
- * ALGORITHMS.md 1.1, weights, the normal sampler, convergence on the sphere
+ * Hansen's tutorial (arXiv:1604.00772), weights, the normal sampler, convergence on the sphere
  * for fixed seeds, termination, save/restore exactness and argument checks.
  */
 #include "test.h"
@@ -55,7 +55,7 @@ static long run_to(lux_cmaes_t *es, lux_testfn_fn fn, double target, long max_ev
     return result;
 }
 
-/* Table of ALGORITHMS.md 1.1 (c_mu with the 1/4 offset, as we implement it). */
+/* Table 1 of arXiv:1604.00772 (c_mu with the 1/4 offset, as we implement it). */
 LUX_TEST(params_match_table)
 {
     static const struct {

@@ -1,5 +1,5 @@
 /*
- * Tests of rl/rmsprop: the update of ALGORITHMS.md 5 by hand, shared
+ * Tests of rl/rmsprop: the update of docs/optimizers.md (A3C's RMSProp) by hand, shared
  * statistics between handles, save/restore.
  */
 #include "test.h"

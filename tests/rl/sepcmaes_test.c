@@ -1,6 +1,6 @@
 /*
  * Tests of rl/sepcmaes (diagonal CMA-ES): parameters recomputed here from
- * CyberAgentAILab cmaes.SepCMA's formulas (ALGORITHMS.md 2), convergence on
+ * CyberAgentAILab cmaes.SepCMA's formulas (Ros & Hansen 2008), convergence on
  * the sphere and a separable ellipsoid for fixed seeds, O(n) state at large
  * n, and save/restore exactness.
  */
