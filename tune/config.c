@@ -698,12 +698,12 @@ static const char *const top_keys[] = {
 static const char *const mode_names[] = {"max", "min"};
 static const char *const search_names[] = {"random", "grid"};
 static const char *const strategy_names[] = {
-#define LUX_PG_NAME(e, name) name,
-    LUX_PG_STRATEGY_MAP(LUX_PG_NAME)
-#undef LUX_PG_NAME
+#define LUX_TRIAL_PG_NAME(e, name) name,
+    LUX_TRIAL_PG_STRATEGY_MAP(LUX_TRIAL_PG_NAME)
+#undef LUX_TRIAL_PG_NAME
 };
 
-const char *lux_pg_strategy_name(lux_pg_strategy_t s)
+const char *lux_trial_pg_strategy_name(lux_trial_pg_strategy_t s)
 {
     if ((int)s < 0 || (size_t)s >= sizeof strategy_names / sizeof strategy_names[0])
         return "?";
@@ -733,7 +733,7 @@ static int parse_stop(ctx_t *c, const lux_config_node_t *v)
     return 0;
 }
 
-static int parse_bundle(ctx_t *c, const lux_config_node_t *v, lux_bundle_t *b)
+static int parse_bundle(ctx_t *c, const lux_config_node_t *v, lux_trial_bundle_t *b)
 {
     int rc = need_mapping(c, v, "a bundle", "{CPU: 1}");
     if (rc != 0)
@@ -782,10 +782,11 @@ static int parse_resources(ctx_t *c, const lux_config_node_t *v)
             return cfail(c, key_node(v, field(v, "cpu") ? "cpu" : "gpu"),
                          "resources_per_trial takes either cpu/gpu or bundles, not both; put the "
                          "trainer's CPU into the first bundle");
-        int strategy = LUX_PG_PACK;
-        if ((rc = get_enum(c, v, "strategy", strategy_names, 4, &strategy)) != 0)
+        int strategy = LUX_TRIAL_PG_PACK;
+        if ((rc = get_enum(c, v, "strategy", strategy_names, LUX_TRIAL_PG_STRATEGY_COUNT,
+                           &strategy)) != 0)
             return rc;
-        r->strategy = (lux_pg_strategy_t)strategy;
+        r->strategy = (lux_trial_pg_strategy_t)strategy;
         if (bundles != NULL) {
             if (bundles->kind != LUX_NODE_SEQUENCE || bundles->count == 0)
                 return cfail(c, bundles,
@@ -1420,7 +1421,8 @@ json_t *lux_config_to_json(const lux_config_t *cfg)
         rc |= json_array_append_new(bundles, json_deep_copy(cfg->resources.bundles[i].resources));
     if (res) {
         rc |= put(res, "bundles", bundles);
-        rc |= put(res, "strategy", json_string(lux_pg_strategy_name(cfg->resources.strategy)));
+        rc |=
+            put(res, "strategy", json_string(lux_trial_pg_strategy_name(cfg->resources.strategy)));
     } else {
         json_decref(bundles);
     }

@@ -23,6 +23,7 @@
 #ifndef LUX_CONFIG_H
 #define LUX_CONFIG_H
 
+#include "pg_strategy.h"
 #include "scheduler.h"
 #include "space.h"
 
@@ -78,20 +79,8 @@ void lux_config_node_free(lux_config_node_t *node);
 
 typedef enum { LUX_SEARCH_RANDOM = 0, LUX_SEARCH_GRID = 1 } lux_search_t;
 
-/* X(ENUM, "name") */
-#define LUX_PG_STRATEGY_MAP(X)                                                                     \
-    X(PACK, "PACK")                                                                                \
-    X(SPREAD, "SPREAD")                                                                            \
-    X(STRICT_PACK, "STRICT_PACK")                                                                  \
-    X(STRICT_SPREAD, "STRICT_SPREAD")
-
-typedef enum {
-#define LUX_PG_ENUM(e, name) LUX_PG_##e,
-    LUX_PG_STRATEGY_MAP(LUX_PG_ENUM)
-#undef LUX_PG_ENUM
-} lux_pg_strategy_t;
-
-const char *lux_pg_strategy_name(lux_pg_strategy_t s);
+/* The name of a strategy ("PACK"), "?" for anything else. Cannot fail. */
+const char *lux_trial_pg_strategy_name(lux_trial_pg_strategy_t s);
 
 /* One placement-group bundle: resource name -> amount. CPU and GPU are also
  * broken out; `resources` (owned by the config) has every entry, custom
@@ -99,14 +88,14 @@ const char *lux_pg_strategy_name(lux_pg_strategy_t s);
 typedef struct {
     double cpu, gpu;
     json_t *resources;
-} lux_bundle_t;
+} lux_trial_bundle_t;
 
 typedef struct {
     /* The trial's bundles: bundles[0] is the trainer's, bundles[1..] one per
      * rollout worker. `cpu: 1, gpu: 0` gives a single bundle {CPU: 1}. */
-    lux_bundle_t *bundles;
-    size_t num_bundles;         /* >= 1 */
-    lux_pg_strategy_t strategy; /* PACK */
+    lux_trial_bundle_t *bundles;
+    size_t num_bundles;               /* >= 1 */
+    lux_trial_pg_strategy_t strategy; /* PACK */
 } lux_resources_t;
 
 typedef struct {

@@ -607,7 +607,7 @@ static int trial_start(runner_t *r, trial_t *t)
         .seed = t->seed,
         .bundles = r->bundles,
         .num_bundles = r->nbundles,
-        .strategy = (int)r->cfg->resources.strategy,
+        .strategy = r->cfg->resources.strategy,
         .restore = bytes,
         .restore_len = len,
     };
