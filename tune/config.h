@@ -3,9 +3,9 @@
  * typed lux_config_t with its search space, scheduler parameters and stop
  * criteria. docs/config.md documents every field.
  *
- * Loading reads the YAML with libyaml's event API into a small document tree
- * whose every node remembers its file:line:column (printed 1-based), then
- * checks it field by field. Every error is one message
+ * Loading parses the YAML into the document tree of tune/yaml_tree.h, whose
+ * every node remembers its file:line:column (printed 1-based), then checks
+ * it field by field. Every error is one message
  * "FILE:LINE:COL: what is wrong; what to do" in the caller's err buffer and
  * the code LUX_ECONFIG (LUX_EIO / LUX_ENOENT when the file cannot be read,
  * LUX_ENOMEM on allocation failure). Unknown keys get the closest valid
@@ -26,54 +26,12 @@
 #include "pg_strategy.h"
 #include "scheduler.h"
 #include "space.h"
+#include "yaml_tree.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- the document tree -------------------------------------------------- */
-
-typedef enum {
-    LUX_NODE_SCALAR,
-    LUX_NODE_SEQUENCE,
-    LUX_NODE_MAPPING,
-} lux_node_kind_t;
-
-/* One YAML node. Mappings keep their keys as scalar nodes (with their own
- * marks) in keys[i], values in items[i]; sequences use items only. Scalars
- * keep their text and whether they were quoted (a quoted scalar is always a
- * string; a plain one may be null, a boolean or a number, YAML 1.2 core
- * schema, plus 1e-4 style floats). */
-typedef struct lux_config_node {
-    lux_node_kind_t kind;
-    int line, column; /* 1-based; 0 for nodes built from JSON */
-    char *scalar;     /* LUX_NODE_SCALAR: the text */
-    bool quoted;
-    size_t count;                  /* items (and keys) */
-    struct lux_config_node **keys; /* LUX_NODE_MAPPING */
-    struct lux_config_node **items;
-} lux_config_node_t;
-
-/* Converts a node to JSON (scalars typed as above). NULL on allocation
- * failure. */
-json_t *lux_config_node_to_json(const lux_config_node_t *node);
-
-/* The value of `key` in a mapping node, or NULL. */
-const lux_config_node_t *lux_config_node_get(const lux_config_node_t *map, const char *key);
-
-/* Builds a tree from JSON (marks 0: messages then name paths). NULL on
- * allocation failure. Free with lux_config_node_free. */
-lux_config_node_t *lux_config_node_from_json(const json_t *json);
-
-/* Parses YAML text into a tree (the first document). Returns 0 and *out,
- * LUX_ECONFIG with "NAME:LINE:COL: YAML syntax error: ...; ..." in err, or
- * LUX_ENOMEM. */
-int lux_config_node_parse(const char *yaml, size_t len, const char *name, lux_config_node_t **out,
-                          char *err, size_t errlen);
-
-/* Frees a tree. Accepts NULL. */
-void lux_config_node_free(lux_config_node_t *node);
 
 /* ---- the config ----------------------------------------------------------- */
 
