@@ -20,6 +20,7 @@
 #include "error.h"
 #include "suggest.h"
 #include "trainable.h"
+#include "yaml_tree.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -26,7 +26,6 @@
 #include "pg_strategy.h"
 #include "scheduler.h"
 #include "space.h"
-#include "yaml_tree.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "error.h"
 #include "scheduler.h"
+#include "yaml_tree.h"
 
 #include <math.h>
 #include <stdlib.h>
