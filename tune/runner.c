@@ -266,10 +266,10 @@ static trial_t **live_snapshot(const runner_t *r, size_t *n)
 {
     *n = r->nlive;
     trial_t **copy = lux_malloc((r->nlive ? r->nlive : 1) * sizeof *copy);
-    if (copy != NULL)
-        memcpy(copy, r->live, r->nlive * sizeof *copy);
-    else
+    if (copy == NULL)
         *n = 0;
+    else if (r->nlive > 0) /* r->live is NULL before the first trial */
+        memcpy(copy, r->live, r->nlive * sizeof *copy);
     return copy;
 }
 
