@@ -167,7 +167,10 @@ static int measure_run(const char *yaml_path, const char *storage, double cpus, 
             .tty = 0,
         };
         double t0 = lux_bench_now();
-        int rc = lux_run(&o);
+        lux_run_outcome_t out;
+        int rc = lux_run(&o, &out);
+        if (rc == 0 && (out.end == LUX_RUN_INTERRUPTED || out.num_errored > 0))
+            rc = LUX_ETASK; /* not a clean run: not a measurement */
         measure_t r = {.elapsed_s = lux_bench_now() - t0, .rc = rc};
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);

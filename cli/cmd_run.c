@@ -1,5 +1,11 @@
 /*
  * `lux run`: runs or resumes an experiment (tune/runner.h).
+ *
+ * The library runs and reports; this command speaks to the person: it
+ * installs the SIGINT/SIGTERM handlers (the first signal asks the run to
+ * checkpoint and stop through lux_run_request_stop, a second exits at once),
+ * prints lux_run's message and the hints on stderr, and turns the outcome
+ * into the exit code its help promises.
  */
 #include "cli.h"
 #include "config.h"
@@ -7,9 +13,14 @@
 #include "log.h"
 #include "runner.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Exit code of a run stopped by a signal: the shell's 128 + SIGINT. */
+#define EXIT_INTERRUPTED 130
 
 const char lux_cmd_run_help[] =
     "usage: lux run FILE [--storage DIR] [--name NAME] [--seed S] [--resume] [--cpus N]\n"
@@ -35,6 +46,51 @@ const char lux_cmd_run_help[] =
     "  -v, -vv        more output (trial events; every result); -q less\n\n"
     "exit codes: 0 every trial terminated, 1 a trial ended in ERROR or the run\n"
     "failed, 2 bad config or usage (nothing written), 130 stopped by a signal.\n";
+
+static volatile sig_atomic_t signal_count;
+
+static void on_signal(int sig)
+{
+    signal_count++;
+    if (signal_count >= 2) {
+        /* A second signal: leave now; the store holds everything committed
+         * and --resume continues from it. */
+        static const char msg[] = "\nlux: stopping at once; resume with --resume\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(128 + sig);
+    }
+    lux_run_request_stop(sig);
+}
+
+/* Runs the experiment with the signal handlers installed, prints what the
+ * person needs to know and returns the exit code. */
+static int run(const lux_run_opts_t *ro)
+{
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signal_count = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    lux_run_outcome_t out;
+    int rc = lux_run(ro, &out);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    if (rc != 0 && out.error[0] != '\0')
+        fprintf(stderr, "lux run: %s\n", out.error);
+    if (out.end == LUX_RUN_INTERRUPTED)
+        fprintf(stderr, "lux run: stopped; continue with: lux run --resume %s\n", out.dir);
+    else if (out.num_errored > 0)
+        fprintf(stderr, "lux run: %ld trial(s) ended in ERROR; see 'lux status %s'\n",
+                out.num_errored, out.dir);
+    if (rc != 0)
+        return out.bad_input ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
+    if (out.end == LUX_RUN_INTERRUPTED)
+        return EXIT_INTERRUPTED;
+    return out.num_errored > 0 ? LUX_EXIT_FAILURE : LUX_EXIT_OK;
+}
 
 static bool env_exists(const char *name, void *user)
 {
@@ -91,5 +147,5 @@ int lux_cmd_run(int argc, char **argv)
         ro.config_path = pos[0];
         ro.resume = resume;
     }
-    return lux_run(&ro);
+    return run(&ro);
 }

@@ -10,12 +10,20 @@
 #include "plugin.h"
 #include "trainables.h"
 
+#include <stdio.h>
+#include <string.h>
+
 int main(int argc, char **argv)
 {
     lux_rl_register_trainables();
     lux_bench_register_trainables();
     /* A worker loads the plugins its driver loaded. */
-    lux_trainable_plugin_load_env();
+    char err[4096];
+    if (lux_trainable_plugin_load_env(err, sizeof err) != 0)
+        for (char *line = err, *end; *line != '\0'; line = *end ? end + 1 : end) {
+            end = line + strcspn(line, "\n");
+            fprintf(stderr, "lux: %.*s\n", (int)(end - line), line);
+        }
     int rc = lux_worker_main(argc, argv);
     if (rc >= 0)
         return rc;

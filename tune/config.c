@@ -1,12 +1,13 @@
 /*
  * Experiment config loading.
  *
- * Two passes: libyaml's event parser builds a small tree in which every node
- * keeps its 1-based line and column (libyaml's marks are 0-based), then the
- * loader walks the tree section by section, checking keys before values so
- * that a typo is reported as a typo and not as a missing field. Every check
- * writes one "FILE:LINE:COL: what; what to do" message and returns
- * LUX_ECONFIG; the first error wins.
+ * Two passes: tune/yaml_tree.c parses the text into a document tree in which
+ * every node keeps its 1-based line and column, then the loader walks the
+ * tree section by section, checking keys before values so that a typo is
+ * reported as a typo and not as a missing field. Every check writes one
+ * "FILE:LINE:COL: what; what to do" message (lux_yaml_error) and returns
+ * LUX_ECONFIG; the first error wins. Which keys each scheduler takes is
+ * asked of the scheduler (lux_sched_asha_config_keys, ...).
  *
  * The loaded config owns every string and JSON value it holds; the
  * scheduler parameters point into it. The canonical JSON form is built from
@@ -19,6 +20,7 @@
 #include "error.h"
 #include "suggest.h"
 #include "trainable.h"
+#include "yaml_tree.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -27,454 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
-
-#define MAX_DEPTH 64
-
-/* ---- the document tree ------------------------------------------------------ */
-
-void lux_config_node_free(lux_config_node_t *node)
-{
-    if (node == NULL)
-        return;
-    for (size_t i = 0; i < node->count; i++) {
-        if (node->keys)
-            lux_config_node_free(node->keys[i]);
-        lux_config_node_free(node->items[i]);
-    }
-    lux_free(node->keys);
-    lux_free(node->items);
-    lux_free(node->scalar);
-    lux_free(node);
-}
-
-static lux_config_node_t *node_new(lux_node_kind_t kind, int line, int column)
-{
-    lux_config_node_t *n = lux_calloc(1, sizeof *n);
-    if (n != NULL) {
-        n->kind = kind;
-        n->line = line;
-        n->column = column;
-    }
-    return n;
-}
-
-static int node_append(lux_config_node_t *parent, lux_config_node_t *key, lux_config_node_t *item)
-{
-    size_t n = parent->count + 1;
-    lux_config_node_t **items = lux_realloc(parent->items, n * sizeof *items);
-    if (items == NULL)
-        return LUX_ENOMEM;
-    parent->items = items;
-    if (parent->kind == LUX_NODE_MAPPING) {
-        lux_config_node_t **keys = lux_realloc(parent->keys, n * sizeof *keys);
-        if (keys == NULL)
-            return LUX_ENOMEM;
-        parent->keys = keys;
-        keys[parent->count] = key;
-    }
-    items[parent->count] = item;
-    parent->count = n;
-    return 0;
-}
-
-/* Merges mapping src into mapping dst: a key of both whose values are both
- * mappings merges recursively; otherwise src's value replaces dst's (the
- * nodes swap places, so each stays owned by exactly one tree); keys only in
- * src move to dst. Returns 0 or LUX_ENOMEM. */
-static int node_merge(lux_config_node_t *dst, lux_config_node_t *src)
-{
-    for (size_t i = 0; i < src->count; i++) {
-        lux_config_node_t *k = src->keys[i], *v = src->items[i];
-        if (k == NULL || v == NULL || k->scalar == NULL)
-            continue;
-        size_t j = 0;
-        while (j < dst->count && (dst->keys[j] == NULL || dst->keys[j]->scalar == NULL ||
-                                  strcmp(dst->keys[j]->scalar, k->scalar) != 0))
-            j++;
-        if (j < dst->count && dst->items[j]->kind == LUX_NODE_MAPPING &&
-            v->kind == LUX_NODE_MAPPING) {
-            int rc = node_merge(dst->items[j], v);
-            if (rc != 0)
-                return rc;
-        } else if (j < dst->count) {
-            src->items[i] = dst->items[j];
-            dst->items[j] = v;
-        } else {
-            int rc = node_append(dst, k, v);
-            if (rc != 0)
-                return rc;
-            src->keys[i] = NULL;
-            src->items[i] = NULL;
-        }
-    }
-    return 0;
-}
-
-const lux_config_node_t *lux_config_node_get(const lux_config_node_t *map, const char *key)
-{
-    if (map == NULL || map->kind != LUX_NODE_MAPPING)
-        return NULL;
-    for (size_t i = 0; i < map->count; i++)
-        if (strcmp(map->keys[i]->scalar, key) == 0)
-            return map->items[i];
-    return NULL;
-}
-
-static bool is_plain_null(const lux_config_node_t *n)
-{
-    if (n->kind != LUX_NODE_SCALAR || n->quoted)
-        return false;
-    const char *t = n->scalar;
-    return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
-           strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
-}
-
-static json_t *scalar_to_json(const lux_config_node_t *n)
-{
-    const char *t = n->scalar;
-    if (n->quoted)
-        return json_string(t);
-    if (is_plain_null(n))
-        return json_null();
-    if (!strcmp(t, "true") || !strcmp(t, "True") || !strcmp(t, "TRUE"))
-        return json_true();
-    if (!strcmp(t, "false") || !strcmp(t, "False") || !strcmp(t, "FALSE"))
-        return json_false();
-    /* Integers: [-+]?[0-9]+ */
-    const char *p = t;
-    if (*p == '-' || *p == '+')
-        p++;
-    size_t digits = strspn(p, "0123456789");
-    if (digits > 0 && p[digits] == '\0') {
-        errno = 0;
-        long long v = strtoll(t, NULL, 10);
-        if (errno == 0)
-            return json_integer((json_int_t)v);
-        return json_real(strtod(t, NULL));
-    }
-    /* Floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-    size_t int_digits = digits;
-    const char *q = p + digits;
-    size_t frac_digits = 0;
-    if (*q == '.') {
-        q++;
-        frac_digits = strspn(q, "0123456789");
-        q += frac_digits;
-    }
-    if (int_digits + frac_digits > 0) {
-        if (*q == 'e' || *q == 'E') {
-            q++;
-            if (*q == '-' || *q == '+')
-                q++;
-            size_t e = strspn(q, "0123456789");
-            q = e ? q + e : NULL;
-        }
-        if (q != NULL && *q == '\0') {
-            double v = strtod(t, NULL);
-            if (isfinite(v))
-                return json_real(v);
-        }
-    }
-    return json_string(t);
-}
-
-json_t *lux_config_node_to_json(const lux_config_node_t *node)
-{
-    if (node == NULL)
-        return json_null();
-    switch (node->kind) {
-    case LUX_NODE_SCALAR:
-        return scalar_to_json(node);
-    case LUX_NODE_SEQUENCE: {
-        json_t *a = json_array();
-        for (size_t i = 0; a != NULL && i < node->count; i++) {
-            json_t *v = lux_config_node_to_json(node->items[i]);
-            if (v == NULL || json_array_append_new(a, v) != 0) {
-                json_decref(a);
-                a = NULL;
-            }
-        }
-        return a;
-    }
-    case LUX_NODE_MAPPING: {
-        json_t *o = json_object();
-        for (size_t i = 0; o != NULL && i < node->count; i++) {
-            json_t *v = lux_config_node_to_json(node->items[i]);
-            if (v == NULL || json_object_set_new(o, node->keys[i]->scalar, v) != 0) {
-                json_decref(o);
-                o = NULL;
-            }
-        }
-        return o;
-    }
-    }
-    return NULL;
-}
-
-static lux_config_node_t *scalar_node(const char *text, bool quoted)
-{
-    lux_config_node_t *n = node_new(LUX_NODE_SCALAR, 0, 0);
-    if (n == NULL)
-        return NULL;
-    n->quoted = quoted;
-    if ((n->scalar = lux_strdup(text)) == NULL) {
-        lux_free(n);
-        return NULL;
-    }
-    return n;
-}
-
-lux_config_node_t *lux_config_node_from_json(const json_t *json)
-{
-    char buf[64];
-    switch (json_typeof(json)) {
-    case JSON_OBJECT: {
-        lux_config_node_t *n = node_new(LUX_NODE_MAPPING, 0, 0);
-        const char *key;
-        json_t *value;
-        if (n == NULL)
-            return NULL;
-        json_object_foreach((json_t *)json, key, value)
-        {
-            lux_config_node_t *k = scalar_node(key, true);
-            lux_config_node_t *v = lux_config_node_from_json(value);
-            if (k == NULL || v == NULL || node_append(n, k, v) != 0) {
-                lux_config_node_free(k);
-                lux_config_node_free(v);
-                lux_config_node_free(n);
-                return NULL;
-            }
-        }
-        return n;
-    }
-    case JSON_ARRAY: {
-        lux_config_node_t *n = node_new(LUX_NODE_SEQUENCE, 0, 0);
-        size_t i;
-        json_t *value;
-        if (n == NULL)
-            return NULL;
-        json_array_foreach(json, i, value)
-        {
-            lux_config_node_t *v = lux_config_node_from_json(value);
-            if (v == NULL || node_append(n, NULL, v) != 0) {
-                lux_config_node_free(v);
-                lux_config_node_free(n);
-                return NULL;
-            }
-        }
-        return n;
-    }
-    case JSON_STRING:
-        return scalar_node(json_string_value(json), true);
-    case JSON_INTEGER:
-        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(json));
-        return scalar_node(buf, false);
-    case JSON_REAL:
-        snprintf(buf, sizeof buf, "%.17g", json_real_value(json));
-        if (strpbrk(buf, ".eEn") == NULL)
-            strcat(buf, ".0");
-        return scalar_node(buf, false);
-    case JSON_TRUE:
-        return scalar_node("true", false);
-    case JSON_FALSE:
-        return scalar_node("false", false);
-    case JSON_NULL:
-        return scalar_node("null", false);
-    }
-    return NULL;
-}
-
-typedef struct {
-    yaml_parser_t parser;
-    const char *name;
-    char *err;
-    size_t errlen;
-} yctx_t;
-
-static int yfail(yctx_t *c, int line, int column, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int yfail(yctx_t *c, int line, int column, const char *fmt, ...)
-{
-    if (c->err == NULL || c->errlen == 0)
-        return LUX_ECONFIG;
-    int n = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->name, line, column);
-    if (n < 0 || (size_t)n >= c->errlen)
-        return LUX_ECONFIG;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return LUX_ECONFIG;
-}
-
-static int next_event(yctx_t *c, yaml_event_t *ev)
-{
-    if (yaml_parser_parse(&c->parser, ev))
-        return 0;
-    yaml_parser_t *p = &c->parser;
-    if (p->error == YAML_MEMORY_ERROR)
-        return LUX_ENOMEM;
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    if (p->context != NULL)
-        return yfail(c, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
-                     "YAML syntax error: %s %s (line %d); fix the YAML here (indentation, "
-                     "colons, quotes, brackets)",
-                     problem, p->context, (int)p->context_mark.line + 1);
-    return yfail(c, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
-                 "YAML syntax error: %s; fix the YAML here (indentation, colons, quotes, "
-                 "brackets)",
-                 problem);
-}
-
-/* Builds the node starting with *ev (which it deletes). */
-static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_config_node_t **out)
-{
-    int line = (int)ev->start_mark.line + 1, column = (int)ev->start_mark.column + 1;
-    int rc = 0;
-    lux_config_node_t *n = NULL;
-    *out = NULL;
-    if (depth > MAX_DEPTH) {
-        yaml_event_delete(ev);
-        return yfail(c, line, column, "nesting deeper than %d levels; flatten the config",
-                     MAX_DEPTH);
-    }
-    switch (ev->type) {
-    case YAML_SCALAR_EVENT: {
-        n = node_new(LUX_NODE_SCALAR, line, column);
-        if (n == NULL) {
-            yaml_event_delete(ev);
-            rc = LUX_ENOMEM;
-            break;
-        }
-        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-                    (ev->data.scalar.tag != NULL &&
-                     strcmp((const char *)ev->data.scalar.tag, YAML_STR_TAG) == 0);
-        n->scalar = lux_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-        if (n->scalar == NULL)
-            rc = LUX_ENOMEM;
-        yaml_event_delete(ev);
-        break;
-    }
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        bool map = ev->type == YAML_MAPPING_START_EVENT;
-        yaml_event_delete(ev);
-        n = node_new(map ? LUX_NODE_MAPPING : LUX_NODE_SEQUENCE, line, column);
-        if (n == NULL) {
-            rc = LUX_ENOMEM;
-            break;
-        }
-        for (;;) {
-            yaml_event_t e;
-            if ((rc = next_event(c, &e)) != 0)
-                break;
-            if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
-                yaml_event_delete(&e);
-                break;
-            }
-            lux_config_node_t *key = NULL, *item = NULL;
-            if ((rc = parse_node(c, &e, depth + 1, map ? &key : &item)) != 0)
-                break;
-            if (map) {
-                if (key->kind != LUX_NODE_SCALAR) {
-                    rc = yfail(c, key->line, key->column,
-                               "a mapping key must be a plain name, not a list or mapping; "
-                               "write name: value");
-                    lux_config_node_free(key);
-                    break;
-                }
-                for (size_t i = 0; i < n->count; i++)
-                    if (strcmp(n->keys[i]->scalar, key->scalar) == 0) {
-                        rc = yfail(c, key->line, key->column,
-                                   "duplicate key '%s' (first at line %d); keep only one",
-                                   key->scalar, n->keys[i]->line);
-                        break;
-                    }
-                if (rc == 0 && (rc = next_event(c, &e)) == 0)
-                    rc = parse_node(c, &e, depth + 1, &item);
-                if (rc != 0) {
-                    lux_config_node_free(key);
-                    break;
-                }
-            }
-            if ((rc = node_append(n, key, item)) != 0) {
-                lux_config_node_free(key);
-                lux_config_node_free(item);
-                break;
-            }
-        }
-        break;
-    }
-    case YAML_ALIAS_EVENT:
-        yaml_event_delete(ev);
-        return yfail(c, line, column,
-                     "YAML aliases (*name) are not supported; repeat the value instead");
-    default:
-        yaml_event_delete(ev);
-        return yfail(c, line, column, "unexpected YAML event; fix the YAML here");
-    }
-    if (rc != 0) {
-        lux_config_node_free(n);
-        return rc;
-    }
-    *out = n;
-    return 0;
-}
-
-int lux_config_node_parse(const char *yaml, size_t len, const char *name, lux_config_node_t **out,
-                          char *err, size_t errlen)
-{
-    yctx_t c = {.name = name ? name : "<string>", .err = err, .errlen = errlen};
-    *out = NULL;
-    if (!yaml_parser_initialize(&c.parser))
-        return LUX_ENOMEM;
-    yaml_parser_set_input_string(&c.parser, (const unsigned char *)yaml, len);
-    lux_config_node_t *root = NULL;
-    yaml_event_t ev;
-    int rc = 0;
-    /* STREAM-START, then DOCUMENT-START or STREAM-END. */
-    while ((rc = next_event(&c, &ev)) == 0) {
-        yaml_event_type_t t = ev.type;
-        if (t == YAML_STREAM_START_EVENT || t == YAML_DOCUMENT_START_EVENT) {
-            yaml_event_delete(&ev);
-            continue;
-        }
-        if (t == YAML_STREAM_END_EVENT) {
-            yaml_event_delete(&ev);
-            break;
-        }
-        if (t == YAML_DOCUMENT_END_EVENT) {
-            yaml_event_delete(&ev);
-            if ((rc = next_event(&c, &ev)) != 0)
-                break;
-            if (ev.type == YAML_DOCUMENT_START_EVENT)
-                rc = yfail(&c, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-                           "a second YAML document; an experiment file holds one document, "
-                           "remove the '---' and what follows");
-            yaml_event_delete(&ev);
-            break;
-        }
-        rc = parse_node(&c, &ev, 0, &root);
-        if (rc != 0)
-            break;
-    }
-    yaml_parser_delete(&c.parser);
-    if (rc != 0) {
-        lux_config_node_free(root);
-        return rc;
-    }
-    if (root == NULL) {
-        root = node_new(LUX_NODE_SCALAR, 1, 1);
-        if (root == NULL || (root->scalar = lux_strdup("")) == NULL) {
-            lux_config_node_free(root);
-            return LUX_ENOMEM;
-        }
-    }
-    *out = root;
-    return 0;
-}
 
 /* ---- the loader -------------------------------------------------------------- */
 
@@ -486,45 +40,21 @@ typedef struct {
     lux_config_t *cfg;
 } ctx_t;
 
-static int cfail(ctx_t *c, const lux_config_node_t *n, const char *fmt, ...)
+static int cfail(ctx_t *c, const lux_yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int cfail(ctx_t *c, const lux_config_node_t *n, const char *fmt, ...)
+static int cfail(ctx_t *c, const lux_yaml_node_t *n, const char *fmt, ...)
 {
-    if (c->err == NULL || c->errlen == 0)
-        return LUX_ECONFIG;
-    int k;
-    if (n != NULL && n->line > 0)
-        k = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->file, n->line, n->column);
-    else
-        k = snprintf(c->err, c->errlen, "%s: ", c->file);
-    if (k < 0 || (size_t)k >= c->errlen)
-        return LUX_ECONFIG;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+    int rc = lux_yaml_errorv(c->err, c->errlen, c->file, n != NULL ? n->line : 0,
+                             n != NULL ? n->column : 0, NULL, fmt, ap);
     va_end(ap);
-    return LUX_ECONFIG;
-}
-
-static const char *node_type_name(const lux_config_node_t *n)
-{
-    if (n->kind == LUX_NODE_MAPPING)
-        return "a mapping";
-    if (n->kind == LUX_NODE_SEQUENCE)
-        return "a list";
-    json_t *j = scalar_to_json(n);
-    const char *r = json_is_string(j)    ? "a string"
-                    : json_is_integer(j) ? "an integer"
-                    : json_is_number(j)  ? "a number"
-                    : json_is_boolean(j) ? "a boolean"
-                                         : "null";
-    json_decref(j);
-    return r;
+    return rc;
 }
 
 /* Rejects keys of `map` outside allowed[], suggesting the closest. */
-static int check_keys(ctx_t *c, const lux_config_node_t *map, const char *section,
+static int check_keys(ctx_t *c, const lux_yaml_node_t *map, const char *section,
                       const char *const *allowed, size_t n)
 {
     for (size_t i = 0; i < map->count; i++) {
@@ -545,60 +75,50 @@ static int check_keys(ctx_t *c, const lux_config_node_t *map, const char *sectio
 }
 
 /* The value node of key, NULL when absent or null. */
-static const lux_config_node_t *field(const lux_config_node_t *map, const char *key)
+static const lux_yaml_node_t *field(const lux_yaml_node_t *map, const char *key)
 {
-    const lux_config_node_t *v = lux_config_node_get(map, key);
-    return v != NULL && is_plain_null(v) ? NULL : v;
+    const lux_yaml_node_t *v = lux_yaml_node_get(map, key);
+    return v != NULL && lux_yaml_node_is_null(v) ? NULL : v;
 }
 
-static const lux_config_node_t *key_node(const lux_config_node_t *map, const char *key)
+static int get_string(ctx_t *c, const lux_yaml_node_t *map, const char *key, char **out)
 {
-    if (map == NULL || map->kind != LUX_NODE_MAPPING)
-        return NULL;
-    for (size_t i = 0; i < map->count; i++)
-        if (strcmp(map->keys[i]->scalar, key) == 0)
-            return map->keys[i];
-    return NULL;
-}
-
-static int get_string(ctx_t *c, const lux_config_node_t *map, const char *key, char **out)
-{
-    const lux_config_node_t *v = field(map, key);
+    const lux_yaml_node_t *v = field(map, key);
     if (v == NULL)
         return 0;
-    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    json_t *j = v->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(v) : NULL;
     bool ok = json_is_string(j) && v->scalar[0] != '\0';
     json_decref(j);
     if (!ok)
         return cfail(c, v, "%s must be a non-empty string, not %s; write %s: some_name", key,
-                     node_type_name(v), key);
+                     lux_yaml_node_type_name(v), key);
     lux_free(*out);
     *out = lux_strdup(v->scalar);
     return *out ? 0 : LUX_ENOMEM;
 }
 
-static int get_number(ctx_t *c, const lux_config_node_t *map, const char *key, double *out)
+static int get_number(ctx_t *c, const lux_yaml_node_t *map, const char *key, double *out)
 {
-    const lux_config_node_t *v = field(map, key);
+    const lux_yaml_node_t *v = field(map, key);
     if (v == NULL)
         return 0;
-    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    json_t *j = v->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(v) : NULL;
     bool ok = json_is_number(j);
     double d = ok ? json_number_value(j) : 0;
     json_decref(j);
     if (!ok)
-        return cfail(c, v, "%s must be a number, not %s; write e.g. %s: 10", key, node_type_name(v),
-                     key);
+        return cfail(c, v, "%s must be a number, not %s; write e.g. %s: 10", key,
+                     lux_yaml_node_type_name(v), key);
     *out = d;
     return 0;
 }
 
-static int get_int(ctx_t *c, const lux_config_node_t *map, const char *key, long min, long *out)
+static int get_int(ctx_t *c, const lux_yaml_node_t *map, const char *key, long min, long *out)
 {
-    const lux_config_node_t *v = field(map, key);
+    const lux_yaml_node_t *v = field(map, key);
     if (v == NULL)
         return 0;
-    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    json_t *j = v->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(v) : NULL;
     bool ok = json_is_integer(j);
     json_int_t x = ok ? json_integer_value(j) : 0;
     /* 2e6 reads as a float; accept it when it is a whole number. */
@@ -610,32 +130,32 @@ static int get_int(ctx_t *c, const lux_config_node_t *map, const char *key, long
     json_decref(j);
     if (!ok)
         return cfail(c, v, "%s must be an integer, not %s; write e.g. %s: %ld", key,
-                     node_type_name(v), key, min > 1 ? min : 1);
+                     lux_yaml_node_type_name(v), key, min > 1 ? min : 1);
     if (x < min)
         return cfail(c, v, "%s must be >= %ld, not %lld; raise it", key, min, (long long)x);
     *out = (long)x;
     return 0;
 }
 
-static int get_bool(ctx_t *c, const lux_config_node_t *map, const char *key, bool *out)
+static int get_bool(ctx_t *c, const lux_yaml_node_t *map, const char *key, bool *out)
 {
-    const lux_config_node_t *v = field(map, key);
+    const lux_yaml_node_t *v = field(map, key);
     if (v == NULL)
         return 0;
-    json_t *j = v->kind == LUX_NODE_SCALAR ? scalar_to_json(v) : NULL;
+    json_t *j = v->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(v) : NULL;
     bool ok = json_is_boolean(j);
     if (ok)
         *out = json_is_true(j);
     json_decref(j);
     if (!ok)
-        return cfail(c, v, "%s must be true or false, not %s", key, node_type_name(v));
+        return cfail(c, v, "%s must be true or false, not %s", key, lux_yaml_node_type_name(v));
     return 0;
 }
 
-static int enum_node(ctx_t *c, const lux_config_node_t *v, const char *key,
-                     const char *const *names, size_t n, int *out)
+static int enum_node(ctx_t *c, const lux_yaml_node_t *v, const char *key, const char *const *names,
+                     size_t n, int *out)
 {
-    if (v->kind == LUX_NODE_SCALAR)
+    if (v->kind == LUX_YAML_SCALAR)
         for (size_t i = 0; i < n; i++)
             if (strcmp(v->scalar, names[i]) == 0) {
                 *out = (int)i;
@@ -647,28 +167,28 @@ static int enum_node(ctx_t *c, const lux_config_node_t *v, const char *key,
         if (i + 1 < n)
             strncat(list, i + 2 == n ? " or " : ", ", sizeof list - strlen(list) - 1);
     }
-    const char *near = v->kind == LUX_NODE_SCALAR ? lux_suggest(v->scalar, names, n) : NULL;
+    const char *near = v->kind == LUX_YAML_SCALAR ? lux_suggest(v->scalar, names, n) : NULL;
     if (near != NULL)
         return cfail(c, v, "unknown %s '%s'; did you mean '%s'? (one of %s)", key, v->scalar, near,
                      list);
     return cfail(c, v, "%s must be one of %s, not %s%s%s; write e.g. %s: %s", key, list,
-                 v->kind == LUX_NODE_SCALAR ? "'" : "",
-                 v->kind == LUX_NODE_SCALAR ? v->scalar : node_type_name(v),
-                 v->kind == LUX_NODE_SCALAR ? "'" : "", key, names[0]);
+                 v->kind == LUX_YAML_SCALAR ? "'" : "",
+                 v->kind == LUX_YAML_SCALAR ? v->scalar : lux_yaml_node_type_name(v),
+                 v->kind == LUX_YAML_SCALAR ? "'" : "", key, names[0]);
 }
 
-static int get_enum(ctx_t *c, const lux_config_node_t *map, const char *key,
-                    const char *const *names, size_t n, int *out)
+static int get_enum(ctx_t *c, const lux_yaml_node_t *map, const char *key, const char *const *names,
+                    size_t n, int *out)
 {
-    const lux_config_node_t *v = field(map, key);
+    const lux_yaml_node_t *v = field(map, key);
     return v == NULL ? 0 : enum_node(c, v, key, names, n, out);
 }
 
-static int need_mapping(ctx_t *c, const lux_config_node_t *v, const char *key, const char *example)
+static int need_mapping(ctx_t *c, const lux_yaml_node_t *v, const char *key, const char *example)
 {
-    if (v->kind != LUX_NODE_MAPPING)
-        return cfail(c, v, "%s must be a mapping, not %s; write e.g. %s", key, node_type_name(v),
-                     example);
+    if (v->kind != LUX_YAML_MAPPING)
+        return cfail(c, v, "%s must be a mapping, not %s; write e.g. %s", key,
+                     lux_yaml_node_type_name(v), example);
     return 0;
 }
 
@@ -698,19 +218,19 @@ static const char *const top_keys[] = {
 static const char *const mode_names[] = {"max", "min"};
 static const char *const search_names[] = {"random", "grid"};
 static const char *const strategy_names[] = {
-#define LUX_PG_NAME(e, name) name,
-    LUX_PG_STRATEGY_MAP(LUX_PG_NAME)
-#undef LUX_PG_NAME
+#define LUX_TRIAL_PG_NAME(e, name) name,
+    LUX_TRIAL_PG_STRATEGY_MAP(LUX_TRIAL_PG_NAME)
+#undef LUX_TRIAL_PG_NAME
 };
 
-const char *lux_pg_strategy_name(lux_pg_strategy_t s)
+const char *lux_trial_pg_strategy_name(lux_trial_pg_strategy_t s)
 {
     if ((int)s < 0 || (size_t)s >= sizeof strategy_names / sizeof strategy_names[0])
         return "?";
     return strategy_names[s];
 }
 
-static int parse_stop(ctx_t *c, const lux_config_node_t *v)
+static int parse_stop(ctx_t *c, const lux_yaml_node_t *v)
 {
     if (v == NULL)
         return 0;
@@ -718,14 +238,14 @@ static int parse_stop(ctx_t *c, const lux_config_node_t *v)
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < v->count; i++) {
-        const lux_config_node_t *t = v->items[i];
-        json_t *j = t->kind == LUX_NODE_SCALAR ? scalar_to_json(t) : NULL;
+        const lux_yaml_node_t *t = v->items[i];
+        json_t *j = t->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(t) : NULL;
         if (!json_is_number(j)) {
             json_decref(j);
             return cfail(c, t,
                          "stop threshold for '%s' must be a number, not %s; a trial stops when "
                          "result['%s'] >= this value",
-                         v->keys[i]->scalar, node_type_name(t), v->keys[i]->scalar);
+                         v->keys[i]->scalar, lux_yaml_node_type_name(t), v->keys[i]->scalar);
         }
         if (json_object_set_new(c->cfg->stop, v->keys[i]->scalar, j) != 0)
             return LUX_ENOMEM;
@@ -733,7 +253,7 @@ static int parse_stop(ctx_t *c, const lux_config_node_t *v)
     return 0;
 }
 
-static int parse_bundle(ctx_t *c, const lux_config_node_t *v, lux_bundle_t *b)
+static int parse_bundle(ctx_t *c, const lux_yaml_node_t *v, lux_trial_bundle_t *b)
 {
     int rc = need_mapping(c, v, "a bundle", "{CPU: 1}");
     if (rc != 0)
@@ -749,8 +269,8 @@ static int parse_bundle(ctx_t *c, const lux_config_node_t *v, lux_bundle_t *b)
             return cfail(c, v->keys[i],
                          "resource names in bundles are upper case; did you mean '%s'?",
                          k[0] == 'c' || k[0] == 'C' ? "CPU" : "GPU");
-        const lux_config_node_t *t = v->items[i];
-        json_t *j = t->kind == LUX_NODE_SCALAR ? scalar_to_json(t) : NULL;
+        const lux_yaml_node_t *t = v->items[i];
+        json_t *j = t->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(t) : NULL;
         if (!json_is_number(j) || json_number_value(j) < 0) {
             json_decref(j);
             return cfail(c, t, "resource '%s' must be a number >= 0; write e.g. %s: 1", k, k);
@@ -767,7 +287,7 @@ static int parse_bundle(ctx_t *c, const lux_config_node_t *v, lux_bundle_t *b)
     return 0;
 }
 
-static int parse_resources(ctx_t *c, const lux_config_node_t *v)
+static int parse_resources(ctx_t *c, const lux_yaml_node_t *v)
 {
     lux_resources_t *r = &c->cfg->resources;
     static const char *const keys[] = {"cpu", "gpu", "bundles", "strategy"};
@@ -777,17 +297,18 @@ static int parse_resources(ctx_t *c, const lux_config_node_t *v)
         if ((rc = need_mapping(c, v, "resources_per_trial", "resources_per_trial: {cpu: 1}")) ||
             (rc = check_keys(c, v, "resources_per_trial", keys, 4)))
             return rc;
-        const lux_config_node_t *bundles = field(v, "bundles");
+        const lux_yaml_node_t *bundles = field(v, "bundles");
         if (bundles != NULL && (field(v, "cpu") || field(v, "gpu")))
-            return cfail(c, key_node(v, field(v, "cpu") ? "cpu" : "gpu"),
+            return cfail(c, lux_yaml_node_key(v, field(v, "cpu") ? "cpu" : "gpu"),
                          "resources_per_trial takes either cpu/gpu or bundles, not both; put the "
                          "trainer's CPU into the first bundle");
-        int strategy = LUX_PG_PACK;
-        if ((rc = get_enum(c, v, "strategy", strategy_names, 4, &strategy)) != 0)
+        int strategy = LUX_TRIAL_PG_PACK;
+        if ((rc = get_enum(c, v, "strategy", strategy_names, LUX_TRIAL_PG_STRATEGY_COUNT,
+                           &strategy)) != 0)
             return rc;
-        r->strategy = (lux_pg_strategy_t)strategy;
+        r->strategy = (lux_trial_pg_strategy_t)strategy;
         if (bundles != NULL) {
-            if (bundles->kind != LUX_NODE_SEQUENCE || bundles->count == 0)
+            if (bundles->kind != LUX_YAML_SEQUENCE || bundles->count == 0)
                 return cfail(c, bundles,
                              "bundles must be a non-empty list of mappings; write e.g. bundles: "
                              "[{CPU: 1}, {CPU: 1}]");
@@ -821,7 +342,7 @@ static int parse_resources(ctx_t *c, const lux_config_node_t *v)
     return 0;
 }
 
-static int parse_checkpoint(ctx_t *c, const lux_config_node_t *v)
+static int parse_checkpoint(ctx_t *c, const lux_yaml_node_t *v)
 {
     static const char *const keys[] = {"frequency", "at_end", "num_to_keep", "score_attribute",
                                        "score_order"};
@@ -842,18 +363,6 @@ static int parse_checkpoint(ctx_t *c, const lux_config_node_t *v)
     return 0;
 }
 
-static const char *const asha_keys[] = {
-    "type",     "time_attr",       "max_t", "grace_period", "reduction_factor",
-    "brackets", "stop_last_trials"};
-static const char *const pbt_keys[] = {"type",
-                                       "time_attr",
-                                       "perturbation_interval",
-                                       "burn_in_period",
-                                       "quantile_fraction",
-                                       "resample_probability",
-                                       "perturbation_factors",
-                                       "hyperparam_mutations",
-                                       "synch"};
 static const char *const fifo_keys[] = {"type"};
 static const char *const sched_names[] = {
 #define LUX_SCHED_NAME(e, name) name,
@@ -869,13 +378,29 @@ static bool in_list(const char *k, const char *const *list, size_t n)
     return false;
 }
 
-static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
+/* Every scheduler's keys, each once, in the schedulers' table order (for
+ * the closest-name suggestion when the type is missing). Returns the count;
+ * out has room for max. */
+static size_t all_sched_keys(const char **out, size_t max)
+{
+    size_t n = 0, na, np;
+    const char *const *asha = lux_sched_asha_config_keys(&na);
+    const char *const *pbt = lux_sched_pbt_config_keys(&np);
+    for (size_t i = 0; i < na && n < max; i++)
+        out[n++] = asha[i];
+    for (size_t i = 0; i < np && n < max; i++)
+        if (!in_list(pbt[i], out, n))
+            out[n++] = pbt[i];
+    return n;
+}
+
+static int parse_scheduler(ctx_t *c, const lux_yaml_node_t *v)
 {
     lux_config_t *cfg = c->cfg;
     lux_scheduler_params_t *p = &cfg->scheduler;
     int type = LUX_SCHEDULER_FIFO, rc;
-    const lux_config_node_t *where = v;
-    if (v != NULL && v->kind == LUX_NODE_SCALAR) {
+    const lux_yaml_node_t *where = v;
+    if (v != NULL && v->kind == LUX_YAML_SCALAR) {
         /* scheduler: asha is shorthand for scheduler: {type: asha}. */
         if ((rc = enum_node(c, v, "scheduler", sched_names, LUX_SCHEDULER_COUNT, &type)) != 0)
             return rc;
@@ -883,43 +408,35 @@ static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
     } else if (v != NULL) {
         if ((rc = need_mapping(c, v, "scheduler", "scheduler: {type: asha, max_t: 100}")) != 0)
             return rc;
-        const lux_config_node_t *t = field(v, "type");
+        const lux_yaml_node_t *t = field(v, "type");
         if (t == NULL) {
             /* A misspelt "type" is the likely cause: report it as such. */
-            static const char *const all_keys[] = {"type",
-                                                   "time_attr",
-                                                   "max_t",
-                                                   "grace_period",
-                                                   "reduction_factor",
-                                                   "brackets",
-                                                   "stop_last_trials",
-                                                   "perturbation_interval",
-                                                   "burn_in_period",
-                                                   "quantile_fraction",
-                                                   "resample_probability",
-                                                   "perturbation_factors",
-                                                   "hyperparam_mutations",
-                                                   "synch"};
-            if ((rc = check_keys(c, v, "scheduler", all_keys,
-                                 sizeof all_keys / sizeof all_keys[0])) != 0)
+            const char *all_keys[64];
+            size_t nall = all_sched_keys(all_keys, sizeof all_keys / sizeof all_keys[0]);
+            if ((rc = check_keys(c, v, "scheduler", all_keys, nall)) != 0)
                 return rc;
             return cfail(c, v, "scheduler needs a type; add type: fifo, asha or pbt");
         }
         if ((rc = get_enum(c, v, "type", sched_names, LUX_SCHEDULER_COUNT, &type)) != 0)
             return rc;
-        const char *const *keys = type == LUX_SCHEDULER_ASHA  ? asha_keys
-                                  : type == LUX_SCHEDULER_PBT ? pbt_keys
-                                                              : fifo_keys;
-        size_t nkeys = type == LUX_SCHEDULER_ASHA  ? sizeof asha_keys / sizeof *asha_keys
-                       : type == LUX_SCHEDULER_PBT ? sizeof pbt_keys / sizeof *pbt_keys
-                                                   : 1;
+        size_t nasha, npbt, nkeys = 1;
+        const char *const *asha_keys = lux_sched_asha_config_keys(&nasha);
+        const char *const *pbt_keys = lux_sched_pbt_config_keys(&npbt);
+        const char *const *keys = fifo_keys;
+        if (type == LUX_SCHEDULER_ASHA) {
+            keys = asha_keys;
+            nkeys = nasha;
+        } else if (type == LUX_SCHEDULER_PBT) {
+            keys = pbt_keys;
+            nkeys = npbt;
+        }
         for (size_t i = 0; i < v->count; i++) {
             const char *k = v->keys[i]->scalar;
             if (in_list(k, keys, nkeys))
                 continue;
-            const char *owner = in_list(k, asha_keys, sizeof asha_keys / sizeof *asha_keys) ? "asha"
-                                : in_list(k, pbt_keys, sizeof pbt_keys / sizeof *pbt_keys)  ? "pbt"
-                                                                                            : NULL;
+            const char *owner = in_list(k, asha_keys, nasha) ? "asha"
+                                : in_list(k, pbt_keys, npbt) ? "pbt"
+                                                             : NULL;
             if (owner != NULL)
                 return cfail(c, v->keys[i],
                              "'%s' is a parameter of the %s scheduler, not of %s; remove it or "
@@ -931,10 +448,10 @@ static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
                              "scheduler; move it there",
                              k);
             if ((rc = check_keys(c,
-                                 &(lux_config_node_t){.kind = LUX_NODE_MAPPING,
-                                                      .count = 1,
-                                                      .keys = &v->keys[i],
-                                                      .items = &v->items[i]},
+                                 &(lux_yaml_node_t){.kind = LUX_YAML_MAPPING,
+                                                    .count = 1,
+                                                    .keys = &v->keys[i],
+                                                    .items = &v->items[i]},
                                  "scheduler", keys, nkeys)) != 0)
                 return rc;
         }
@@ -944,7 +461,7 @@ static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
     p->mode = cfg->mode;
     p->seed = cfg->seed;
     if (v != NULL && type != LUX_SCHEDULER_FIFO) {
-        const lux_config_node_t *ta = field(v, "time_attr");
+        const lux_yaml_node_t *ta = field(v, "time_attr");
         if (ta != NULL) {
             char *s = NULL;
             if ((rc = get_string(c, v, "time_attr", &s)) != 0)
@@ -971,16 +488,17 @@ static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
             (rc = get_number(c, v, "resample_probability", &p->resample_probability)) ||
             (rc = get_bool(c, v, "synch", &p->synch)))
             return rc;
-        const lux_config_node_t *f = field(v, "perturbation_factors");
+        const lux_yaml_node_t *f = field(v, "perturbation_factors");
         if (f != NULL) {
-            if (f->kind != LUX_NODE_SEQUENCE || f->count == 0 || f->count > LUX_SCHED_MAX_FACTORS)
+            if (f->kind != LUX_YAML_SEQUENCE || f->count == 0 || f->count > LUX_SCHED_MAX_FACTORS)
                 return cfail(c, f,
                              "perturbation_factors must be a list of 1 to %d numbers; write e.g. "
                              "perturbation_factors: [1.2, 0.8]",
                              LUX_SCHED_MAX_FACTORS);
             for (size_t i = 0; i < f->count; i++) {
-                json_t *j =
-                    f->items[i]->kind == LUX_NODE_SCALAR ? scalar_to_json(f->items[i]) : NULL;
+                json_t *j = f->items[i]->kind == LUX_YAML_SCALAR
+                                ? lux_yaml_node_to_json(f->items[i])
+                                : NULL;
                 bool ok = json_is_number(j) && json_number_value(j) > 0;
                 p->perturbation_factors[i] = ok ? json_number_value(j) : 0;
                 json_decref(j);
@@ -990,7 +508,7 @@ static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
             }
             p->num_perturbation_factors = f->count;
         }
-        const lux_config_node_t *m = field(v, "hyperparam_mutations");
+        const lux_yaml_node_t *m = field(v, "hyperparam_mutations");
         if (m != NULL) {
             if ((rc = need_mapping(c, m, "hyperparam_mutations",
                                    "hyperparam_mutations: {lr: {loguniform: [1e-4, 1e-2]}}")))
@@ -1005,14 +523,14 @@ static int parse_scheduler(ctx_t *c, const lux_config_node_t *v)
     if ((rc = lux_scheduler_params_check(p, msg, sizeof msg)) != 0) {
         /* The message starts with the parameter's name: point at it. */
         const char *colon = strchr(msg, ':');
-        const lux_config_node_t *at = where;
+        const lux_yaml_node_t *at = where;
         if (colon != NULL && v != NULL) {
             char name[64];
             size_t len =
                 (size_t)(colon - msg) < sizeof name - 1 ? (size_t)(colon - msg) : sizeof name - 1;
             memcpy(name, msg, len);
             name[len] = '\0';
-            const lux_config_node_t *pn = field(v, name);
+            const lux_yaml_node_t *pn = field(v, name);
             if (pn != NULL)
                 at = pn;
             else if (field(v, "type") != NULL)
@@ -1033,7 +551,7 @@ static bool env_known(const lux_config_options_t *o, const char *env)
     return false;
 }
 
-static int check_trainable(ctx_t *c, const lux_config_node_t *at)
+static int check_trainable(ctx_t *c, const lux_yaml_node_t *at)
 {
     const char *t = c->cfg->trainable;
     size_t len = strlen(t);
@@ -1060,7 +578,7 @@ static int check_trainable(ctx_t *c, const lux_config_node_t *at)
     return cfail(c, at, "unknown trainable '%s'; the trainables are: %s", t, list);
 }
 
-static int check_env(ctx_t *c, const lux_config_node_t *at, const char *env)
+static int check_env(ctx_t *c, const lux_yaml_node_t *at, const char *env)
 {
     const lux_config_options_t *o = c->opts;
     if (env == NULL || (o->env_exists == NULL && o->num_env_names == 0) || env_known(o, env))
@@ -1104,23 +622,23 @@ void lux_config_destroy(lux_config_t **cfg_p)
     *cfg_p = NULL;
 }
 
-static int load_tree(ctx_t *c, const lux_config_node_t *root)
+static int load_tree(ctx_t *c, const lux_yaml_node_t *root)
 {
     lux_config_t *cfg = c->cfg;
     int rc;
-    if (root->kind != LUX_NODE_MAPPING) {
-        if (root->kind == LUX_NODE_SCALAR && root->scalar[0] == '\0')
+    if (root->kind != LUX_YAML_MAPPING) {
+        if (root->kind == LUX_YAML_SCALAR && root->scalar[0] == '\0')
             return cfail(c, root,
                          "the experiment file is empty; it needs at least trainable: "
                          "and config:");
         return cfail(c, root,
                      "the experiment must be a mapping of keys to values, not %s; "
                      "start with trainable: ...",
-                     node_type_name(root));
+                     lux_yaml_node_type_name(root));
     }
     /* RLlib's shape: one top-level key naming the experiment. */
     if (root->count == 1 && !in_list(root->keys[0]->scalar, top_keys, NTOP) &&
-        root->items[0]->kind == LUX_NODE_MAPPING) {
+        root->items[0]->kind == LUX_YAML_MAPPING) {
         lux_free(cfg->name);
         if ((cfg->name = lux_strdup(root->keys[0]->scalar)) == NULL)
             return LUX_ENOMEM;
@@ -1128,12 +646,12 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
     }
     if ((rc = check_keys(c, root, "the experiment", top_keys, NTOP)) != 0)
         return rc;
-    const lux_config_node_t *smoke = field(root, "smoke");
-    if (smoke != NULL && smoke->kind != LUX_NODE_MAPPING)
+    const lux_yaml_node_t *smoke = field(root, "smoke");
+    if (smoke != NULL && smoke->kind != LUX_YAML_MAPPING)
         return cfail(c, smoke,
                      "smoke must be a mapping of the fields `lux run --smoke` overrides, "
                      "not %s",
-                     node_type_name(smoke));
+                     lux_yaml_node_type_name(smoke));
     if (smoke == NULL && c->opts->smoke)
         return cfail(c, root,
                      "--smoke was given but the experiment has no smoke: section; add one "
@@ -1142,13 +660,13 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
     if (smoke != NULL && c->opts->smoke) {
         /* The tree is the caller's, but merging swaps nodes between two parts
          * of it, so nothing is lost or freed twice. */
-        if ((rc = node_merge((lux_config_node_t *)root, (lux_config_node_t *)smoke)) != 0)
+        if ((rc = lux_yaml_node_merge((lux_yaml_node_t *)root, (lux_yaml_node_t *)smoke)) != 0)
             return rc;
         if ((rc = check_keys(c, root, "the experiment", top_keys, NTOP)) != 0)
             return rc;
     }
     if (field(root, "trainable") && field(root, "run"))
-        return cfail(c, key_node(root, "run"),
+        return cfail(c, lux_yaml_node_key(root, "run"),
                      "both trainable and run are given; keep one (run is RLlib's name for it)");
     const char *tkey = field(root, "run") ? "run" : "trainable";
     if ((rc = get_string(c, root, "name", &cfg->name)) ||
@@ -1167,7 +685,7 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
     if (cfg->has_mode && cfg->metric == NULL)
         return cfail(c, field(root, "mode"), "mode is given without metric; add metric: NAME");
     if (cfg->metric != NULL && !cfg->has_mode)
-        return cfail(c, key_node(root, "metric"),
+        return cfail(c, lux_yaml_node_key(root, "metric"),
                      "metric is given without mode; add mode: max or mode: min");
     long seed = 0;
     if ((rc = get_int(c, root, "num_samples", 1, &cfg->num_samples)) ||
@@ -1188,7 +706,7 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
         (rc = parse_resources(c, field(root, "resources_per_trial"))) ||
         (rc = parse_checkpoint(c, field(root, "checkpoint"))))
         return rc;
-    const lux_config_node_t *space = field(root, "config");
+    const lux_yaml_node_t *space = field(root, "config");
     if (space != NULL &&
         (rc = need_mapping(c, space, "config", "config: {lr: {loguniform: [1e-4, 1e-2]}}")))
         return rc;
@@ -1198,14 +716,14 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
     if (cfg->search == LUX_SEARCH_GRID &&
         (rc = lux_space_make_grid(cfg->space, c->err, c->errlen)) != 0)
         return rc;
-    if ((rc = parse_scheduler(c, lux_config_node_get(root, "scheduler"))) != 0)
+    if ((rc = parse_scheduler(c, lux_yaml_node_get(root, "scheduler"))) != 0)
         return rc;
     if ((rc = check_trainable(c, field(root, tkey))) ||
         (rc = check_env(c, field(root, "env"), cfg->env)))
         return rc;
     /* RLlib puts env inside config; check a constant one there too. */
-    const lux_config_node_t *inner = field(space, "env");
-    if (cfg->env == NULL && inner != NULL && inner->kind == LUX_NODE_SCALAR &&
+    const lux_yaml_node_t *inner = field(space, "env");
+    if (cfg->env == NULL && inner != NULL && inner->kind == LUX_YAML_SCALAR &&
         inner->scalar[0] != '\0' && (rc = check_env(c, inner, inner->scalar)) != 0)
         return rc;
     if (lux_space_num_trials(cfg->space, cfg->num_samples) > (size_t)LONG_MAX / 2)
@@ -1236,7 +754,7 @@ static int load_tree(ctx_t *c, const lux_config_node_t *root)
         rc = cls->validate(t0, msg, sizeof msg);
         json_decref(t0);
         if (rc != 0)
-            return cfail(c, space ? key_node(root, "config") : root,
+            return cfail(c, space ? lux_yaml_node_key(root, "config") : root,
                          "trainable '%s' rejects the config: %s; fix the config section (it "
                          "checked the first trial's sampled config)",
                          cfg->trainable, msg[0] ? msg : lux_strerror(rc));
@@ -1259,7 +777,7 @@ static lux_config_t *config_alloc(const char *path)
     return cfg;
 }
 
-static int load_root(const lux_config_node_t *root, const char *name,
+static int load_root(const lux_yaml_node_t *root, const char *name,
                      const lux_config_options_t *opts, lux_config_t **out, char *err, size_t errlen)
 {
     static const lux_config_options_t none = {0};
@@ -1283,12 +801,12 @@ int lux_config_load_string(const char *yaml, size_t len, const char *name,
     *out = NULL;
     if (name == NULL)
         name = "<string>";
-    lux_config_node_t *root = NULL;
-    int rc = lux_config_node_parse(yaml, len, name, &root, err, errlen);
+    lux_yaml_node_t *root = NULL;
+    int rc = lux_yaml_parse(yaml, len, name, &root, err, errlen);
     if (rc != 0)
         return rc;
     rc = load_root(root, name, opts, out, err, errlen);
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
     return rc;
 }
 
@@ -1337,11 +855,11 @@ int lux_config_from_json(const json_t *json, const lux_config_options_t *opts, l
                          char *err, size_t errlen)
 {
     *out = NULL;
-    lux_config_node_t *root = lux_config_node_from_json(json);
+    lux_yaml_node_t *root = lux_yaml_node_from_json(json);
     if (root == NULL)
         return LUX_ENOMEM;
     int rc = load_root(root, "<json>", opts, out, err, errlen);
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
     if (rc == 0) {
         /* Keep the stored name even though the file name is "<json>". */
         lux_free((*out)->path);
@@ -1420,7 +938,8 @@ json_t *lux_config_to_json(const lux_config_t *cfg)
         rc |= json_array_append_new(bundles, json_deep_copy(cfg->resources.bundles[i].resources));
     if (res) {
         rc |= put(res, "bundles", bundles);
-        rc |= put(res, "strategy", json_string(lux_pg_strategy_name(cfg->resources.strategy)));
+        rc |=
+            put(res, "strategy", json_string(lux_trial_pg_strategy_name(cfg->resources.strategy)));
     } else {
         json_decref(bundles);
     }

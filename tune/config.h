@@ -3,9 +3,9 @@
  * typed lux_config_t with its search space, scheduler parameters and stop
  * criteria. docs/config.md documents every field.
  *
- * Loading reads the YAML with libyaml's event API into a small document tree
- * whose every node remembers its file:line:column (printed 1-based), then
- * checks it field by field. Every error is one message
+ * Loading parses the YAML into the document tree of tune/yaml_tree.h, whose
+ * every node remembers its file:line:column (printed 1-based), then checks
+ * it field by field. Every error is one message
  * "FILE:LINE:COL: what is wrong; what to do" in the caller's err buffer and
  * the code LUX_ECONFIG (LUX_EIO / LUX_ENOENT when the file cannot be read,
  * LUX_ENOMEM on allocation failure). Unknown keys get the closest valid
@@ -23,6 +23,7 @@
 #ifndef LUX_CONFIG_H
 #define LUX_CONFIG_H
 
+#include "pg_strategy.h"
 #include "scheduler.h"
 #include "space.h"
 
@@ -31,67 +32,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- the document tree -------------------------------------------------- */
-
-typedef enum {
-    LUX_NODE_SCALAR,
-    LUX_NODE_SEQUENCE,
-    LUX_NODE_MAPPING,
-} lux_node_kind_t;
-
-/* One YAML node. Mappings keep their keys as scalar nodes (with their own
- * marks) in keys[i], values in items[i]; sequences use items only. Scalars
- * keep their text and whether they were quoted (a quoted scalar is always a
- * string; a plain one may be null, a boolean or a number, YAML 1.2 core
- * schema, plus 1e-4 style floats). */
-typedef struct lux_config_node {
-    lux_node_kind_t kind;
-    int line, column; /* 1-based; 0 for nodes built from JSON */
-    char *scalar;     /* LUX_NODE_SCALAR: the text */
-    bool quoted;
-    size_t count;                  /* items (and keys) */
-    struct lux_config_node **keys; /* LUX_NODE_MAPPING */
-    struct lux_config_node **items;
-} lux_config_node_t;
-
-/* Converts a node to JSON (scalars typed as above). NULL on allocation
- * failure. */
-json_t *lux_config_node_to_json(const lux_config_node_t *node);
-
-/* The value of `key` in a mapping node, or NULL. */
-const lux_config_node_t *lux_config_node_get(const lux_config_node_t *map, const char *key);
-
-/* Builds a tree from JSON (marks 0: messages then name paths). NULL on
- * allocation failure. Free with lux_config_node_free. */
-lux_config_node_t *lux_config_node_from_json(const json_t *json);
-
-/* Parses YAML text into a tree (the first document). Returns 0 and *out,
- * LUX_ECONFIG with "NAME:LINE:COL: YAML syntax error: ...; ..." in err, or
- * LUX_ENOMEM. */
-int lux_config_node_parse(const char *yaml, size_t len, const char *name, lux_config_node_t **out,
-                          char *err, size_t errlen);
-
-/* Frees a tree. Accepts NULL. */
-void lux_config_node_free(lux_config_node_t *node);
-
 /* ---- the config ----------------------------------------------------------- */
 
 typedef enum { LUX_SEARCH_RANDOM = 0, LUX_SEARCH_GRID = 1 } lux_search_t;
 
-/* X(ENUM, "name") */
-#define LUX_PG_STRATEGY_MAP(X)                                                                     \
-    X(PACK, "PACK")                                                                                \
-    X(SPREAD, "SPREAD")                                                                            \
-    X(STRICT_PACK, "STRICT_PACK")                                                                  \
-    X(STRICT_SPREAD, "STRICT_SPREAD")
-
-typedef enum {
-#define LUX_PG_ENUM(e, name) LUX_PG_##e,
-    LUX_PG_STRATEGY_MAP(LUX_PG_ENUM)
-#undef LUX_PG_ENUM
-} lux_pg_strategy_t;
-
-const char *lux_pg_strategy_name(lux_pg_strategy_t s);
+/* The name of a strategy ("PACK"), "?" for anything else. Cannot fail. */
+const char *lux_trial_pg_strategy_name(lux_trial_pg_strategy_t s);
 
 /* One placement-group bundle: resource name -> amount. CPU and GPU are also
  * broken out; `resources` (owned by the config) has every entry, custom
@@ -99,14 +45,14 @@ const char *lux_pg_strategy_name(lux_pg_strategy_t s);
 typedef struct {
     double cpu, gpu;
     json_t *resources;
-} lux_bundle_t;
+} lux_trial_bundle_t;
 
 typedef struct {
     /* The trial's bundles: bundles[0] is the trainer's, bundles[1..] one per
      * rollout worker. `cpu: 1, gpu: 0` gives a single bundle {CPU: 1}. */
-    lux_bundle_t *bundles;
-    size_t num_bundles;         /* >= 1 */
-    lux_pg_strategy_t strategy; /* PACK */
+    lux_trial_bundle_t *bundles;
+    size_t num_bundles;               /* >= 1 */
+    lux_trial_pg_strategy_t strategy; /* PACK */
 } lux_resources_t;
 
 typedef struct {

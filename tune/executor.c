@@ -251,13 +251,31 @@ LUX_ACTOR_CLASS(lux_trial_host, host_init, host_fini, LUX_METHOD(host_reset), LU
 
 #define MAX_BUNDLES 64
 
+/* Tune's strategy as the runtime names it: the one place the two types
+ * meet. */
+static lux_pg_strategy_t runtime_strategy(lux_trial_pg_strategy_t s)
+{
+    switch (s) {
+    case LUX_TRIAL_PG_SPREAD:
+        return LUX_PG_SPREAD;
+    case LUX_TRIAL_PG_STRICT_PACK:
+        return LUX_PG_STRICT_PACK;
+    case LUX_TRIAL_PG_STRICT_SPREAD:
+        return LUX_PG_STRICT_SPREAD;
+    case LUX_TRIAL_PG_PACK:
+    case LUX_TRIAL_PG_STRATEGY_COUNT:
+        break;
+    }
+    return LUX_PG_PACK;
+}
+
 struct lux_exec_trial {
     lux_actor_t actor;
     lux_pg_t pg;
     int has_pg;
     lux_exec_bundle_t bundles[MAX_BUNDLES];
     size_t num_bundles;
-    int strategy;
+    lux_trial_pg_strategy_t strategy;
     void *user;
     int busy;
     lux_ref_t ref;
@@ -436,7 +454,7 @@ int lux_exec_trial_start(lux_executor_t *ex, const lux_exec_trial_spec_t *spec, 
             for (size_t i = 0; i < spec->num_bundles; i++)
                 b[i] = (lux_bundle_t){.num_cpus = spec->bundles[i].cpu,
                                       .num_gpus = spec->bundles[i].gpu};
-            rc = lux_pg_create(b, spec->num_bundles, (lux_pg_strategy_t)spec->strategy, &t->pg);
+            rc = lux_pg_create(b, spec->num_bundles, runtime_strategy(spec->strategy), &t->pg);
             if (rc == 0) {
                 t->has_pg = 1;
                 ao.pg = t->pg;

@@ -17,6 +17,8 @@
 #ifndef LUX_EXECUTOR_H
 #define LUX_EXECUTOR_H
 
+#include "pg_strategy.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,7 +46,7 @@ typedef struct {
     const char *log_dir;              /* may be NULL */
     const lux_exec_bundle_t *bundles; /* >= 1; bundles[0] is the trainer's */
     size_t num_bundles;
-    int strategy;        /* 0 PACK, 1 SPREAD, 2 STRICT_PACK, 3 STRICT_SPREAD */
+    lux_trial_pg_strategy_t strategy;
     const void *restore; /* checkpoint bytes to restore after setup, or NULL */
     size_t restore_len;
 } lux_exec_trial_spec_t;

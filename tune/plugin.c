@@ -129,8 +129,10 @@ int lux_trainable_plugin_load(const char *spec, const char **name, char *err, si
     return LUX_ENOENT;
 }
 
-int lux_trainable_plugin_load_env(void)
+int lux_trainable_plugin_load_env(char *err, size_t errlen)
 {
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
     const char *env = getenv("LUX_PLUGINS");
     if (env == NULL || *env == '\0')
         return 0;
@@ -138,13 +140,17 @@ int lux_trainable_plugin_load_env(void)
     if (list == NULL)
         return LUX_ENOMEM;
     int first = 0;
+    size_t used = 0;
     char *save = NULL;
     for (char *p = strtok_r(list, ":", &save); p != NULL; p = strtok_r(NULL, ":", &save)) {
         plugin_t *pl;
-        char err[1024];
-        int rc = load_path(p, &pl, err, sizeof err);
+        char msg[1024];
+        int rc = load_path(p, &pl, msg, sizeof msg);
         if (rc != 0) {
-            fprintf(stderr, "lux: %s\n", err);
+            if (err != NULL && used < errlen) {
+                int n = snprintf(err + used, errlen - used, "%s%s", used ? "\n" : "", msg);
+                used = n < 0 ? errlen : used + (size_t)n;
+            }
             if (first == 0)
                 first = rc;
         }

@@ -29,8 +29,9 @@ int lux_trainable_plugin_is_spec(const char *trainable);
  * lux_plugin_init, or it failed) with a message in err. */
 int lux_trainable_plugin_load(const char *spec, const char **name, char *err, size_t errlen);
 
-/* Loads every plugin listed in LUX_PLUGINS (workers call this at start).
- * Returns 0, or the first error (reported on stderr). */
-int lux_trainable_plugin_load_env(void);
+/* Loads every plugin listed in LUX_PLUGINS (workers call this at start),
+ * going on past a plugin that fails. Returns 0, or the first failure's code
+ * with one message per failed plugin in err, a line each (err may be NULL). */
+int lux_trainable_plugin_load_env(char *err, size_t errlen);
 
 #endif

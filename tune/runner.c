@@ -48,7 +48,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_EVENTS     64
 #define COMMIT_EVERY_S 0.2
@@ -146,20 +145,14 @@ typedef struct {
     const lux_run_opts_t *opts;
 } runner_t;
 
-static volatile sig_atomic_t signal_count, signal_last;
+/* A stop request (lux_run_request_stop), set from a signal handler: the
+ * signal that asked, then the flag the loop reads. */
+static volatile sig_atomic_t stop_requested, stop_signal;
 
-static void on_signal(int sig)
+void lux_run_request_stop(int signo)
 {
-    signal_last = sig;
-    signal_count++;
-    if (signal_count >= 2) {
-        /* A second signal: leave now; the store holds everything committed
-         * and --resume continues from it. */
-        static const char msg[] = "\nlux: stopping at once; resume with --resume\n";
-        ssize_t w = write(2, msg, sizeof msg - 1);
-        (void)w;
-        _exit(128 + sig);
-    }
+    stop_signal = signo;
+    stop_requested = 1;
 }
 
 static double elapsed(const runner_t *r)
@@ -273,10 +266,10 @@ static trial_t **live_snapshot(const runner_t *r, size_t *n)
 {
     *n = r->nlive;
     trial_t **copy = lux_malloc((r->nlive ? r->nlive : 1) * sizeof *copy);
-    if (copy != NULL)
-        memcpy(copy, r->live, r->nlive * sizeof *copy);
-    else
+    if (copy == NULL)
         *n = 0;
+    else if (r->nlive > 0) /* r->live is NULL before the first trial */
+        memcpy(copy, r->live, r->nlive * sizeof *copy);
     return copy;
 }
 
@@ -607,7 +600,7 @@ static int trial_start(runner_t *r, trial_t *t)
         .seed = t->seed,
         .bundles = r->bundles,
         .num_bundles = r->nbundles,
-        .strategy = (int)r->cfg->resources.strategy,
+        .strategy = r->cfg->resources.strategy,
         .restore = bytes,
         .restore_len = len,
     };
@@ -1228,11 +1221,11 @@ static int run_loop(runner_t *r)
     lux_exec_event_t events[MAX_EVENTS];
     int rc = 0;
     while (!all_done(r)) {
-        if (signal_count > 0 && !r->stopping) {
+        if (stop_requested && !r->stopping) {
             lux_console_event(r->console, 0,
                               "%s: checkpointing running trials and stopping "
                               "(press Ctrl-C again to stop at once)",
-                              signal_last == SIGTERM ? "SIGTERM" : "interrupted");
+                              stop_signal == SIGTERM ? "SIGTERM" : "interrupted");
             begin_stopping(r, 1);
         }
         if (!r->stopping && lux_stopper_budget_exhausted(r->stopper, elapsed(r))) {
@@ -1575,7 +1568,17 @@ static void runner_free(runner_t *r, lux_config_t *keep)
         lux_config_destroy(&r->cfg);
 }
 
-int lux_run(const lux_run_opts_t *opts)
+/* Ends lux_run with a failure: the message and whether it was the input's
+ * fault go into the outcome. Returns rc. */
+static int failed(lux_run_outcome_t *out, int rc, bool bad_input, const char *err)
+{
+    stop_requested = 0; /* the request is used up */
+    out->bad_input = bad_input;
+    snprintf(out->error, sizeof out->error, "%s", err);
+    return rc;
+}
+
+int lux_run(const lux_run_opts_t *opts, lux_run_outcome_t *out)
 {
     runner_t r = {0};
     r.opts = opts;
@@ -1583,14 +1586,14 @@ int lux_run(const lux_run_opts_t *opts)
     lux_config_t *cfg = NULL;
     char *text = NULL;
     int rc = 0;
+    memset(out, 0, sizeof *out);
+    out->end = LUX_RUN_NOT_STARTED;
 
     /* 1. The config, checked before anything is created. */
     if (opts->config_path != NULL) {
         rc = lux_config_load(opts->config_path, opts->config_opts, &cfg, err, sizeof err);
-        if (rc != 0) {
-            fprintf(stderr, "lux run: %s\n", err);
-            return 2; /* a config that cannot be read or is wrong: bad input */
-        }
+        if (rc != 0) /* a config that cannot be read or is wrong: bad input */
+            return failed(out, rc, true, err);
         if (opts->name != NULL) {
             lux_free(cfg->name);
             cfg->name = lux_strdup(opts->name);
@@ -1608,69 +1611,58 @@ int lux_run(const lux_run_opts_t *opts)
     } else if (opts->resume_dir != NULL) {
         snprintf(r.dir, sizeof r.dir, "%s", opts->resume_dir);
     } else {
-        fprintf(stderr, "lux run: give an experiment file or --resume DIR\n");
-        return 2;
+        return failed(out, LUX_EINVAL, true, "give an experiment file or --resume DIR");
     }
+    snprintf(out->dir, sizeof out->dir, "%s", r.dir);
     int resuming = opts->resume || opts->resume_dir != NULL;
     char dbpath[8192];
     snprintf(dbpath, sizeof dbpath, "%s/%s", r.dir, LUX_STORE_DB_NAME);
-    if (resuming && !exists(dbpath)) {
-        fprintf(stderr,
-                "lux run: %s holds no experiment to resume (no %s); run it without --resume\n",
-                r.dir, LUX_STORE_DB_NAME);
+    if (resuming != exists(dbpath)) {
+        if (resuming)
+            snprintf(err, sizeof err,
+                     "%s holds no experiment to resume (no %s); run it without --resume", r.dir,
+                     LUX_STORE_DB_NAME);
+        else
+            snprintf(err, sizeof err,
+                     "%s already holds an experiment; continue it with --resume, or start "
+                     "another with --name NAME",
+                     r.dir);
         lux_config_destroy(&cfg);
         lux_free(text);
-        return 2;
-    }
-    if (!resuming && exists(dbpath)) {
-        fprintf(stderr,
-                "lux run: %s already holds an experiment; continue it with --resume, or start "
-                "another with --name NAME\n",
-                r.dir);
-        lux_config_destroy(&cfg);
-        lux_free(text);
-        return 2;
+        return failed(out, resuming ? LUX_ENOENT : LUX_EEXIST, true, err);
     }
 
     if (cfg != NULL && (rc = resolve_trainable(cfg, &r.trainable, err, sizeof err)) != 0) {
-        fprintf(stderr, "lux run: %s\n", err);
         lux_config_destroy(&cfg);
         lux_free(text);
-        return 2;
+        return failed(out, rc, true, err);
     }
 
     /* 2. The runtime first: if it cannot start, nothing is written. */
     lux_executor_opts_t eo = {.num_cpus = opts->num_cpus};
     rc = lux_executor_new(&eo, &r.ex, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "lux run: %s\n", err);
         lux_config_destroy(&cfg);
         lux_free(text);
-        return 1;
+        return failed(out, rc, false, err);
     }
 
     if (!resuming) {
         r.cfg = cfg;
         cfg = NULL;
         rc = setup_resources(&r, err, sizeof err);
-        if (rc != 0) {
-            fprintf(stderr, "lux run: %s\n", err);
+        if (rc != 0)
             goto fail;
-        }
     }
 
     /* 3. The store. */
     rc = lux_store_open(r.dir, &r.store, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "lux run: %s\n", err);
+    if (rc != 0)
         goto fail;
-    }
     if (resuming) {
         rc = prepare_resume(&r, cfg, err, sizeof err);
-        if (rc != 0) {
-            fprintf(stderr, "lux run: %s\n", err);
+        if (rc != 0)
             goto fail;
-        }
         if (r.cfg != cfg)
             lux_config_destroy(&cfg);
         cfg = NULL;
@@ -1692,35 +1684,26 @@ int lux_run(const lux_run_opts_t *opts)
         rc = lux_store_experiment_put(r.store, &e);
         free(cjt);
         if (rc != 0) {
-            fprintf(stderr, "lux run: cannot write the experiment: %s\n",
-                    lux_store_errmsg(r.store));
+            snprintf(err, sizeof err, "cannot write the experiment: %s", lux_store_errmsg(r.store));
             goto fail;
         }
     }
     lux_free(text);
     text = NULL;
-    if (r.bundles == NULL && (rc = setup_resources(&r, err, sizeof err)) != 0) {
-        fprintf(stderr, "lux run: %s\n", err);
+    if (r.bundles == NULL && (rc = setup_resources(&r, err, sizeof err)) != 0)
         goto fail;
-    }
     r.safe_name = sanitize_name(r.cfg->name);
     if (r.trainable == NULL &&
         (rc = resolve_trainable(r.cfg, &r.trainable, err, sizeof err)) != 0) {
-        fprintf(stderr, "lux run: %s\n", err);
         rc = LUX_ECONFIG;
         goto fail;
     }
     r.total_trials = lux_config_num_trials(r.cfg);
-    if (resuming && (rc = load_trials(&r, err, sizeof err)) != 0) {
-        fprintf(stderr, "lux run: %s\n", err);
+    if (resuming && (rc = load_trials(&r, err, sizeof err)) != 0)
         goto fail;
-    }
     if ((rc = setup_scheduler(&r, resuming, err, sizeof err)) != 0 ||
-        (rc = lux_stopper_new(r.cfg->stop, r.cfg->time_budget_s, &r.stopper, err, sizeof err)) !=
-            0) {
-        fprintf(stderr, "lux run: %s\n", err);
+        (rc = lux_stopper_new(r.cfg->stop, r.cfg->time_budget_s, &r.stopper, err, sizeof err)) != 0)
         goto fail;
-    }
     if (resuming)
         lux_store_experiment_set_status(r.store, "RUNNING", 0);
 
@@ -1728,18 +1711,12 @@ int lux_run(const lux_run_opts_t *opts)
                                 opts->report_interval_s);
     if (r.console == NULL) {
         rc = LUX_ENOMEM;
+        err[0] = '\0'; /* nothing to add to the code */
         goto fail;
     }
     lux_console_event(r.console, 0, "%s experiment %s in %s: %ld trial(s), %ld at a time",
                       resuming ? "resuming" : "starting", r.cfg->name, r.dir, r.total_trials,
                       r.max_running);
-
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    signal_count = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
 
     r.t_start = lux_clock_monotonic_s();
     r.wall_start = lux_clock_wall_s();
@@ -1747,27 +1724,17 @@ int lux_run(const lux_run_opts_t *opts)
     rc = run_loop(&r);
     if (commit_batch(&r) != 0 && rc == 0)
         rc = LUX_ESTORE;
-
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     refresh_console(&r, 1);
 
     const char *status = rc != 0 ? "ERROR" : r.interrupted ? "INTERRUPTED" : "FINISHED";
     lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : lux_clock_wall_s());
-    int code = 0;
-    if (rc != 0)
-        code = 1;
-    else if (r.interrupted)
-        code = LUX_RUN_EXIT_INTERRUPTED;
-    else if (r.num_errors > 0)
-        code = 1;
-    if (r.interrupted)
-        fprintf(stderr, "lux run: stopped; continue with: lux run --resume %s\n", r.dir);
-    else if (r.num_errors > 0)
-        fprintf(stderr, "lux run: %ld trial(s) ended in ERROR; see 'lux status %s'\n", r.num_errors,
-                r.dir);
+    out->end = r.interrupted ? LUX_RUN_INTERRUPTED
+               : r.stopping  ? LUX_RUN_BUDGET_USED_UP
+                             : LUX_RUN_FINISHED;
+    out->num_errored = r.num_errors;
     runner_free(&r, NULL);
-    return code;
+    stop_requested = 0; /* the request is used up */
+    return rc;          /* a failed loop logged why (common/log.h) */
 
 fail:
     lux_free(text);
@@ -1776,5 +1743,5 @@ fail:
     else
         lux_config_destroy(&cfg);
     runner_free(&r, NULL);
-    return rc == LUX_ECONFIG || rc == LUX_EINFEASIBLE ? 2 : 1;
+    return failed(out, rc, rc == LUX_ECONFIG || rc == LUX_EINFEASIBLE, err);
 }

@@ -415,6 +415,17 @@ static json_t *asha_stats(const lux_scheduler_t *s)
     return json_pack("{s:I}", "num_stopped", (json_int_t)a->num_stopped);
 }
 
+/* ASHA's keys in an experiment's `scheduler:` mapping. */
+static const char *const config_keys[] = {
+    "type",     "time_attr",       "max_t", "grace_period", "reduction_factor",
+    "brackets", "stop_last_trials"};
+
+const char *const *lux_sched_asha_config_keys(size_t *n)
+{
+    *n = sizeof config_keys / sizeof config_keys[0];
+    return config_keys;
+}
+
 const lux_sched_ops_t lux_sched_asha_ops = {
     .init = asha_init,
     .fini = asha_fini,

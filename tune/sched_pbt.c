@@ -449,6 +449,23 @@ static json_t *pbt_stats(const lux_scheduler_t *s)
                      "num_perturbations", (json_int_t)p->num_perturbations);
 }
 
+/* PBT's keys in an experiment's `scheduler:` mapping. */
+static const char *const config_keys[] = {"type",
+                                          "time_attr",
+                                          "perturbation_interval",
+                                          "burn_in_period",
+                                          "quantile_fraction",
+                                          "resample_probability",
+                                          "perturbation_factors",
+                                          "hyperparam_mutations",
+                                          "synch"};
+
+const char *const *lux_sched_pbt_config_keys(size_t *n)
+{
+    *n = sizeof config_keys / sizeof config_keys[0];
+    return config_keys;
+}
+
 const lux_sched_ops_t lux_sched_pbt_ops = {
     .init = pbt_init,
     .fini = pbt_fini,

@@ -165,6 +165,14 @@ void lux_scheduler_params_default(lux_scheduler_params_t *p, lux_scheduler_type_
  * file:line:col). */
 int lux_scheduler_params_check(const lux_scheduler_params_t *p, char *err, size_t errlen);
 
+/* The keys a `scheduler:` mapping of each type takes in an experiment file
+ * (docs/config.md), "type" first, with the count in *n. Each table lives
+ * with its scheduler (tune/sched_asha.c, tune/sched_pbt.c), so a new
+ * parameter is added in one file; FIFO takes "type" only. Static tables.
+ * Cannot fail. */
+const char *const *lux_sched_asha_config_keys(size_t *n);
+const char *const *lux_sched_pbt_config_keys(size_t *n);
+
 typedef struct lux_scheduler lux_scheduler_t;
 
 /* Builds a scheduler. Returns 0 and *out, LUX_ECONFIG (parameters rejected

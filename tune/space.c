@@ -16,7 +16,7 @@
 #include "space.h"
 
 #include "alloc.h"
-#include "config.h"
+#include "yaml_tree.h"
 #include "error.h"
 #include "suggest.h"
 
@@ -193,25 +193,17 @@ typedef struct {
     size_t errlen;
 } parse_t;
 
-static int fail(parse_t *p, const lux_config_node_t *node, const char *path, const char *fmt, ...)
+static int fail(parse_t *p, const lux_yaml_node_t *node, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(parse_t *p, const lux_config_node_t *node, const char *path, const char *fmt, ...)
+static int fail(parse_t *p, const lux_yaml_node_t *node, const char *path, const char *fmt, ...)
 {
-    if (p->err == NULL || p->errlen == 0)
-        return LUX_ECONFIG;
-    int n;
-    if (node != NULL && node->line > 0)
-        n = snprintf(p->err, p->errlen, "%s:%d:%d: ", p->file, node->line, node->column);
-    else
-        n = snprintf(p->err, p->errlen, "%s: at '%s': ", p->file, path);
-    if (n < 0 || (size_t)n >= p->errlen)
-        return LUX_ECONFIG;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    int rc = lux_yaml_errorv(p->err, p->errlen, p->file, node != NULL ? node->line : 0,
+                             node != NULL ? node->column : 0, path, fmt, ap);
     va_end(ap);
-    return LUX_ECONFIG;
+    return rc;
 }
 
 /* Orders dotted paths like Ray orders its path tuples: component by
@@ -262,11 +254,11 @@ static char *join_path(const char *prefix, const char *key)
 }
 
 /* Reads argument i of a distribution as a finite number. */
-static int arg_number(parse_t *p, const lux_config_node_t *args, size_t i, const char *dist,
+static int arg_number(parse_t *p, const lux_yaml_node_t *args, size_t i, const char *dist,
                       const char *what, const char *path, bool integer, double *out)
 {
-    const lux_config_node_t *n = args->items[i];
-    json_t *j = n->kind == LUX_NODE_SCALAR ? lux_config_node_to_json(n) : NULL;
+    const lux_yaml_node_t *n = args->items[i];
+    json_t *j = n->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(n) : NULL;
     bool ok = json_is_number(j) && (!integer || json_is_integer(j));
     double v = ok ? json_number_value(j) : 0;
     json_decref(j);
@@ -305,22 +297,22 @@ static const char *dist_usage(lux_domain_kind_t k)
     }
 }
 
-static int parse_domain(parse_t *p, lux_domain_kind_t kind, const lux_config_node_t *key,
-                        const lux_config_node_t *args, const char *path, var_t *v)
+static int parse_domain(parse_t *p, lux_domain_kind_t kind, const lux_yaml_node_t *key,
+                        const lux_yaml_node_t *args, const char *path, var_t *v)
 {
     const char *dist = lux_domain_name(kind);
     v->d.kind = kind;
     v->d.base = 10;
     v->line = key->line;
     v->column = key->column;
-    if (args->kind != LUX_NODE_SEQUENCE)
+    if (args->kind != LUX_YAML_SEQUENCE)
         return fail(p, args, path, "%s takes a list of arguments; write {%s: %s}", dist, dist,
                     dist_usage(kind));
     size_t n = args->count;
     if (kind == LUX_DOMAIN_CHOICE || kind == LUX_DOMAIN_GRID) {
         if (n == 0)
             return fail(p, args, path, "%s needs at least one value; list the values to try", dist);
-        v->values = lux_config_node_to_json(args);
+        v->values = lux_yaml_node_to_json(args);
         if (v->values == NULL)
             return LUX_ENOMEM;
         v->d.values = v->values;
@@ -452,15 +444,15 @@ static const char *const dist_list[] = {
     "randint", "qrandint",    "lograndint", "qlograndint", "randn",      "qrandn",
 };
 
-static int parse_map(parse_t *p, const lux_config_node_t *map, const char *prefix, json_t *tmpl,
+static int parse_map(parse_t *p, const lux_yaml_node_t *map, const char *prefix, json_t *tmpl,
                      json_t *spec);
 
-static int parse_value(parse_t *p, const lux_config_node_t *keynode, const lux_config_node_t *val,
+static int parse_value(parse_t *p, const lux_yaml_node_t *keynode, const lux_yaml_node_t *val,
                        const char *path, json_t *tmpl, json_t *spec)
 {
     const char *key = keynode->scalar;
     lux_space_t *s = p->space;
-    if (val->kind == LUX_NODE_MAPPING && val->count == 1 &&
+    if (val->kind == LUX_YAML_MAPPING && val->count == 1 &&
         domain_by_name(val->keys[0]->scalar) != LUX_DOMAIN_COUNT) {
         lux_domain_kind_t kind = domain_by_name(val->keys[0]->scalar);
         if (kind == LUX_DOMAIN_GRID && s->flavour == LUX_SPACE_MUTATIONS)
@@ -476,15 +468,15 @@ static int parse_value(parse_t *p, const lux_config_node_t *keynode, const lux_c
         if (rc != 0)
             return rc;
         v->d.path = v->path;
-        json_t *sp = lux_config_node_to_json(val);
+        json_t *sp = lux_yaml_node_to_json(val);
         if (sp == NULL || json_object_set_new(spec, key, sp) != 0)
             return LUX_ENOMEM;
         return 0;
     }
-    if (val->kind == LUX_NODE_MAPPING) {
+    if (val->kind == LUX_YAML_MAPPING) {
         /* A one-key mapping whose key is nearly a distribution's name and
          * whose value is a list is almost surely a misspelt distribution. */
-        if (val->count == 1 && val->items[0]->kind == LUX_NODE_SEQUENCE) {
+        if (val->count == 1 && val->items[0]->kind == LUX_YAML_SEQUENCE) {
             const char *near = lux_suggest(val->keys[0]->scalar, dist_list,
                                            sizeof dist_list / sizeof dist_list[0]);
             if (near != NULL && lux_edit_distance(val->keys[0]->scalar, near) <= 2)
@@ -502,7 +494,7 @@ static int parse_value(parse_t *p, const lux_config_node_t *keynode, const lux_c
         return parse_map(p, val, path, sub_t, sub_s);
     }
     if (s->flavour == LUX_SPACE_MUTATIONS) {
-        if (val->kind != LUX_NODE_SEQUENCE || val->count == 0)
+        if (val->kind != LUX_YAML_SEQUENCE || val->count == 0)
             return fail(p, val, path,
                         "a PBT mutation must be a list of values or a distribution; write e.g. "
                         "%s: [16, 32, 64] or %s: {loguniform: [1e-4, 1e-2]}",
@@ -514,7 +506,7 @@ static int parse_value(parse_t *p, const lux_config_node_t *keynode, const lux_c
         v->d.path = v->path;
         v->line = keynode->line;
         v->column = keynode->column;
-        if ((v->values = lux_config_node_to_json(val)) == NULL)
+        if ((v->values = lux_yaml_node_to_json(val)) == NULL)
             return LUX_ENOMEM;
         v->d.values = v->values;
         json_t *sp = json_deep_copy(v->values);
@@ -522,18 +514,18 @@ static int parse_value(parse_t *p, const lux_config_node_t *keynode, const lux_c
             return LUX_ENOMEM;
         return 0;
     }
-    json_t *c = lux_config_node_to_json(val);
+    json_t *c = lux_yaml_node_to_json(val);
     if (c == NULL || json_object_set(tmpl, key, c) != 0 || json_object_set_new(spec, key, c) != 0)
         return LUX_ENOMEM;
     return 0;
 }
 
-static int parse_map(parse_t *p, const lux_config_node_t *map, const char *prefix, json_t *tmpl,
+static int parse_map(parse_t *p, const lux_yaml_node_t *map, const char *prefix, json_t *tmpl,
                      json_t *spec)
 {
     for (size_t i = 0; i < map->count; i++) {
-        const lux_config_node_t *k = map->keys[i];
-        if (k->kind != LUX_NODE_SCALAR)
+        const lux_yaml_node_t *k = map->keys[i];
+        if (k->kind != LUX_YAML_SCALAR)
             return fail(p, k, prefix ? prefix : "", "keys must be plain names");
         if (strchr(k->scalar, '.') != NULL || k->scalar[0] == '\0')
             return fail(p, k, prefix ? prefix : "",
@@ -567,8 +559,8 @@ void lux_space_destroy(lux_space_t **space_p)
     *space_p = NULL;
 }
 
-int lux_space_from_node(const lux_config_node_t *node, const char *file,
-                        lux_space_flavour_t flavour, lux_space_t **out, char *err, size_t errlen)
+int lux_space_from_node(const lux_yaml_node_t *node, const char *file, lux_space_flavour_t flavour,
+                        lux_space_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (file == NULL)
@@ -586,12 +578,12 @@ int lux_space_from_node(const lux_config_node_t *node, const char *file,
     }
     parse_t p = {s, file, err, errlen};
     int rc = 0;
-    if (node != NULL && node->kind != LUX_NODE_MAPPING &&
-        !(node->kind == LUX_NODE_SCALAR && !node->quoted && node->scalar[0] == '\0'))
+    if (node != NULL && node->kind != LUX_YAML_MAPPING &&
+        !(node->kind == LUX_YAML_SCALAR && !node->quoted && node->scalar[0] == '\0'))
         rc = fail(&p, node, "",
                   "the search space must be a mapping of names to values; write "
                   "e.g. lr: {loguniform: [1e-4, 1e-2]}");
-    else if (node != NULL && node->kind == LUX_NODE_MAPPING)
+    else if (node != NULL && node->kind == LUX_YAML_MAPPING)
         rc = parse_map(&p, node, NULL, s->tmpl, s->spec);
     if (rc == 0 && flavour == LUX_SPACE_MUTATIONS && s->nvars == 0)
         rc = fail(&p, node, "",
@@ -620,11 +612,11 @@ int lux_space_from_json(const json_t *spec, lux_space_flavour_t flavour, lux_spa
             snprintf(err, errlen, "<json>: the search space must be an object");
         return LUX_ECONFIG;
     }
-    lux_config_node_t *node = spec ? lux_config_node_from_json(spec) : NULL;
+    lux_yaml_node_t *node = spec ? lux_yaml_node_from_json(spec) : NULL;
     if (spec != NULL && node == NULL)
         return LUX_ENOMEM;
     int rc = lux_space_from_node(node, "<json>", flavour, out, err, errlen);
-    lux_config_node_free(node);
+    lux_yaml_node_destroy(&node);
     return rc;
 }
 

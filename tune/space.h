@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct lux_config_node; /* config.h: the YAML document tree with marks */
+struct lux_yaml_node; /* yaml_tree.h: the YAML document tree with marks */
 
 /* ---- random numbers ---------------------------------------------------- */
 
@@ -121,7 +121,7 @@ typedef enum {
  * type, empty or inverted range, non-positive log bound, q <= 0, empty
  * choice). LUX_ENOMEM on allocation failure. `file` names the source in
  * messages. On success *out is a new space the caller destroys. */
-int lux_space_from_node(const struct lux_config_node *node, const char *file,
+int lux_space_from_node(const struct lux_yaml_node *node, const char *file,
                         lux_space_flavour_t flavour, lux_space_t **out, char *err, size_t errlen);
 
 /* Parses a space from its JSON spec (the form lux_space_spec returns, which

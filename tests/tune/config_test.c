@@ -119,7 +119,7 @@ LUX_TEST(builders_random_search_loads)
     LUX_CHECK_INT_EQ(c->resources.num_bundles, 3);
     LUX_CHECK_DBL(c->resources.bundles[0].cpu, ==, 0.01);
     LUX_CHECK_DBL(c->resources.bundles[2].cpu, ==, 1);
-    LUX_CHECK_INT_EQ(c->resources.strategy, LUX_PG_PACK);
+    LUX_CHECK_INT_EQ(c->resources.strategy, LUX_TRIAL_PG_PACK);
     LUX_CHECK_INT_EQ(c->checkpoint.frequency, 10);
     LUX_CHECK(c->checkpoint.at_end);
     LUX_CHECK_INT_EQ(c->checkpoint.num_to_keep, 3);

@@ -77,3 +77,19 @@ LUX_TEST(plugin_class_by_name_and_bad_paths)
         LUX_CHECK_MSG(access(dir, F_OK) != 0, "%s was created", dir);
     }
 }
+
+LUX_TEST(failing_plugins_in_the_environment_are_reported_a_line_each)
+{
+    /* Every process loads LUX_PLUGINS at start (workers need it); the
+     * library returns the messages and the executable prints them. */
+    char *argv[] = {(char *)lux_test_lux_binary(), "--version", NULL};
+    char *env[] = {"LUX_PLUGINS=/no/such/a.so:/no/such/b.so", NULL};
+    char *out = NULL, *err = NULL;
+    int rc = lux_test_spawn(argv, env, NULL, 30, &out, &err);
+    LUX_CHECK_INT_EQ(rc, 0);
+    LUX_CHECK_CONTAINS(err, "lux: plugin /no/such/a.so: no such file; give the path of a shared "
+                            "library\nlux: plugin /no/such/b.so: no such file; give the path of a "
+                            "shared library\n");
+    free(out);
+    free(err);
+}

@@ -143,7 +143,10 @@ static const char *write_config(const char *name, const char *yaml)
     return lux_test_write_tmp(file, yaml);
 }
 
-static int run_quiet(const char *config_path, const char *resume_dir, int resume, const char *name)
+/* Runs an experiment through the library with the console silenced; *out
+ * gets the outcome. Returns lux_run's code. */
+static int run_outcome(const char *config_path, const char *resume_dir, int resume,
+                       const char *name, lux_run_outcome_t *out)
 {
     FILE *devnull = fopen("/dev/null", "w");
     lux_run_opts_t o = {
@@ -157,9 +160,23 @@ static int run_quiet(const char *config_path, const char *resume_dir, int resume
         .console = devnull,
         .tty = 0,
     };
-    int rc = lux_run(&o);
+    int rc = lux_run(&o, out);
     fclose(devnull);
     return rc;
+}
+
+/* The same, summed up as the lux command sums it up in its exit code
+ * (cli/cmd_run.c): 0 every trial terminated, 1 a trial in ERROR or a
+ * failure, 2 bad input, 130 interrupted. */
+static int run_quiet(const char *config_path, const char *resume_dir, int resume, const char *name)
+{
+    lux_run_outcome_t out;
+    int rc = run_outcome(config_path, resume_dir, resume, name, &out);
+    if (rc != 0)
+        return out.bad_input ? 2 : 1;
+    if (out.end == LUX_RUN_INTERRUPTED)
+        return 130;
+    return out.num_errored > 0 ? 1 : 0;
 }
 
 static sqlite3 *open_db(const char *name)
@@ -338,7 +355,11 @@ LUX_TEST_T(failed_trial_restarts_from_checkpoint, 120)
 LUX_TEST_T(failure_beyond_max_failures_is_error, 120)
 {
     const char *path = write_config("err", failing_yaml("err", 0, "fail_at"));
-    LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, NULL), 1);
+    lux_run_outcome_t out;
+    LUX_CHECK_INT_EQ(run_outcome(path, NULL, 0, NULL, &out), 0);
+    LUX_CHECK_INT_EQ(out.end, LUX_RUN_FINISHED);
+    LUX_CHECK_INT_EQ(out.num_errored, 1);
+    LUX_CHECK_STR_EQ(out.error, "");
     sqlite3 *db = open_db("err");
     LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'ERROR' AND"
                                     " error LIKE '%toy failure at iteration 5%'"),
@@ -467,14 +488,26 @@ static int process_running(pid_t pid)
  * `sig`; returns the child's wait status. *orphans (may be NULL) counts the
  * child's workers still alive 0.5 s after the kill, *workers how many it
  * had. */
+static void request_stop(int sig)
+{
+    lux_run_request_stop(sig);
+}
+
 static int run_and_kill(const char *path, const char *name, double after_s, int sig, int resume,
                         int *workers, int *orphans)
 {
     fflush(NULL);
     pid_t pid = fork();
     LUX_CHECK(pid >= 0);
-    if (pid == 0)
+    if (pid == 0) {
+        /* What the lux command does: its handler asks the run to stop. */
+        struct sigaction sa = {0};
+        sa.sa_handler = request_stop;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         _exit(run_quiet(path, NULL, resume, name));
+    }
     usleep((useconds_t)(after_s * 1e6));
     pid_t kids[64];
     size_t nkids = children_of(pid, kids, 64);
@@ -574,8 +607,7 @@ LUX_TEST_T(sigint_checkpoints_and_stops, 180)
 {
     const char *path = write_config("long", long_yaml);
     int st = run_and_kill(path, "long", 0.4, SIGINT, 0, NULL, NULL);
-    LUX_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == LUX_RUN_EXIT_INTERRUPTED, "exit status %d",
-                  st);
+    LUX_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "exit status %d", st);
     sqlite3 *db = open_db("long");
     LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'INTERRUPTED'"),
                      1);
@@ -623,6 +655,136 @@ LUX_TEST_T(resume_refuses_edited_search_space, 120)
     free(after);
 }
 
+/* Runs fn with this process's stderr sent to a file; returns what was
+ * written there (heap). */
+static char *stderr_of(void (*fn)(void *), void *arg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stderr.txt", lux_test_tmpdir());
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    LUX_CHECK(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fopen(path, "r");
+    LUX_CHECK(f != NULL);
+    char *text = calloc(1, 1 << 16);
+    size_t n = fread(text, 1, (1 << 16) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+typedef struct {
+    const char *path, *name;
+    int resume;
+    int rc;
+    lux_run_outcome_t out;
+} run_call_t;
+
+static void run_call(void *arg)
+{
+    run_call_t *c = arg;
+    c->rc = run_outcome(c->path, NULL, c->resume, c->name, &c->out);
+}
+
+LUX_TEST_T(library_reports_failures_instead_of_printing, 120)
+{
+    /* A bad config: the code, the message and "bad input"; stderr untouched. */
+    const char *yaml = "name: bad\ntrainable: toy\nmetric: score\nnum_sample: 3\n";
+    run_call_t c = {.path = write_config("bad", yaml)};
+    char *err = stderr_of(run_call, &c);
+    LUX_CHECK_STR_EQ(err, "");
+    free(err);
+    LUX_CHECK_INT_EQ(c.rc, LUX_ECONFIG);
+    LUX_CHECK(c.out.bad_input);
+    LUX_CHECK_INT_EQ(c.out.end, LUX_RUN_NOT_STARTED);
+    LUX_CHECK_CONTAINS(c.out.error, "bad.yaml:4:1: unknown key 'num_sample'");
+    LUX_CHECK(!dir_exists("bad"));
+
+    /* Neither a file nor a directory. */
+    lux_run_opts_t none = {.storage = lux_test_tmpdir()};
+    LUX_CHECK_INT_EQ(lux_run(&none, &c.out), LUX_EINVAL);
+    LUX_CHECK(c.out.bad_input);
+    LUX_CHECK_STR_EQ(c.out.error, "give an experiment file or --resume DIR");
+
+    /* An experiment that is already there, and one that is not. */
+    c = (run_call_t){.path = write_config("basic", basic_yaml)};
+    run_call(&c);
+    LUX_CHECK_INT_EQ(c.rc, 0);
+    LUX_CHECK_INT_EQ(c.out.end, LUX_RUN_FINISHED);
+    LUX_CHECK_INT_EQ(c.out.num_errored, 0);
+    char dir[4096], want[8192];
+    snprintf(dir, sizeof dir, "%s/basic", lux_test_tmpdir());
+    LUX_CHECK_STR_EQ(c.out.dir, dir);
+    err = stderr_of(run_call, &c);
+    LUX_CHECK_STR_EQ(err, "");
+    free(err);
+    LUX_CHECK_INT_EQ(c.rc, LUX_EEXIST);
+    LUX_CHECK(c.out.bad_input);
+    snprintf(want, sizeof want,
+             "%s already holds an experiment; continue it with --resume, or start another with "
+             "--name NAME",
+             dir);
+    LUX_CHECK_STR_EQ(c.out.error, want);
+    c = (run_call_t){.path = c.path, .name = "never", .resume = 1};
+    run_call(&c);
+    LUX_CHECK_INT_EQ(c.rc, LUX_ENOENT);
+    LUX_CHECK(c.out.bad_input);
+    LUX_CHECK_CONTAINS(c.out.error, "holds no experiment to resume (no experiment.db); run it "
+                                    "without --resume");
+}
+
+LUX_TEST_T(stop_request_interrupts_and_is_used_up, 120)
+{
+    /* A request made before the run starts stops it as soon as its loop
+     * runs: nothing is lost, the experiment is INTERRUPTED, and the library
+     * says so through the outcome, not on stderr. */
+    lux_run_request_stop(SIGTERM);
+    run_call_t c = {.path = write_config("long", long_yaml)};
+    char *err = stderr_of(run_call, &c);
+    LUX_CHECK_STR_EQ(err, "");
+    free(err);
+    LUX_CHECK_INT_EQ(c.rc, 0);
+    LUX_CHECK_INT_EQ(c.out.end, LUX_RUN_INTERRUPTED);
+    LUX_CHECK(!c.out.bad_input);
+    sqlite3 *db = open_db("long");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'INTERRUPTED'"),
+                     1);
+    sqlite3_close(db);
+    /* The request was used up: the resumed run goes to the end. */
+    c = (run_call_t){.path = c.path, .resume = 1};
+    run_call(&c);
+    LUX_CHECK_INT_EQ(c.rc, 0);
+    LUX_CHECK_INT_EQ(c.out.end, LUX_RUN_FINISHED);
+    db = open_db("long");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 120);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'FINISHED'"),
+                     1);
+    sqlite3_close(db);
+}
+
+LUX_TEST_T(time_budget_ends_the_run_as_budget_used_up, 120)
+{
+    const char *yaml = "name: budget\ntrainable: toy\nmetric: score\nmode: max\n"
+                       "num_samples: 4\nseed: 3\nstop: {training_iteration: 100000}\n"
+                       "time_budget_s: 1\nconfig:\n  x: 1\n  sleep_ms: 10\n";
+    lux_run_outcome_t out;
+    LUX_CHECK_INT_EQ(run_outcome(write_config("budget", yaml), NULL, 0, NULL, &out), 0);
+    LUX_CHECK_INT_EQ(out.end, LUX_RUN_BUDGET_USED_UP);
+    LUX_CHECK_INT_EQ(out.num_errored, 0);
+    sqlite3 *db = open_db("budget");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'FINISHED'"),
+                     1);
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM results"), <, 4 * 1000);
+    sqlite3_close(db);
+}
+
 LUX_TEST_T(console_prints_plain_lines_when_not_a_terminal, 120)
 {
     char out_path[4096];
@@ -636,7 +798,9 @@ LUX_TEST_T(console_prints_plain_lines_when_not_a_terminal, 120)
         .console = out,
         .tty = -1,
     };
-    LUX_CHECK_INT_EQ(lux_run(&o), 0);
+    lux_run_outcome_t outcome;
+    LUX_CHECK_INT_EQ(lux_run(&o, &outcome), 0);
+    LUX_CHECK_INT_EQ(outcome.end, LUX_RUN_FINISHED);
     fclose(out);
     FILE *in = fopen(out_path, "r");
     char buf[1 << 16];

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "error.h"
 #include "scheduler.h"
+#include "yaml_tree.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,13 +25,13 @@ typedef struct {
 static pbt_t pbt(const char *mutations_yaml, double q, double resample, double factor, bool synch)
 {
     pbt_t r = {0};
-    lux_config_node_t *root = NULL;
+    lux_yaml_node_t *root = NULL;
     char err[512] = "";
-    LUX_CHECK_OK(lux_config_node_parse(mutations_yaml, strlen(mutations_yaml), "m.yaml", &root, err,
-                                       sizeof err));
+    LUX_CHECK_OK(
+        lux_yaml_parse(mutations_yaml, strlen(mutations_yaml), "m.yaml", &root, err, sizeof err));
     int rc =
         lux_space_from_node(root, "m.yaml", LUX_SPACE_MUTATIONS, &r.mutations, err, sizeof err);
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
     LUX_CHECK_MSG(rc == 0, "%s", err);
     lux_scheduler_params_t p;
     lux_scheduler_params_default(&p, LUX_SCHEDULER_PBT);
@@ -428,13 +429,13 @@ LUX_TEST(allocation_failures_leave_a_usable_scheduler)
     /* With allocations failing from the n-th on, every call returns 0 or
      * LUX_ENOMEM and destroy frees everything (the sanitizer build checks
      * the leaks). */
-    lux_config_node_t *root = NULL;
+    lux_yaml_node_t *root = NULL;
     char err[256];
     const char *y = "lr: {loguniform: [0.001, 1]}\nb: [1, 2, 3]\n";
-    LUX_CHECK_OK(lux_config_node_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
+    LUX_CHECK_OK(lux_yaml_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
     lux_space_t *m = NULL;
     LUX_CHECK_OK(lux_space_from_node(root, "m.yaml", LUX_SPACE_MUTATIONS, &m, err, sizeof err));
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
     lux_scheduler_params_t p;
     lux_scheduler_params_default(&p, LUX_SCHEDULER_PBT);
     p.metric = "score";
@@ -553,13 +554,13 @@ LUX_TEST(quantile_sizes_hand_worked)
 
 LUX_TEST(burn_in_and_interval_gate_perturbations)
 {
-    lux_config_node_t *root = NULL;
+    lux_yaml_node_t *root = NULL;
     char err[256];
     const char *y = "lr: [1, 2]\n";
-    LUX_CHECK_OK(lux_config_node_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
+    LUX_CHECK_OK(lux_yaml_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
     lux_space_t *m = NULL;
     LUX_CHECK_OK(lux_space_from_node(root, "m.yaml", LUX_SPACE_MUTATIONS, &m, err, sizeof err));
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
     lux_scheduler_params_t prm;
     lux_scheduler_params_default(&prm, LUX_SCHEDULER_PBT);
     prm.metric = "score";

@@ -6,7 +6,7 @@
  */
 #include "test.h"
 
-#include "config.h"
+#include "yaml_tree.h"
 #include "error.h"
 #include "space.h"
 
@@ -18,13 +18,13 @@
 
 static lux_space_t *parse(const char *yaml)
 {
-    lux_config_node_t *root = NULL;
+    lux_yaml_node_t *root = NULL;
     char err[512] = "";
-    int rc = lux_config_node_parse(yaml, strlen(yaml), "t.yaml", &root, err, sizeof err);
+    int rc = lux_yaml_parse(yaml, strlen(yaml), "t.yaml", &root, err, sizeof err);
     LUX_CHECK_MSG(rc == 0, "parse: %s", err);
     lux_space_t *s = NULL;
     rc = lux_space_from_node(root, "t.yaml", LUX_SPACE_CONFIG, &s, err, sizeof err);
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
     LUX_CHECK_MSG(rc == 0, "space: %s", err);
     return s;
 }
@@ -454,24 +454,24 @@ LUX_TEST(make_grid_enumerates_choices_and_rejects_continuous)
 
 LUX_TEST(mutation_spaces_read_lists_as_categories)
 {
-    lux_config_node_t *root = NULL;
+    lux_yaml_node_t *root = NULL;
     char err[512] = "";
     const char *y = "batch: [16, 32, 64]\nlr: {loguniform: [1e-4, 1e-2]}\n";
-    LUX_CHECK_OK(lux_config_node_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
+    LUX_CHECK_OK(lux_yaml_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
     lux_space_t *m = NULL;
     LUX_CHECK_OK(lux_space_from_node(root, "m.yaml", LUX_SPACE_MUTATIONS, &m, err, sizeof err));
     LUX_CHECK_INT_EQ(lux_space_num_variables(m), 2);
     LUX_CHECK_INT_EQ(lux_space_find(m, "batch")->kind, LUX_DOMAIN_LIST);
     LUX_CHECK_INT_EQ(lux_space_find(m, "lr")->kind, LUX_DOMAIN_LOGUNIFORM);
     lux_space_destroy(&m);
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
 
     y = "lr: 0.1\n";
-    LUX_CHECK_OK(lux_config_node_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
+    LUX_CHECK_OK(lux_yaml_parse(y, strlen(y), "m.yaml", &root, err, sizeof err));
     LUX_CHECK_ERR(lux_space_from_node(root, "m.yaml", LUX_SPACE_MUTATIONS, &m, err, sizeof err),
                   LUX_ECONFIG);
     LUX_CHECK_CONTAINS(err, "m.yaml:1:5: a PBT mutation must be a list");
-    lux_config_node_free(root);
+    lux_yaml_node_destroy(&root);
 }
 
 LUX_TEST(paths_get_and_set)

@@ -1,0 +1,141 @@
+/*
+ * Tests of `lux run` as a person meets it (cli/cmd_run.c): the real binary,
+ * interrupted by signals. The library only reports how a run ended; these
+ * check that the command turns that into the promised hints and exit codes
+ * (docs/run.md): 130 and a resume hint after one Ctrl-C, an immediate exit
+ * after a second signal, 2 and the file:line:column message for a bad
+ * config.
+ */
+#include "test.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* An experiment that runs until it is stopped. */
+static const char *endless_yaml =
+    "name: %s\ntrainable: noop\nmetric: score\nmode: max\nnum_samples: 2\n"
+    "stop: {training_iteration: 1000000000}\n"
+    "checkpoint: {frequency: 1000, num_to_keep: 1}\n";
+
+static const char *write_config(const char *name, const char *fmt)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/%s.yaml", lux_test_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    LUX_CHECK(f != NULL);
+    fprintf(f, fmt, name);
+    fclose(f);
+    return path;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    LUX_CHECK(f != NULL);
+    char *text = calloc(1, 1 << 16);
+    LUX_CHECK(text != NULL);
+    size_t n = fread(text, 1, (1 << 16) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* Starts `lux run PATH --storage TMP -q` with stderr to a file, sends it
+ * SIGINT once it has been running for `after_s` and, with `twice`, SIGTERM
+ * right after (a different signal, so the two are never merged into one
+ * and the second arrives long before the run could have stopped), and
+ * returns its wait status; *err gets its stderr (heap). */
+static int run_and_interrupt(const char *path, double after_s, int twice, char **err)
+{
+    char err_path[4200];
+    snprintf(err_path, sizeof err_path, "%s/stderr.txt", lux_test_tmpdir());
+    fflush(NULL);
+    pid_t pid = fork();
+    LUX_CHECK(pid >= 0);
+    if (pid == 0) {
+        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int null = open("/dev/null", O_WRONLY);
+        if (fd < 0 || null < 0)
+            _exit(99);
+        dup2(fd, 2);
+        dup2(null, 1);
+        execl(lux_test_lux_binary(), "lux", "run", path, "--storage", lux_test_tmpdir(), "-q",
+              (char *)NULL);
+        _exit(98);
+    }
+    usleep((useconds_t)(after_s * 1e6));
+    kill(pid, SIGINT);
+    if (twice)
+        kill(pid, SIGTERM);
+    int status = 0;
+    LUX_CHECK(waitpid(pid, &status, 0) == pid);
+    *err = read_text(err_path);
+    return status;
+}
+
+static char *experiment_status(const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
+    sqlite3 *db = NULL;
+    LUX_CHECK_INT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    LUX_CHECK(sqlite3_prepare_v2(db, "SELECT status FROM experiment", -1, &st, NULL) == SQLITE_OK);
+    char *status = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        status = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    LUX_CHECK(status != NULL);
+    return status;
+}
+
+LUX_TEST_T(ctrl_c_checkpoints_stops_and_exits_130, 120)
+{
+    char *err = NULL;
+    int st = run_and_interrupt(write_config("endless", endless_yaml), 2.0, 0, &err);
+    LUX_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 130, "wait status %d, stderr:\n%s", st, err);
+    char want[8192];
+    snprintf(want, sizeof want, "lux run: stopped; continue with: lux run --resume %s/endless\n",
+             lux_test_tmpdir());
+    LUX_CHECK_CONTAINS(err, want);
+    free(err);
+    char *status = experiment_status("endless");
+    LUX_CHECK_STR_EQ(status, "INTERRUPTED");
+    free(status);
+}
+
+LUX_TEST_T(second_signal_stops_at_once, 120)
+{
+    char *err = NULL;
+    int st = run_and_interrupt(write_config("twice", endless_yaml), 2.0, 1, &err);
+    /* 128 + the signal that came second (the kernel may deliver either
+     * first). */
+    LUX_CHECK_MSG(WIFEXITED(st) &&
+                      (WEXITSTATUS(st) == 128 + SIGINT || WEXITSTATUS(st) == 128 + SIGTERM),
+                  "wait status %d, stderr:\n%s", st, err);
+    LUX_CHECK_CONTAINS(err, "\nlux: stopping at once; resume with --resume\n");
+    free(err);
+}
+
+LUX_TEST(bad_config_exits_2_with_its_place)
+{
+    const char *path = write_config("bad", "name: %s\ntrainable: noop\nnum_sample: 3\n");
+    char *argv[] = {(char *)lux_test_lux_binary(), "run", (char *)path, "--storage",
+                    (char *)lux_test_tmpdir(),     NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 30, &out, &err), 2);
+    char want[8192];
+    snprintf(want, sizeof want, "lux run: %s:3:1: unknown key 'num_sample' in the experiment;",
+             path);
+    LUX_CHECK_CONTAINS(err, want);
+    free(out);
+    free(err);
+}

@@ -1,0 +1,155 @@
+/*
+ * Tests of the YAML document tree: marks (1-based line and column) on every
+ * node, the lookup helpers, scalar typing, merging, trees built from JSON,
+ * and the one file:line:column error formatter every config message uses.
+ */
+#include "test.h"
+
+#include "error.h"
+#include "yaml_tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static lux_yaml_node_t *parse(const char *yaml)
+{
+    lux_yaml_node_t *root = NULL;
+    char err[512] = "";
+    int rc = lux_yaml_parse(yaml, strlen(yaml), "t.yaml", &root, err, sizeof err);
+    LUX_CHECK_MSG(rc == 0, "%s", err);
+    return root;
+}
+
+static void check_json(const lux_yaml_node_t *node, const char *want)
+{
+    json_t *j = lux_yaml_node_to_json(node);
+    LUX_CHECK(j != NULL);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    LUX_CHECK_STR_EQ(text, want);
+    free(text);
+    json_decref(j);
+}
+
+LUX_TEST(error_names_file_line_and_column)
+{
+    char err[128];
+    int rc = lux_yaml_error(err, sizeof err, "t.yaml", 3, 7, "config.lr", "bad %s; fix it", "x");
+    LUX_CHECK_INT_EQ(rc, LUX_ECONFIG);
+    LUX_CHECK_STR_EQ(err, "t.yaml:3:7: bad x; fix it");
+}
+
+LUX_TEST(error_without_marks_names_the_path_or_the_file)
+{
+    char err[128];
+    LUX_CHECK_INT_EQ(lux_yaml_error(err, sizeof err, "<json>", 0, 0, "config.lr", "bad"),
+                     LUX_ECONFIG);
+    LUX_CHECK_STR_EQ(err, "<json>: at 'config.lr': bad");
+    LUX_CHECK_INT_EQ(lux_yaml_error(err, sizeof err, "<json>", 0, 0, NULL, "bad %d", 2),
+                     LUX_ECONFIG);
+    LUX_CHECK_STR_EQ(err, "<json>: bad 2");
+}
+
+LUX_TEST(error_is_truncated_to_the_buffer)
+{
+    char err[12];
+    memset(err, 'z', sizeof err);
+    LUX_CHECK_INT_EQ(lux_yaml_error(err, sizeof err, "t.yaml", 1, 2, NULL, "a long message"),
+                     LUX_ECONFIG);
+    LUX_CHECK_STR_EQ(err, "t.yaml:1:2:");
+    memset(err, 'z', sizeof err);
+    LUX_CHECK_INT_EQ(lux_yaml_error(err, 9, "t.yaml", 0, 0, NULL, "message"), LUX_ECONFIG);
+    LUX_CHECK_STR_EQ(err, "t.yaml: ");
+    LUX_CHECK_INT_EQ(lux_yaml_error(NULL, 0, "t.yaml", 1, 1, NULL, "nowhere"), LUX_ECONFIG);
+}
+
+LUX_TEST(nodes_keep_their_line_and_column)
+{
+    lux_yaml_node_t *root = parse("name: x\nscheduler:\n  type: asha\n  max_t: [1, 'two']\n");
+    LUX_CHECK_INT_EQ(root->kind, LUX_YAML_MAPPING);
+    const lux_yaml_node_t *sched = lux_yaml_node_get(root, "scheduler");
+    LUX_CHECK(sched != NULL && sched->kind == LUX_YAML_MAPPING);
+    const lux_yaml_node_t *key = lux_yaml_node_key(sched, "max_t");
+    LUX_CHECK(key != NULL);
+    LUX_CHECK_INT_EQ(key->line, 4);
+    LUX_CHECK_INT_EQ(key->column, 3);
+    const lux_yaml_node_t *v = lux_yaml_node_get(sched, "max_t");
+    LUX_CHECK_INT_EQ(v->kind, LUX_YAML_SEQUENCE);
+    LUX_CHECK_INT_EQ(v->items[1]->line, 4);
+    LUX_CHECK_INT_EQ(v->items[1]->column, 14);
+    LUX_CHECK(lux_yaml_node_get(root, "missing") == NULL);
+    LUX_CHECK(lux_yaml_node_key(v, "max_t") == NULL); /* not a mapping */
+    check_json(root, "{\"name\":\"x\",\"scheduler\":{\"max_t\":[1,\"two\"],\"type\":\"asha\"}}");
+    lux_yaml_node_destroy(&root);
+    LUX_CHECK(root == NULL);
+    lux_yaml_node_destroy(&root);
+}
+
+LUX_TEST(plain_scalars_are_typed_quoted_ones_are_strings)
+{
+    lux_yaml_node_t *root =
+        parse("a: 1\nb: '1'\nc: 1e-4\nd: true\ne: ~\nf:\ng: \"null\"\nh: 9999999999999999999999\n");
+    check_json(root, "{\"a\":1,\"b\":\"1\",\"c\":0.0001,\"d\":true,\"e\":null,\"f\":null,"
+                     "\"g\":\"null\",\"h\":1e22}");
+    LUX_CHECK(lux_yaml_node_is_null(lux_yaml_node_get(root, "e")));
+    LUX_CHECK(lux_yaml_node_is_null(lux_yaml_node_get(root, "f")));
+    LUX_CHECK(!lux_yaml_node_is_null(lux_yaml_node_get(root, "g")));
+    LUX_CHECK_STR_EQ(lux_yaml_node_type_name(lux_yaml_node_get(root, "a")), "an integer");
+    LUX_CHECK_STR_EQ(lux_yaml_node_type_name(lux_yaml_node_get(root, "b")), "a string");
+    LUX_CHECK_STR_EQ(lux_yaml_node_type_name(lux_yaml_node_get(root, "c")), "a number");
+    LUX_CHECK_STR_EQ(lux_yaml_node_type_name(lux_yaml_node_get(root, "d")), "a boolean");
+    LUX_CHECK_STR_EQ(lux_yaml_node_type_name(lux_yaml_node_get(root, "e")), "null");
+    LUX_CHECK_STR_EQ(lux_yaml_node_type_name(root), "a mapping");
+    lux_yaml_node_destroy(&root);
+}
+
+LUX_TEST(parse_errors_point_at_the_text)
+{
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"a: 1\na: 2\n", "t.yaml:2:1: duplicate key 'a' (first at line 1); keep only one"},
+        {"a: *x\n", "t.yaml:1:4: YAML aliases (*name) are not supported; repeat the value "
+                    "instead"},
+        {"? [1]\n: 2\n", "t.yaml:1:3: a mapping key must be a plain name, not a list or mapping; "
+                         "write name: value"},
+        {"a: 1\n---\nb: 2\n", "t.yaml:2:1: a second YAML document; an experiment file holds one "
+                              "document, remove the '---' and what follows"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lux_yaml_node_t *root = NULL;
+        char err[512] = "";
+        int rc =
+            lux_yaml_parse(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &root, err, sizeof err);
+        LUX_CHECK_INT_EQ(rc, LUX_ECONFIG);
+        LUX_CHECK(root == NULL);
+        LUX_CHECK_STR_EQ(err, cases[i].want);
+    }
+    lux_yaml_node_t *root = NULL;
+    char err[512] = "";
+    LUX_CHECK_ERR(lux_yaml_parse("a: [1, 2\n", 9, "t.yaml", &root, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "t.yaml:2:1: YAML syntax error: ");
+}
+
+LUX_TEST(merge_overrides_values_and_merges_mappings)
+{
+    lux_yaml_node_t *dst = parse("a: {x: 1, y: 2}\nb: 1\nl: [1]\n");
+    lux_yaml_node_t *src = parse("a: {y: 3}\nc: 4\nl: [2, 3]\n");
+    LUX_CHECK_OK(lux_yaml_node_merge(dst, src));
+    check_json(dst, "{\"a\":{\"x\":1,\"y\":3},\"b\":1,\"c\":4,\"l\":[2,3]}");
+    lux_yaml_node_destroy(&src);
+    lux_yaml_node_destroy(&dst);
+}
+
+LUX_TEST(trees_from_json_have_no_marks)
+{
+    json_t *j = json_loads("{\"a\": [1, 2.5, \"s\", null, true]}", 0, NULL);
+    lux_yaml_node_t *root = lux_yaml_node_from_json(j);
+    LUX_CHECK(root != NULL);
+    LUX_CHECK_INT_EQ(root->line, 0);
+    const lux_yaml_node_t *a = lux_yaml_node_get(root, "a");
+    LUX_CHECK_INT_EQ(a->items[2]->line, 0);
+    LUX_CHECK(a->items[2]->quoted);
+    check_json(root, "{\"a\":[1,2.5,\"s\",null,true]}");
+    lux_yaml_node_destroy(&root);
+    json_decref(j);
+}
