@@ -526,9 +526,16 @@ static int run_and_kill(const char *path, const char *name, double after_s, int 
     return status;
 }
 
+/* As long_yaml with twice the iterations: enough work left after each kill
+ * that the next kill still lands mid-run on a loaded machine. */
+static const char *longer_yaml = "name: long\ntrainable: toy\nmetric: score\nmode: max\n"
+                                 "num_samples: 4\nseed: 11\nstop: {training_iteration: 60}\n"
+                                 "checkpoint: {frequency: 4, num_to_keep: 1}\n"
+                                 "config:\n  x: {uniform: [0, 5]}\n  sleep_ms: 10\n";
+
 LUX_TEST_T(resume_after_sigkill_matches_uninterrupted, 300)
 {
-    const char *path = write_config("long", long_yaml);
+    const char *path = write_config("long", longer_yaml);
     LUX_CHECK_INT_EQ(run_quiet(path, NULL, 0, "reference"), 0);
     char *reference = results_text("reference");
     /* Kill the driver at several points, resuming each time; none of its
