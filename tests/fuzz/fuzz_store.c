@@ -30,6 +30,16 @@
 static char dir[256];
 static char db_path[300], wal_path[310], shm_path[310];
 
+/* libFuzzer ends with exit(); a crash leaves the directory for the
+ * post-mortem. */
+static void remove_dir(void)
+{
+    unlink(db_path);
+    unlink(wal_path);
+    unlink(shm_path);
+    rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -44,6 +54,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(db_path, sizeof db_path, "%s/%s", dir, LUX_STORE_DB_NAME);
     snprintf(wal_path, sizeof wal_path, "%s-wal", db_path);
     snprintf(shm_path, sizeof shm_path, "%s-shm", db_path);
+    atexit(remove_dir);
     return 0;
 }
 
