@@ -872,6 +872,14 @@ int lux_cmaes_restore(const void *bytes, size_t len, lux_cmaes_t **out)
         probe.lambda > (1 << 24) || probe.hist_len < 1 || probe.hist_len > ((int64_t)1 << 40) ||
         (probe.diag != 0 && probe.diag != 1) || (!probe.diag && probe.n > 46000))
         return LUX_EINVAL;
+    /* The counters index the arrays (hist by hist_count, the sorted
+     * candidates by mu, Xask by ask_valid): a damaged checkpoint must not
+     * reach tell() with them out of range. */
+    if (probe.mu < 1 || probe.mu > probe.lambda || probe.hist_count < 0 || probe.gen < 0 ||
+        probe.evals < 0 || probe.last_eigen_gen < 0 || probe.last_eigen_gen > probe.gen ||
+        probe.eigen_interval < 1 || (probe.eigen_failed != 0 && probe.eigen_failed != 1) ||
+        (probe.ask_valid != 0 && probe.ask_valid != 1) || (probe.diag && probe.ask_valid))
+        return LUX_EINVAL;
     /* Check the length before allocating anything large. */
     size_t n = probe.n, lam = (size_t)probe.lambda;
     size_t expect =

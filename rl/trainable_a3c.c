@@ -721,6 +721,11 @@ static int a3c_restore(void *state, const void *bytes, size_t len, char *err, si
         lux_free(global);
         return bad(err, errlen, "truncated");
     }
+    /* window_count indexes the reward window (modulo its size). */
+    if (it < 0 || ts < 0 || ep < 0 || ngu < 0 || wc < 0) {
+        lux_free(global);
+        return bad(err, errlen, "negative counters");
+    }
     /* Each worker's state: weights, generator, episode, action count,
      * actions. */
     const unsigned char *wstart[MAX_WORKERS];

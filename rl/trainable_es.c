@@ -572,6 +572,13 @@ static int es_restore(void *state, const void *bytes, size_t len, char *err, siz
                  "parameter count)");
         return LUX_EINVAL;
     }
+    /* The observation filter's dimension bounds its loops over fixed
+     * arrays: it must be this policy's. */
+    if (st.dim != s->obs_stat.dim || !(st.count >= 0)) {
+        snprintf(err, errlen, "es checkpoint: bad observation filter (dimension %d, count %g)",
+                 st.dim, st.count);
+        return LUX_EINVAL;
+    }
     const unsigned char *theta = p;
     p += s->n * sizeof(double);
     const void *adam;

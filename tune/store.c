@@ -1306,8 +1306,18 @@ int lux_store_results_each(lux_store_t *self, lux_store_result_fn fn, void *arg)
         return rc;
     int code = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        code = fn(arg, (const char *)sqlite3_column_text(st, 0), (long)sqlite3_column_int64(st, 1),
-                  sqlite3_column_double(st, 2), (const char *)sqlite3_column_text(st, 3));
+        const char *trial_id = (const char *)sqlite3_column_text(st, 0);
+        const char *metrics = (const char *)sqlite3_column_text(st, 3);
+        /* The schema says NOT NULL, but a damaged file need not: callers
+         * are promised strings. */
+        if (trial_id == NULL || metrics == NULL) {
+            set_msg(self, "%s has a result without a trial id or metrics (a damaged database?)",
+                    self->path);
+            code = LUX_ESTORE;
+            break;
+        }
+        code = fn(arg, trial_id, (long)sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2),
+                  metrics);
         if (code != 0)
             break;
     }
