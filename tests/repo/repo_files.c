@@ -52,12 +52,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A folder to leave out: build trees and run directories at the top, and
+/* A folder to leave out: build trees and run directories at the top, the
+ * fuzzers' seed corpora (inputs, often mangled copies of other files), and
  * any folder that CMake configured into. */
 static int skip_dir(const char *root, const char *rel, int top)
 {
     const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
     if (top && (strncmp(name, "build", 5) == 0 || strcmp(name, "runs") == 0))
+        return 1;
+    if (strcmp(rel, "tests/fuzz/corpus") == 0)
         return 1;
     char path[2 * PATH_CAP + 32];
     struct stat st;

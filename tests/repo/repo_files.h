@@ -4,10 +4,10 @@
  *
  * A tree is walked from its root without following symbolic links. Hidden
  * entries (.git, .ci, ...), top-level folders whose name starts with "build"
- * or is "runs", and any folder holding a CMakeCache.txt (a build directory
- * wherever it was made) are left out: the checks are about sources only.
- * Paths are relative to the root, '/'-separated and sorted, so reports come
- * out in the same order on every machine.
+ * or is "runs", the fuzzers' seed corpora (tests/fuzz/corpus), and any folder holding a
+ * CMakeCache.txt (a build directory wherever it was made) are left out: the checks are about
+ * sources only. Paths are relative to the root, '/'-separated and sorted, so reports come out in
+ * the same order on every machine.
  */
 #ifndef LUX_REPO_FILES_H
 #define LUX_REPO_FILES_H
