@@ -1,0 +1,170 @@
+/* Tests of what the read-side commands (`lux status`, `lux best`,
+ * `lux export`, `lux plot`) do with their output and with damaged stores:
+ * write errors are failures, export targets that are not regular files are
+ * written to and never replaced, unreadable rows are named, missing
+ * checkpoints are warned about, dead drivers are told apart from running
+ * ones, and nothing from the store reaches a terminal unsanitised. Run on
+ * the real binary against stores built through the store API. */
+#include "test.h"
+
+#include "error.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Runs lux with `args` (NULL-terminated, without the program name), its
+ * standard output opened from `stdout_path` for writing (lux_test_spawn
+ * cannot redirect it), its standard error collected into *err (free()).
+ * The child runs in its own process group, which is killed after
+ * `timeout_s`. Returns the exit code, 128+signal, or -1 on a timeout. */
+static int run_lux_to(const char *stdout_path, const char *const *args, double timeout_s,
+                      char **err)
+{
+    int pipefd[2];
+    LUX_CHECK_INT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+    const char *argv[64] = {lux_test_lux_binary()};
+    size_t n = 1;
+    while (args[n - 1] != NULL && n < 63) {
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n] = NULL;
+    pid_t pid = fork();
+    LUX_CHECK(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        int fd = open(stdout_path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(pipefd[1], STDERR_FILENO) < 0)
+            _exit(126);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(pipefd[1]);
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    LUX_CHECK(buf != NULL);
+    double deadline = lux_test_now() + timeout_s;
+    int timed_out = 0;
+    for (;;) {
+        double left = deadline - lux_test_now();
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+        if (poll(&p, 1, (int)(left * 1000) + 1) <= 0)
+            continue;
+        if (len + 1024 > cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            LUX_CHECK(buf != NULL);
+        }
+        ssize_t r = read(pipefd[0], buf + len, cap - len - 1);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(pipefd[0]);
+    buf[len] = '\0';
+    *err = buf;
+    if (timed_out)
+        kill(-pid, SIGKILL);
+    int status = 0;
+    LUX_CHECK_INT_EQ(waitpid(pid, &status, 0), pid);
+    if (timed_out)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* An experiment "outexp" of two trials with three results each (reward
+ * 1, 2, 3 and 10, 20, 30) and a checkpoint of the better one registered at
+ * iteration 3, its directory created. */
+static void build_experiment(const char *dir)
+{
+    lux_store_t *s = NULL;
+    char e[512];
+    LUX_CHECK_OK(lux_store_open(dir, &s, e, sizeof e));
+    lux_store_experiment_t exp = {
+        .name = "outexp", .config_json = "{}", .metric = "reward", .mode = "max"};
+    LUX_CHECK_OK(lux_store_experiment_put(s, &exp));
+    LUX_CHECK_OK(lux_store_begin(s));
+    for (int t = 0; t < 2; t++) {
+        char id[32], m[256], cfg[64];
+        snprintf(id, sizeof id, "outexp_%05d", t);
+        snprintf(cfg, sizeof cfg, "{\"lr\":%g}", t == 0 ? 0.1 : 0.01);
+        lux_store_trial_t tr = {.trial_id = id, .config_json = cfg};
+        LUX_CHECK_OK(lux_store_trial_add(s, &tr));
+        for (int it = 1; it <= 3; it++) {
+            snprintf(m, sizeof m, "{\"reward\":%d,\"training_iteration\":%d,\"note\":\"n%d\"}",
+                     (t == 0 ? 1 : 10) * it, it, it);
+            LUX_CHECK_OK(lux_store_result_add(s, id, it, it * 0.5, m));
+        }
+        tr.status = LUX_TRIAL_TERMINATED;
+        tr.training_iteration = 3;
+        tr.time_total_s = 1.5;
+        tr.last_result_json = m;
+        LUX_CHECK_OK(lux_store_trial_update(s, &tr));
+    }
+    LUX_CHECK_OK(lux_store_checkpoint_add(s, "outexp_00001", 3,
+                                          "trials/outexp_00001/checkpoint_000003", 0, 0, 10));
+    LUX_CHECK_OK(lux_store_commit(s));
+    LUX_CHECK_OK(lux_store_experiment_set_status(s, "FINISHED", 0));
+    lux_store_close(&s);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/trials", dir);
+    LUX_CHECK_INT_EQ(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/trials/outexp_00001", dir);
+    LUX_CHECK_INT_EQ(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/trials/outexp_00001/checkpoint_000003", dir);
+    LUX_CHECK_INT_EQ(mkdir(path, 0777), 0);
+}
+
+/* ---- 1. write errors on standard output ------------------------------------ */
+
+LUX_TEST(write_errors_on_standard_output_fail_the_command)
+{
+    const char *dir = lux_test_tmpdir();
+    build_experiment(dir);
+    static const char *const cmds[][6] = {
+        {"status", NULL},
+        {"best", NULL},
+        {"best", "--json", NULL},
+        {"status", "--width", "-3", NULL}, /* a usage error keeps its own code */
+    };
+    static const int codes[] = {1, 1, 1, 2};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        const char *args[8] = {cmds[i][0], dir};
+        for (size_t k = 1; cmds[i][k] != NULL; k++)
+            args[k + 1] = cmds[i][k];
+        char *err;
+        int rc = run_lux_to("/dev/full", args, 20, &err);
+        LUX_CHECK_MSG(rc == codes[i], "lux %s %s > /dev/full exited %d, expected %d; stderr:\n%s",
+                      cmds[i][0], cmds[i][1] ? cmds[i][1] : "", rc, codes[i], err);
+        if (codes[i] == 1) {
+            LUX_CHECK_CONTAINS(err, "cannot write to standard output: No space left on device");
+            LUX_CHECK(strncmp(err, "lux ", 4) == 0);
+        }
+        free(err);
+    }
+    /* The same commands to /dev/null succeed: it is the failure that fails. */
+    char *err;
+    LUX_CHECK_INT_EQ(run_lux_to("/dev/null", (const char *const[]){"status", dir, NULL}, 20, &err),
+                     0);
+    LUX_CHECK_STR_EQ(err, "");
+    free(err);
+    LUX_CHECK_INT_EQ(run_lux_to("/dev/full", (const char *const[]){"--help", NULL}, 20, &err), 1);
+    LUX_CHECK_CONTAINS(err, "lux: cannot write to standard output");
+    free(err);
+}
