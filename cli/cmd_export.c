@@ -6,8 +6,9 @@
  * Results are streamed from the store twice (once for the columns, once for
  * the rows) so memory does not grow with the number of results. Fields are
  * quoted by libcsv (csv_fwrite), so commas, quotes, newlines and any UTF-8
- * survive. The file is written under a temporary name and renamed into
- * place, so a reader never sees half an export.
+ * survive. A regular file is written under a temporary name and renamed
+ * into place, so a reader never sees half an export; devices, FIFOs and
+ * standard output are written directly (target_open).
  */
 #include "cli.h"
 #include "store.h"
@@ -17,10 +18,12 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char lux_cmd_export_help[] =
@@ -30,7 +33,11 @@ const char lux_cmd_export_help[] =
     "metric (nested ones flattened as a/b) and the trial's config as config/...\n"
     "columns. --per trial writes one row per trial: its status, iteration, time,\n"
     "failures, error, last result and config. Fields are quoted; values keep\n"
-    "full precision. FILE is replaced atomically.\n";
+    "full precision.\n\n"
+    "FILE - writes to standard output. A regular FILE is replaced atomically\n"
+    "(written under a temporary name, then renamed); through a symbolic link,\n"
+    "the file it points to is replaced and the link kept. A device or a FIFO\n"
+    "(/dev/null, a named pipe) is written to directly; a directory is refused.\n";
 
 /* Automatic result columns written first, from the results table itself. */
 static const char *const fixed_result_cols[] = {"trial_id", "training_iteration", "time_total_s"};
@@ -269,6 +276,125 @@ done:
     return rc;
 }
 
+/* Where the CSV goes. A regular file (or a symbolic link to one) is written
+ * under a temporary name next to the file and renamed onto it, so a reader
+ * never sees half an export; through a link the file it points to is
+ * replaced and the link is kept. Anything else that exists (a device such as
+ * /dev/null, a FIFO, a socket) is opened and written directly: renaming
+ * over it would replace the device node or the link. "-" is standard output
+ * (through a duplicate descriptor, so its errors are reported here once).
+ * A directory is refused. */
+typedef struct {
+    const char *name; /* the user's path, or "standard output" */
+    char *final;      /* the regular file the temporary is renamed onto, or NULL */
+    char *tmp;        /* the temporary, or NULL when written directly */
+    FILE *f;
+} target_t;
+
+/* Opens the target; 0, or a message on stderr and the exit code. */
+static int target_open(const char *csv, target_t *t)
+{
+    *t = (target_t){.name = csv};
+    int fd = -1;
+    if (strcmp(csv, "-") == 0) {
+        t->name = "standard output";
+        fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
+            fprintf(stderr, "lux export: cannot write to standard output: %s\n", strerror(errno));
+            return LUX_EXIT_FAILURE;
+        }
+    } else {
+        struct stat lst, st;
+        int have = lstat(csv, &lst) == 0;
+        int followed = have && stat(csv, &st) == 0;
+        if (have && !S_ISLNK(lst.st_mode))
+            st = lst, followed = 1;
+        if (followed && S_ISDIR(st.st_mode)) {
+            fprintf(stderr,
+                    "lux export: %s is a directory; give --csv a file name, such as "
+                    "%s/results.csv, or - for standard output\n",
+                    csv, csv);
+            return LUX_EXIT_USAGE;
+        }
+        if (!have || (followed && S_ISREG(st.st_mode))) {
+            /* A new or regular file: written aside, then renamed onto. */
+            t->final = followed && S_ISLNK(lst.st_mode) ? realpath(csv, NULL) : strdup(csv);
+            size_t n = t->final != NULL ? strlen(t->final) + 32 : 0;
+            t->tmp = n ? malloc(n) : NULL;
+            if (t->tmp == NULL) {
+                fprintf(stderr, "lux export: cannot resolve %s: %s\n", csv,
+                        t->final == NULL && errno != 0 ? strerror(errno) : "out of memory");
+                return LUX_EXIT_FAILURE;
+            }
+            snprintf(t->tmp, n, "%s.tmp.%ld", t->final, (long)getpid());
+            fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (fd < 0) {
+                fprintf(stderr, "lux export: cannot create %s: %s\n", t->tmp, strerror(errno));
+                return LUX_EXIT_FAILURE;
+            }
+        } else {
+            /* A device, FIFO or socket, or a link to one or to nothing. */
+            fd = open(csv, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+            if (fd < 0) {
+                fprintf(stderr, "lux export: cannot open %s for writing: %s\n", csv,
+                        strerror(errno));
+                return LUX_EXIT_FAILURE;
+            }
+        }
+    }
+    t->f = fdopen(fd, "w");
+    if (t->f == NULL) {
+        fprintf(stderr, "lux export: cannot write %s: %s\n", t->name, strerror(errno));
+        close(fd);
+        return LUX_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+/* Flushes and closes the target and, for a regular file, syncs it and
+ * renames it into place (ok: the export is complete). Returns 0 or LUX_EIO
+ * with a message on stderr; a temporary never stays behind. */
+static int target_close(target_t *t, int ok)
+{
+    int rc = 0;
+    if (t->f != NULL) {
+        errno = 0;
+        int bad = fflush(t->f) != 0 || ferror(t->f);
+        if (!bad && t->tmp != NULL && fsync(fileno(t->f)) != 0)
+            bad = 1;
+        int err = errno;
+        if (fclose(t->f) != 0 && !bad) {
+            bad = 1;
+            err = errno;
+        }
+        t->f = NULL;
+        if (bad && ok) {
+            fprintf(stderr, "lux export: cannot write %s: %s\n", t->tmp != NULL ? t->tmp : t->name,
+                    err ? strerror(err) : "a write failed");
+            rc = LUX_EIO;
+        }
+    }
+    if (t->tmp != NULL && ok && rc == 0) {
+        /* The target may have become something else meanwhile. */
+        struct stat st;
+        if (lstat(t->final, &st) == 0 && !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "lux export: %s is no longer a regular file; not replacing it\n",
+                    t->final);
+            rc = LUX_EIO;
+        } else if (rename(t->tmp, t->final) != 0) {
+            fprintf(stderr, "lux export: cannot rename %s to %s: %s\n", t->tmp, t->final,
+                    strerror(errno));
+            rc = LUX_EIO;
+        }
+    }
+    if (t->tmp != NULL && (!ok || rc != 0))
+        unlink(t->tmp);
+    free(t->tmp);
+    free(t->final);
+    t->tmp = t->final = NULL;
+    return rc;
+}
+
 int lux_cmd_export(int argc, char **argv)
 {
     const char *csv = NULL, *per = "result";
@@ -294,41 +420,23 @@ int lux_cmd_export(int argc, char **argv)
         fprintf(stderr, "lux export: %s\n", err);
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
-    size_t n = strlen(csv) + 32;
-    char *tmp = malloc(n);
-    if (tmp == NULL) {
+    target_t t;
+    int code = target_open(csv, &t);
+    if (code != 0) {
+        target_close(&t, 0);
         lux_store_close(&s);
-        return LUX_EXIT_FAILURE;
+        return code;
     }
-    snprintf(tmp, n, "%s.tmp.%ld", csv, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (out == NULL) {
-        fprintf(stderr, "lux export: cannot create %s: %s\n", tmp, strerror(errno));
-        free(tmp);
-        lux_store_close(&s);
-        return LUX_EXIT_FAILURE;
-    }
-    rc = export_csv(s, out, strcmp(per, "trial") == 0);
+    rc = export_csv(s, t.f, strcmp(per, "trial") == 0);
     if (rc != 0 && lux_store_errmsg(s)[0] != '\0')
         fprintf(stderr, "lux export: %s\n", lux_store_errmsg(s));
+    else if (rc == LUX_EIO)
+        fprintf(stderr, "lux export: cannot write %s: %s\n", t.tmp != NULL ? t.tmp : t.name,
+                strerror(errno ? errno : EIO));
     else if (rc != 0)
-        fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, lux_strerror(rc));
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
-        if (rc == 0)
-            fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, strerror(errno));
-        rc = rc ? rc : LUX_EIO;
-    }
-    if (fclose(out) != 0 && rc == 0) {
-        fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, strerror(errno));
+        fprintf(stderr, "lux export: cannot export to %s: %s\n", t.name, lux_strerror(rc));
+    if (target_close(&t, rc == 0) != 0)
         rc = LUX_EIO;
-    }
-    if (rc == 0 && rename(tmp, csv) != 0) {
-        fprintf(stderr, "lux export: cannot rename %s to %s: %s\n", tmp, csv, strerror(errno));
-        rc = LUX_EIO;
-    }
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
     lux_store_close(&s);
     return rc == 0 ? LUX_EXIT_OK : LUX_EXIT_FAILURE;
 }

@@ -88,6 +88,12 @@ static int run_lux_to(const char *stdout_path, const char *const *args, double t
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static int run_lux(char **out, char **err, const char *const *args)
+{
+    char *env[] = {"COLUMNS=200", NULL};
+    return lux_test_lux(args, env, 20, out, err);
+}
+
 /* An experiment "outexp" of two trials with three results each (reward
  * 1, 2, 3 and 10, 20, 30) and a checkpoint of the better one registered at
  * iteration 3, its directory created. */
@@ -167,4 +173,133 @@ LUX_TEST(write_errors_on_standard_output_fail_the_command)
     LUX_CHECK_INT_EQ(run_lux_to("/dev/full", (const char *const[]){"--help", NULL}, 20, &err), 1);
     LUX_CHECK_CONTAINS(err, "lux: cannot write to standard output");
     free(err);
+}
+
+/* ---- 2. export targets ------------------------------------------------------ */
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    LUX_CHECK_MSG(f != NULL, "cannot open %s: %s", path, strerror(errno));
+    char *buf = calloc(1, 1 << 16);
+    LUX_CHECK(buf != NULL);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* A character device node in the case's directory (as root; the same node
+ * as /dev/null or /dev/full), so that a lux that replaced it could only
+ * damage its own copy. Without the right to make one, the real device,
+ * which such a lux could not replace either. */
+static const char *device(char *buf, size_t len, const char *name, unsigned minor)
+{
+    snprintf(buf, len, "%s/%s", lux_test_tmpdir(), name);
+    if (mknod(buf, S_IFCHR | 0666, makedev(1, minor)) != 0)
+        snprintf(buf, len, "/dev/%s", name);
+    return buf;
+}
+
+static int is_char_device(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+/* Nothing but the expected entries is left in dir (no temporaries). */
+static void check_entries(const char *dir, int expected)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq %d", dir, expected);
+    LUX_CHECK_MSG(system(cmd) == 0, "%s does not hold exactly %d entries", dir, expected);
+}
+
+LUX_TEST(export_writes_to_stdout_devices_and_links_without_replacing_them)
+{
+    const char *dir = lux_test_tmpdir();
+    char exp[4096], path[4096], link[4096], dev[4096];
+    snprintf(exp, sizeof exp, "%s/exp", dir);
+    build_experiment(exp);
+    char *out, *err;
+
+    /* "-": standard output, no file named "-". */
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", exp, "--csv", "-", NULL}),
+                     0);
+    LUX_CHECK_MSG(strncmp(out, "\"trial_id\",\"training_iteration\",", 32) == 0, "stdout: %s", out);
+    LUX_CHECK_CONTAINS(out, "\n\"outexp_00001\",");
+    LUX_CHECK_STR_EQ(err, "");
+    LUX_CHECK(access("-", F_OK) != 0);
+    char *expected = out;
+    free(err);
+
+    /* A symbolic link to a regular file: the file is replaced, the link kept. */
+    snprintf(path, sizeof path, "%s/real.csv", dir);
+    snprintf(link, sizeof link, "%s/link.csv", dir);
+    FILE *f = fopen(path, "w");
+    LUX_CHECK(f != NULL);
+    fputs("old\n", f);
+    fclose(f);
+    LUX_CHECK_INT_EQ(symlink("real.csv", link), 0);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", exp, "--csv", link, NULL}),
+                     0);
+    free(out);
+    free(err);
+    struct stat st;
+    LUX_CHECK_INT_EQ(lstat(link, &st), 0);
+    LUX_CHECK(S_ISLNK(st.st_mode));
+    char *text = read_all(path);
+    LUX_CHECK_STR_EQ(text, expected);
+    free(text);
+
+    /* A device: written to, never replaced. /dev/null takes it all. */
+    device(dev, sizeof dev, "null", 3);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", exp, "--csv", dev, NULL}),
+                     0);
+    LUX_CHECK_STR_EQ(err, "");
+    free(out);
+    free(err);
+    LUX_CHECK(is_char_device(dev));
+    /* A link to a device is written through, and stays a link. */
+    snprintf(link, sizeof link, "%s/null-link", dir);
+    LUX_CHECK_INT_EQ(symlink(dev, link), 0);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", exp, "--csv", link, NULL}),
+                     0);
+    free(out);
+    free(err);
+    LUX_CHECK_INT_EQ(lstat(link, &st), 0);
+    LUX_CHECK(S_ISLNK(st.st_mode));
+    LUX_CHECK(is_char_device(dev));
+
+    /* /dev/full: the write error is an error, and the device stays. */
+    device(dev, sizeof dev, "full", 7);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", exp, "--csv", dev, NULL}),
+                     1);
+    LUX_CHECK_CONTAINS(err, "lux export: cannot write ");
+    LUX_CHECK_CONTAINS(err, "No space left on device");
+    free(out);
+    free(err);
+    LUX_CHECK(is_char_device(dev));
+    /* So is "-" onto a full standard output. */
+    LUX_CHECK_INT_EQ(
+        run_lux_to("/dev/full", (const char *const[]){"export", exp, "--csv", "-", NULL}, 20, &err),
+        1);
+    LUX_CHECK_CONTAINS(err, "lux export: cannot write standard output: No space left on device");
+    LUX_CHECK(strstr(err, "lux: ") == NULL); /* reported once */
+    free(err);
+
+    /* A directory is refused, and nothing is left in it. */
+    snprintf(path, sizeof path, "%s/out", dir);
+    LUX_CHECK_INT_EQ(mkdir(path, 0777), 0);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", exp, "--csv", path, NULL}),
+                     2);
+    LUX_CHECK_CONTAINS(err, "is a directory; give --csv a file name, such as ");
+    free(out);
+    free(err);
+    LUX_CHECK_INT_EQ(stat(path, &st), 0);
+    LUX_CHECK(S_ISDIR(st.st_mode));
+    check_entries(path, 0);
+    /* exp, real.csv, link.csv, null-link, out and the two devices (as root). */
+    check_entries(dir, 5 + (strncmp(dev, "/dev/", 5) != 0 ? 2 : 0));
+    free(expected);
 }
