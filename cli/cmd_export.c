@@ -51,6 +51,9 @@ typedef struct {
     json_t *config_keys; /* ordered set */
     int per_trial;
     int io_error;
+    lux_store_t *store;
+    char *err; /* the message of a row that cannot be exported */
+    size_t errlen;
 } export_t;
 
 static int is_fixed(const char *k, const char *const *fixed, size_t n)
@@ -77,14 +80,39 @@ static void add_keys(json_t *keys, json_t *flat, const char *const *fixed, size_
     }
 }
 
-static json_t *flatten_text(const char *text)
+/* A result's metrics flattened into *flat, or LUX_ESTORE with x->err
+ * naming the row when they are not a JSON object (the store only writes
+ * objects: the row was damaged or written by hand). An export with blank
+ * cells for it would look complete. */
+static int flatten_metrics(export_t *x, const char *trial_id, long it, const char *text,
+                           json_t **flat)
 {
-    json_t *flat = json_object();
-    json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-    if (flat != NULL && v != NULL)
-        lux_table_flatten(v, NULL, flat);
+    json_error_t e;
+    json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, &e) : NULL;
+    if (!json_is_object(v)) {
+        if (v == NULL && text != NULL)
+            snprintf(x->err, x->errlen,
+                     "%s: the metrics of trial %s at iteration %ld are not valid JSON (%s at "
+                     "character %d); repair or delete that row of the results table "
+                     "(docs/store.md) and export again",
+                     lux_store_path(x->store), trial_id, it, e.text, e.position);
+        else
+            snprintf(x->err, x->errlen,
+                     "%s: the metrics of trial %s at iteration %ld are not a JSON object; repair "
+                     "or delete that row of the results table (docs/store.md) and export again",
+                     lux_store_path(x->store), trial_id, it);
+        json_decref(v);
+        return LUX_ESTORE;
+    }
+    *flat = json_object();
+    if (*flat == NULL || lux_table_flatten(v, NULL, *flat) != 0) {
+        json_decref(v);
+        json_decref(*flat);
+        *flat = NULL;
+        return LUX_ENOMEM;
+    }
     json_decref(v);
-    return flat;
+    return 0;
 }
 
 /* One field: empty for a missing value or null, else quoted by libcsv. */
@@ -165,13 +193,12 @@ static void put_tail(export_t *x, json_t *flat_metrics, const char *trial_id)
 
 static int scan_result(void *arg, const char *trial_id, long it, double t, const char *metrics)
 {
-    (void)trial_id;
-    (void)it;
     (void)t;
     export_t *x = arg;
-    json_t *flat = flatten_text(metrics);
-    if (flat == NULL)
-        return LUX_ENOMEM;
+    json_t *flat = NULL;
+    int rc = flatten_metrics(x, trial_id, it, metrics, &flat);
+    if (rc != 0)
+        return rc;
     add_keys(x->metric_keys, flat, fixed_result_cols, 3);
     json_decref(flat);
     return 0;
@@ -180,9 +207,12 @@ static int scan_result(void *arg, const char *trial_id, long it, double t, const
 static int write_result(void *arg, const char *trial_id, long it, double t, const char *metrics)
 {
     export_t *x = arg;
-    json_t *flat = flatten_text(metrics);
+    json_t *flat = NULL;
+    int rc = flatten_metrics(x, trial_id, it, metrics, &flat);
+    if (rc != 0)
+        return rc;
     json_t *id = json_string(trial_id), *jit = json_integer(it), *jt = json_real(t);
-    if (flat == NULL || id == NULL || jit == NULL || jt == NULL) {
+    if (id == NULL || jit == NULL || jt == NULL) {
         json_decref(flat);
         json_decref(id);
         json_decref(jit);
@@ -212,6 +242,16 @@ static int scan_trial(void *arg, const json_t *t)
     add_keys(x->config_keys, flat, NULL, 0);
     json_object_set_new(x->configs, json_string_value(json_object_get(t, "trial_id")), flat);
     if (x->per_trial) {
+        /* The store parses last_result and keeps the text of one that does
+         * not parse as a string. */
+        const json_t *lr = json_object_get(t, "last_result");
+        if (lr != NULL && !json_is_object(lr) && !json_is_null(lr)) {
+            snprintf(x->err, x->errlen,
+                     "%s: the last result of trial %s is not a JSON object; repair that trial's "
+                     "last_result in the trials table (docs/store.md) and export again",
+                     lux_store_path(x->store), json_string_value(json_object_get(t, "trial_id")));
+            return LUX_ESTORE;
+        }
         json_t *last = json_object();
         if (last == NULL)
             return LUX_ENOMEM;
@@ -238,9 +278,12 @@ static int write_trial(void *arg, const json_t *t)
 
 /* The trials are walked one row at a time (columns first, then rows), so
  * only the flattened configs stay in memory. */
-static int export_csv(lux_store_t *s, FILE *out, int per_trial)
+static int export_csv(lux_store_t *s, FILE *out, int per_trial, char *err, size_t errlen)
 {
     export_t x = {.out = out,
+                  .store = s,
+                  .err = err,
+                  .errlen = errlen,
                   .per_trial = per_trial,
                   .metric_keys = json_object(),
                   .configs = json_object(),
@@ -414,7 +457,7 @@ int lux_cmd_export(int argc, char **argv)
         return lux_cli_usage_error("export", "--per must be result or trial, not '%s'", per);
 
     lux_store_t *s = NULL;
-    char err[512];
+    char err[8192];
     int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "lux export: %s\n", err);
@@ -427,8 +470,11 @@ int lux_cmd_export(int argc, char **argv)
         lux_store_close(&s);
         return code;
     }
-    rc = export_csv(s, t.f, strcmp(per, "trial") == 0);
-    if (rc != 0 && lux_store_errmsg(s)[0] != '\0')
+    err[0] = '\0';
+    rc = export_csv(s, t.f, strcmp(per, "trial") == 0, err, sizeof err);
+    if (rc != 0 && err[0] != '\0')
+        fprintf(stderr, "lux export: %s\n", err);
+    else if (rc != 0 && lux_store_errmsg(s)[0] != '\0')
         fprintf(stderr, "lux export: %s\n", lux_store_errmsg(s));
     else if (rc == LUX_EIO)
         fprintf(stderr, "lux export: cannot write %s: %s\n", t.tmp != NULL ? t.tmp : t.name,

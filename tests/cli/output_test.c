@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,4 +303,71 @@ LUX_TEST(export_writes_to_stdout_devices_and_links_without_replacing_them)
     /* exp, real.csv, link.csv, null-link, out and the two devices (as root). */
     check_entries(dir, 5 + (strncmp(dev, "/dev/", 5) != 0 ? 2 : 0));
     free(expected);
+}
+
+/* ---- 3. result rows that no longer parse -------------------------------------- */
+
+static void damage(const char *dir, const char *sql)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/experiment.db", dir);
+    sqlite3 *db = NULL;
+    LUX_CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    LUX_CHECK_MSG(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
+    LUX_CHECK_INT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+}
+
+LUX_TEST(export_and_plot_name_a_result_row_that_does_not_parse)
+{
+    const char *dir = lux_test_tmpdir();
+    build_experiment(dir);
+    char csv[4096];
+    snprintf(csv, sizeof csv, "%s/r.csv", dir);
+    char *out, *err;
+    damage(dir, "UPDATE results SET metrics = '{not json' WHERE trial_id = 'outexp_00001' AND "
+                "training_iteration = 2");
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", dir, "--csv", csv, NULL}),
+                     1);
+    LUX_CHECK_CONTAINS(err, "lux export: ");
+    LUX_CHECK_CONTAINS(err, "the metrics of trial outexp_00001 at iteration 2 are not valid JSON");
+    LUX_CHECK_CONTAINS(err, "repair or delete that row of the results table");
+    LUX_CHECK(access(csv, F_OK) != 0); /* no partial export */
+    free(out);
+    free(err);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", dir, "--csv", "-", NULL}),
+                     1);
+    LUX_CHECK_CONTAINS(err, "trial outexp_00001 at iteration 2");
+    free(out);
+    free(err);
+    LUX_CHECK_INT_EQ(
+        run_lux(&out, &err, (const char *const[]){"plot", dir, "--format", "svg", NULL}), 1);
+    LUX_CHECK_CONTAINS(err, "lux plot: ");
+    LUX_CHECK_CONTAINS(err,
+                       "the metrics of trial outexp_00001 at iteration 2 are not a JSON object");
+    LUX_CHECK_CONTAINS(err, "plot again");
+    free(out);
+    free(err);
+
+    /* Valid JSON that is no object is no result either. */
+    damage(dir, "UPDATE results SET metrics = '[1,2]' WHERE trial_id = 'outexp_00001' AND "
+                "training_iteration = 2");
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", dir, "--csv", csv, NULL}),
+                     1);
+    LUX_CHECK_CONTAINS(err,
+                       "the metrics of trial outexp_00001 at iteration 2 are not a JSON object");
+    free(out);
+    free(err);
+
+    /* --per trial reads the trials' last results. */
+    damage(dir, "UPDATE trials SET last_result = '{\"reward\":' WHERE trial_id = 'outexp_00000'");
+    LUX_CHECK_INT_EQ(
+        run_lux(&out, &err,
+                (const char *const[]){"export", dir, "--csv", csv, "--per", "trial", NULL}),
+        1);
+    LUX_CHECK_CONTAINS(err, "the last result of trial outexp_00000 is not a JSON object");
+    free(out);
+    free(err);
 }
