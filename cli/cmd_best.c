@@ -8,15 +8,18 @@
 
 #include "error.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char lux_cmd_best_help[] =
     "usage: lux best DIR [--metric M] [--mode max|min] [--scope SCOPE] [--json]\n\n"
     "Prints the best trial of the experiment in DIR: its id, its config as JSON,\n"
-    "the metric's value and the path of its latest checkpoint.\n\n"
+    "the metric's value and the path of its latest checkpoint (with a warning on\n"
+    "stderr when that checkpoint's files are gone).\n\n"
     "options:\n"
     "  --metric M     the metric to rank by; a nested one as a/b (default: the\n"
     "                 experiment's metric)\n"
@@ -85,6 +88,17 @@ int lux_cmd_best(int argc, char **argv)
         char *full = malloc(n);
         if (full != NULL) {
             snprintf(full, n, "%s/%s", pos[0], ck);
+            /* The store names it, but its files may have been deleted since
+             * (by hand, or a disk cleanup). The best trial is still the
+             * answer, so the exit code stays 0; the warning says that the
+             * path cannot be restored from. */
+            struct stat st;
+            if (stat(full, &st) != 0)
+                fprintf(stderr,
+                        "lux best: warning: the checkpoint of trial %s, %s, is missing (%s); "
+                        "this trial cannot be restored from it\n",
+                        json_string_value(json_object_get(best, "trial_id")), full,
+                        strerror(errno));
             json_object_set_new(best, "checkpoint", json_string(full));
             free(full);
         }

@@ -371,3 +371,35 @@ LUX_TEST(export_and_plot_name_a_result_row_that_does_not_parse)
     free(out);
     free(err);
 }
+
+/* ---- 4. a missing checkpoint ------------------------------------------------------ */
+
+LUX_TEST(best_warns_when_its_checkpoint_is_gone)
+{
+    const char *dir = lux_test_tmpdir();
+    build_experiment(dir);
+    char *out, *err;
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"best", dir, NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "trial_id: outexp_00001\n");
+    LUX_CHECK_CONTAINS(out, "/trials/outexp_00001/checkpoint_000003\n");
+    LUX_CHECK_STR_EQ(err, "");
+    free(out);
+    free(err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/trials/outexp_00001/checkpoint_000003", dir);
+    LUX_CHECK_INT_EQ(rmdir(path), 0);
+    for (int as_json = 0; as_json < 2; as_json++) {
+        LUX_CHECK_INT_EQ(
+            run_lux(&out, &err,
+                    (const char *const[]){"best", dir, as_json ? "--json" : NULL, NULL}),
+            0);
+        LUX_CHECK_CONTAINS(out, "outexp_00001");
+        LUX_CHECK(strstr(out, "warning") == NULL); /* stdout stays the answer */
+        LUX_CHECK_CONTAINS(err, "lux best: warning: the checkpoint of trial outexp_00001, ");
+        LUX_CHECK_CONTAINS(err, path);
+        LUX_CHECK_CONTAINS(err, "is missing (No such file or directory)");
+        LUX_CHECK(strchr(err, '\n') == err + strlen(err) - 1); /* one line */
+        free(out);
+        free(err);
+    }
+}
