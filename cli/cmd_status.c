@@ -33,7 +33,8 @@ const char lux_cmd_status_help[] =
     "number of results, the best trial so far, a table of trials (their sampled\n"
     "parameters, iteration, total time and metric) and the failed trials'\n"
     "messages. Safe to run while the experiment is running; it never slows the\n"
-    "run down.\n\n"
+    "run down. An experiment whose driver died (killed, crashed) shows as\n"
+    "\"stopped (driver pid N is gone; resume with lux run --resume DIR)\".\n\n"
     "options:\n"
     "  --metric M     the metric column and best trial (default: the experiment's)\n"
     "  --width N      fit the table to N columns (default: the terminal, or 120)\n"
@@ -196,6 +197,17 @@ static int print_status(lux_store_t *s, const char *metric_opt, size_t width, si
     if (exp == NULL) {
         v.name = base_name(lux_store_dir(s), name_buf, sizeof name_buf);
         v.state = "no experiment row yet";
+    }
+    /* RUNNING is what the driver stored; a driver killed by SIGKILL (or a
+     * crash) could not change it. Its lock says whether it still runs. */
+    char state_buf[4400];
+    long pid = 0;
+    if (v.state != NULL && strcmp(v.state, "RUNNING") == 0 &&
+        lux_store_writer(s, &pid) == LUX_STORE_WRITER_GONE) {
+        snprintf(state_buf, sizeof state_buf,
+                 "stopped (driver pid %ld is gone; resume with lux run --resume %s)", pid,
+                 lux_store_dir(s));
+        v.state = state_buf;
     }
     cfg = stored_config(exp);
     v.space = cfg != NULL ? cfg->space : NULL;

@@ -403,3 +403,71 @@ LUX_TEST(best_warns_when_its_checkpoint_is_gone)
         free(err);
     }
 }
+
+/* ---- 5. a driver that died -------------------------------------------------------- */
+
+/* A child process opens the store as a driver does, stores a RUNNING
+ * experiment and a trial, says so through a pipe and waits to be killed. */
+static pid_t start_driver(const char *dir, const char *name)
+{
+    int ready[2];
+    LUX_CHECK_INT_EQ(pipe(ready), 0);
+    pid_t pid = fork();
+    LUX_CHECK(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        lux_store_t *s = NULL;
+        lux_store_experiment_t exp = {.name = name, .metric = "reward", .mode = "max"};
+        lux_store_trial_t tr = {.trial_id = "dead_00000", .config_json = "{\"lr\":0.1}"};
+        if (lux_store_open(dir, &s, NULL, 0) != 0 || lux_store_experiment_put(s, &exp) != 0 ||
+            lux_store_trial_add(s, &tr) != 0 ||
+            lux_store_trial_set_status(s, "dead_00000", LUX_TRIAL_RUNNING, NULL) != 0)
+            _exit(3);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(4);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    char c = 0;
+    LUX_CHECK_INT_EQ(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    return pid;
+}
+
+LUX_TEST(status_shows_a_run_whose_driver_died_as_stopped)
+{
+    const char *dir = lux_test_tmpdir();
+    pid_t pid = start_driver(dir, "dead");
+    char *out, *err, want[4400];
+    /* While the driver lives, the experiment is running. */
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "): RUNNING, 1 trials, 0 results\n");
+    free(out);
+    free(err);
+    kill(pid, SIGKILL);
+    int st = 0;
+    LUX_CHECK_INT_EQ(waitpid(pid, &st, 0), pid);
+    LUX_CHECK(WIFSIGNALED(st));
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    snprintf(want, sizeof want,
+             "): stopped (driver pid %ld is gone; resume with lux run --resume %s), 1 trials",
+             (long)pid, dir);
+    LUX_CHECK_CONTAINS(out, want);
+    free(out);
+    free(err);
+    /* A resumed driver runs again; one that closes the store cleanly leaves
+     * what it stored. */
+    lux_store_t *s = NULL;
+    char e[512];
+    LUX_CHECK_OK(lux_store_open(dir, &s, e, sizeof e));
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "): RUNNING, 1 trials");
+    free(out);
+    free(err);
+    lux_store_close(&s);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    LUX_CHECK_CONTAINS(out, "): RUNNING, 1 trials");
+    free(out);
+    free(err);
+}
