@@ -29,6 +29,17 @@ const char lux_cmd_best_help[] =
     "                 last-5-avg, last-10-avg: the average of the last 5 or 10\n"
     "  --json         print one JSON object instead\n";
 
+/* Prints prefix and one line of msg (a copy, sanitised: it names trials and
+ * paths from the experiment) to f. */
+static void print_safe(FILE *f, const char *prefix, const char *msg)
+{
+    char *copy = strdup(msg);
+    if (copy != NULL)
+        lux_table_sanitize(copy, 0);
+    fprintf(f, "%s%s\n", prefix, copy != NULL ? copy : msg);
+    free(copy);
+}
+
 int lux_cmd_best(int argc, char **argv)
 {
     const char *metric = NULL, *mode = NULL, *scope_text = "last";
@@ -57,7 +68,7 @@ int lux_cmd_best(int argc, char **argv)
     char err[512];
     int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "lux best: %s\n", err);
+        print_safe(stderr, "lux best: ", err);
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
     json_t *exp = NULL, *best = NULL;
@@ -77,7 +88,7 @@ int lux_cmd_best(int argc, char **argv)
         mode = "max";
     rc = lux_store_best_trial(s, metric, mode, scope, &best);
     if (rc != 0) {
-        fprintf(stderr, "lux best: %s\n", lux_store_errmsg(s));
+        print_safe(stderr, "lux best: ", lux_store_errmsg(s));
         code = rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
         goto done;
     }
@@ -93,12 +104,15 @@ int lux_cmd_best(int argc, char **argv)
              * answer, so the exit code stays 0; the warning says that the
              * path cannot be restored from. */
             struct stat st;
-            if (stat(full, &st) != 0)
-                fprintf(stderr,
-                        "lux best: warning: the checkpoint of trial %s, %s, is missing (%s); "
-                        "this trial cannot be restored from it\n",
-                        json_string_value(json_object_get(best, "trial_id")), full,
-                        strerror(errno));
+            if (stat(full, &st) != 0) {
+                char warning[8192];
+                snprintf(warning, sizeof warning,
+                         "warning: the checkpoint of trial %s, %s, is missing (%s); this trial "
+                         "cannot be restored from it",
+                         json_string_value(json_object_get(best, "trial_id")), full,
+                         strerror(errno));
+                print_safe(stderr, "lux best: ", warning);
+            }
             json_object_set_new(best, "checkpoint", json_string(full));
             free(full);
         }
@@ -110,18 +124,33 @@ int lux_cmd_best(int argc, char **argv)
         printf("%s\n", text);
         free(text);
     } else {
+        /* Built whole, then sanitised: the trial id, config, metric and
+         * path are the experiment's strings and may hold escapes. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (f == NULL)
+            goto done;
         char *config = json_dumps(json_object_get(best, "config"), JSON_COMPACT | JSON_ENCODE_ANY);
-        printf("trial_id: %s\n", json_string_value(json_object_get(best, "trial_id")));
-        printf("config: %s\n", config ? config : "null");
-        printf("%s: %.17g (mode %s, scope %s", metric,
-               json_number_value(json_object_get(best, "value")), mode, scope_text);
+        fprintf(f, "trial_id: %s\n", json_string_value(json_object_get(best, "trial_id")));
+        fprintf(f, "config: %s\n", config ? config : "null");
+        fprintf(f, "%s: %.17g (mode %s, scope %s", metric,
+                json_number_value(json_object_get(best, "value")), mode, scope_text);
         json_t *it = json_object_get(best, "training_iteration");
         if (json_is_integer(it))
-            printf(", iteration %lld", (long long)json_integer_value(it));
-        printf(")\n");
+            fprintf(f, ", iteration %lld", (long long)json_integer_value(it));
+        fprintf(f, ")\n");
         const char *path = json_string_value(json_object_get(best, "checkpoint"));
-        printf("checkpoint: %s\n", path ? path : "(none)");
+        fprintf(f, "checkpoint: %s\n", path ? path : "(none)");
         free(config);
+        int bad = ferror(f);
+        if (fclose(f) != 0 || bad) {
+            free(text);
+            goto done;
+        }
+        lux_table_sanitize(text, 1);
+        fputs(text, stdout);
+        free(text);
     }
     code = LUX_EXIT_OK;
 done:

@@ -460,6 +460,7 @@ int lux_cmd_export(int argc, char **argv)
     char err[8192];
     int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
     if (rc != 0) {
+        lux_table_sanitize(err, 0);
         fprintf(stderr, "lux export: %s\n", err);
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
@@ -472,11 +473,13 @@ int lux_cmd_export(int argc, char **argv)
     }
     err[0] = '\0';
     rc = export_csv(s, t.f, strcmp(per, "trial") == 0, err, sizeof err);
-    if (rc != 0 && err[0] != '\0')
+    if (rc != 0 && err[0] == '\0' && lux_store_errmsg(s)[0] != '\0')
+        snprintf(err, sizeof err, "%s", lux_store_errmsg(s));
+    if (rc != 0 && err[0] != '\0') {
+        /* It names trials of the experiment: no escapes to the terminal. */
+        lux_table_sanitize(err, 0);
         fprintf(stderr, "lux export: %s\n", err);
-    else if (rc != 0 && lux_store_errmsg(s)[0] != '\0')
-        fprintf(stderr, "lux export: %s\n", lux_store_errmsg(s));
-    else if (rc == LUX_EIO)
+    } else if (rc == LUX_EIO)
         fprintf(stderr, "lux export: cannot write %s: %s\n", t.tmp != NULL ? t.tmp : t.name,
                 strerror(errno ? errno : EIO));
     else if (rc != 0)

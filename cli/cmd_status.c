@@ -11,6 +11,7 @@
 #include "console.h"
 #include "stopper.h"
 #include "store.h"
+#include "table.h"
 
 #include "alloc.h"
 #include "error.h"
@@ -63,7 +64,7 @@ static lux_config_t *stored_config(const json_t *exp)
      * here) and environments are not checked. */
     lux_config_options_t opts = {.skip_trainable_check = true};
     lux_config_t *cfg = NULL;
-    char err[512];
+    char err[8192];
     if (lux_config_from_json(json, &opts, &cfg, err, sizeof err) != 0) {
         lux_log_debug("lux status: the stored config does not load (%s); showing the config "
                       "keys that vary",
@@ -243,17 +244,21 @@ int lux_cmd_status(int argc, char **argv)
     if (width < 0 || max_rows < 0)
         return lux_cli_usage_error("status", "--width and --max-rows must be >= 0");
     lux_store_t *s = NULL;
-    char err[512];
+    char err[8192];
     int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
     if (rc != 0) {
+        lux_table_sanitize(err, 0);
         fprintf(stderr, "lux status: %s\n", err);
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
     fflush(stdout);
     rc = print_status(s, metric, width > 0 ? (size_t)width : terminal_width(), (size_t)max_rows);
-    if (rc != 0)
-        fprintf(stderr, "lux status: %s\n",
-                lux_store_errmsg(s)[0] ? lux_store_errmsg(s) : lux_strerror(rc));
+    if (rc != 0) {
+        snprintf(err, sizeof err, "%s",
+                 lux_store_errmsg(s)[0] ? lux_store_errmsg(s) : lux_strerror(rc));
+        lux_table_sanitize(err, 0);
+        fprintf(stderr, "lux status: %s\n", err);
+    }
     lux_store_close(&s);
     return rc == 0 ? LUX_EXIT_OK : LUX_EXIT_FAILURE;
 }

@@ -471,3 +471,74 @@ LUX_TEST(status_shows_a_run_whose_driver_died_as_stopped)
     free(out);
     free(err);
 }
+
+/* ---- 6. terminal escapes from the experiment ------------------------------------ */
+
+static void check_no_controls(const char *what, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        int c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+        LUX_CHECK_MSG(!((*p < 0x20 && *p != '\n') || *p == 0x7f || c1),
+                      "%s holds control byte 0x%02x at %ld:\n%s", what, *p,
+                      (long)(p - (const unsigned char *)text), text);
+    }
+}
+
+LUX_TEST(escapes_in_names_keys_and_errors_never_reach_the_terminal)
+{
+    const char *dir = lux_test_tmpdir();
+    lux_store_t *s = NULL;
+    char e[512];
+    LUX_CHECK_OK(lux_store_open(dir, &s, e, sizeof e));
+    lux_store_experiment_t exp = {.name = "clear\x1b[2J\a\xc2\x9b"
+                                          "2Jname",
+                                  .metric = "reward",
+                                  .mode = "max",
+                                  .status = "FINISHED"};
+    LUX_CHECK_OK(lux_store_experiment_put(s, &exp));
+    static const char *const ids[] = {"esc\x1b[2J\a_00000", "esc_00001"};
+    for (int t = 0; t < 2; t++) {
+        lux_store_trial_t tr = {.trial_id = ids[t],
+                                .config_json = t == 0 ? "{\"k\\u001b[2J\\u0007ey\":1,\"lr\":0.5}"
+                                                      : "{\"k\\u001b[2J\\u0007ey\":2,\"lr\":0.1}"};
+        LUX_CHECK_OK(lux_store_trial_add(s, &tr));
+        LUX_CHECK_OK(
+            lux_store_result_add(s, ids[t], 1, 1.0, t == 0 ? "{\"reward\":5}" : "{\"reward\":1}"));
+        tr.status = t == 0 ? LUX_TRIAL_ERROR : LUX_TRIAL_TERMINATED;
+        tr.error = t == 0 ? "boom\x1b[2J\a\x7f done" : NULL;
+        tr.training_iteration = 1;
+        tr.last_result_json = t == 0 ? "{\"reward\":5}" : "{\"reward\":1}";
+        LUX_CHECK_OK(lux_store_trial_update(s, &tr));
+    }
+    lux_store_close(&s);
+
+    char *out, *err;
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"status", dir, NULL}), 0);
+    check_no_controls("lux status", out);
+    LUX_CHECK_CONTAINS(out, "Experiment: clear [2J  2Jname (");
+    LUX_CHECK_CONTAINS(out, "k [2J ey");       /* the column of the key */
+    LUX_CHECK_CONTAINS(out, "esc [2J _00000"); /* the trial's row */
+    LUX_CHECK_CONTAINS(out, "Trial esc [2J _00000 failed: boom [2J   done");
+    free(out);
+    free(err);
+
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"best", dir, NULL}), 0);
+    check_no_controls("lux best", out);
+    LUX_CHECK_CONTAINS(out, "trial_id: esc [2J _00000\n");
+    free(out);
+    free(err);
+
+    damage(dir, "UPDATE results SET metrics = 'x' WHERE training_iteration = 1 AND trial_id "
+                "LIKE 'esc_%_00000'");
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", dir, "--csv", "-", NULL}),
+                     1);
+    check_no_controls("lux export's message", err);
+    LUX_CHECK_CONTAINS(err, "the metrics of trial esc [2J _00000 at iteration 1");
+    free(out);
+    free(err);
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"plot", dir, NULL}), 1);
+    check_no_controls("lux plot's message", err);
+    LUX_CHECK_CONTAINS(err, "trial esc [2J _00000 at iteration 1");
+    free(out);
+    free(err);
+}
