@@ -32,8 +32,8 @@ const char lux_cmd_export_help[] =
     "row per reported result: trial_id, training_iteration, time_total_s, every\n"
     "metric (nested ones flattened as a/b) and the trial's config as config/...\n"
     "columns. --per trial writes one row per trial: its status, iteration, time,\n"
-    "failures, error, last result and config. Fields are quoted; values keep\n"
-    "full precision.\n\n"
+    "failures, error, last result and config. Numbers are written bare, every\n"
+    "other field quoted; values keep full precision.\n\n"
     "FILE - writes to standard output. A regular FILE is replaced atomically\n"
     "(written under a temporary name, then renamed); through a symbolic link,\n"
     "the file it points to is replaced and the link kept. A device or a FIFO\n"
@@ -152,7 +152,9 @@ static void put_field(export_t *x, int first, const json_t *v)
         break;
     }
     size_t len = json_is_string(v) ? json_string_length(v) : strlen(text);
-    if (csv_fwrite(x->out, text, len) != 0)
+    /* Numbers go bare (digits, '-', '.', 'e' need no quotes), so that every
+     * reader takes them for numbers; everything else is quoted. */
+    if (json_is_number(v) ? fputs(text, x->out) == EOF : csv_fwrite(x->out, text, len) != 0)
         x->io_error = 1;
     free(dyn);
 }

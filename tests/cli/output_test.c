@@ -542,3 +542,26 @@ LUX_TEST(escapes_in_names_keys_and_errors_never_reach_the_terminal)
     free(out);
     free(err);
 }
+
+/* ---- 7. numbers in CSV ------------------------------------------------------------- */
+
+LUX_TEST(export_writes_numbers_bare_and_quotes_the_rest)
+{
+    const char *dir = lux_test_tmpdir();
+    build_experiment(dir);
+    char *out, *err;
+    LUX_CHECK_INT_EQ(run_lux(&out, &err, (const char *const[]){"export", dir, "--csv", "-", NULL}),
+                     0);
+    LUX_CHECK_CONTAINS(out, "\"trial_id\",\"training_iteration\",\"time_total_s\",\"reward\",");
+    /* outexp_00001 at iteration 2: reward 20, time 1, note "n2", lr 0.01. */
+    LUX_CHECK_CONTAINS(out, "\n\"outexp_00001\",2,1,20,\"n2\",0.01\n");
+    free(out);
+    free(err);
+    LUX_CHECK_INT_EQ(
+        run_lux(&out, &err,
+                (const char *const[]){"export", dir, "--csv", "-", "--per", "trial", NULL}),
+        0);
+    LUX_CHECK_CONTAINS(out, "\n\"outexp_00000\",\"TERMINATED\",3,1.5,0,,");
+    free(out);
+    free(err);
+}
