@@ -273,7 +273,7 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
-int lux_cli_main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     argc = take_verbosity(argc, argv);
     if (argc < 2) {
@@ -308,4 +308,33 @@ int lux_cli_main(int argc, char **argv)
     }
     lux_log_set_prefix("lux");
     return c->fn(argc - 1, argv + 1);
+}
+
+/* Output that did not reach its destination (a full disk, /dev/full, a
+ * closed descriptor) is a failure: stdio only reports it through fflush and
+ * ferror, so every command's standard output is checked here, once, before
+ * the exit code is chosen. */
+static int finish_stdout(const char *cmd, int code)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int err = errno;
+    if (ferror(stdout))
+        bad = 1;
+    if (!bad)
+        return code;
+    fprintf(stderr,
+            "lux%s%s: cannot write to standard output: %s; nothing or only part of the output "
+            "was written (is the disk full, or the output closed?)\n",
+            cmd != NULL ? " " : "", cmd != NULL ? cmd : "",
+            err != 0 ? strerror(err) : "a write failed");
+    return code == LUX_EXIT_OK ? LUX_EXIT_FAILURE : code;
+}
+
+int lux_cli_main(int argc, char **argv)
+{
+    int code = dispatch(argc, argv);
+    /* take_verbosity() left the command's name, if any, in argv[1]. */
+    const char *cmd = argc >= 2 && argv[1] != NULL && argv[1][0] != '-' ? argv[1] : NULL;
+    return finish_stdout(cmd, code);
 }

@@ -6,8 +6,9 @@
  * Results are streamed from the store twice (once for the columns, once for
  * the rows) so memory does not grow with the number of results. Fields are
  * quoted by libcsv (csv_fwrite), so commas, quotes, newlines and any UTF-8
- * survive. The file is written under a temporary name and renamed into
- * place, so a reader never sees half an export.
+ * survive. A regular file is written under a temporary name and renamed
+ * into place, so a reader never sees half an export; devices, FIFOs and
+ * standard output are written directly (target_open).
  */
 #include "cli.h"
 #include "store.h"
@@ -17,10 +18,12 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char lux_cmd_export_help[] =
@@ -29,8 +32,12 @@ const char lux_cmd_export_help[] =
     "row per reported result: trial_id, training_iteration, time_total_s, every\n"
     "metric (nested ones flattened as a/b) and the trial's config as config/...\n"
     "columns. --per trial writes one row per trial: its status, iteration, time,\n"
-    "failures, error, last result and config. Fields are quoted; values keep\n"
-    "full precision. FILE is replaced atomically.\n";
+    "failures, error, last result and config. Numbers are written bare, every\n"
+    "other field quoted; values keep full precision.\n\n"
+    "FILE - writes to standard output. A regular FILE is replaced atomically\n"
+    "(written under a temporary name, then renamed); through a symbolic link,\n"
+    "the file it points to is replaced and the link kept. A device or a FIFO\n"
+    "(/dev/null, a named pipe) is written to directly; a directory is refused.\n";
 
 /* Automatic result columns written first, from the results table itself. */
 static const char *const fixed_result_cols[] = {"trial_id", "training_iteration", "time_total_s"};
@@ -44,6 +51,9 @@ typedef struct {
     json_t *config_keys; /* ordered set */
     int per_trial;
     int io_error;
+    lux_store_t *store;
+    char *err; /* the message of a row that cannot be exported */
+    size_t errlen;
 } export_t;
 
 static int is_fixed(const char *k, const char *const *fixed, size_t n)
@@ -70,14 +80,39 @@ static void add_keys(json_t *keys, json_t *flat, const char *const *fixed, size_
     }
 }
 
-static json_t *flatten_text(const char *text)
+/* A result's metrics flattened into *flat, or LUX_ESTORE with x->err
+ * naming the row when they are not a JSON object (the store only writes
+ * objects: the row was damaged or written by hand). An export with blank
+ * cells for it would look complete. */
+static int flatten_metrics(export_t *x, const char *trial_id, long it, const char *text,
+                           json_t **flat)
 {
-    json_t *flat = json_object();
-    json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-    if (flat != NULL && v != NULL)
-        lux_table_flatten(v, NULL, flat);
+    json_error_t e;
+    json_t *v = text != NULL ? json_loads(text, JSON_DECODE_ANY, &e) : NULL;
+    if (!json_is_object(v)) {
+        if (v == NULL && text != NULL)
+            snprintf(x->err, x->errlen,
+                     "%s: the metrics of trial %s at iteration %ld are not valid JSON (%s at "
+                     "character %d); repair or delete that row of the results table "
+                     "(docs/store.md) and export again",
+                     lux_store_path(x->store), trial_id, it, e.text, e.position);
+        else
+            snprintf(x->err, x->errlen,
+                     "%s: the metrics of trial %s at iteration %ld are not a JSON object; repair "
+                     "or delete that row of the results table (docs/store.md) and export again",
+                     lux_store_path(x->store), trial_id, it);
+        json_decref(v);
+        return LUX_ESTORE;
+    }
+    *flat = json_object();
+    if (*flat == NULL || lux_table_flatten(v, NULL, *flat) != 0) {
+        json_decref(v);
+        json_decref(*flat);
+        *flat = NULL;
+        return LUX_ENOMEM;
+    }
     json_decref(v);
-    return flat;
+    return 0;
 }
 
 /* One field: empty for a missing value or null, else quoted by libcsv. */
@@ -117,7 +152,9 @@ static void put_field(export_t *x, int first, const json_t *v)
         break;
     }
     size_t len = json_is_string(v) ? json_string_length(v) : strlen(text);
-    if (csv_fwrite(x->out, text, len) != 0)
+    /* Numbers go bare (digits, '-', '.', 'e' need no quotes), so that every
+     * reader takes them for numbers; everything else is quoted. */
+    if (json_is_number(v) ? fputs(text, x->out) == EOF : csv_fwrite(x->out, text, len) != 0)
         x->io_error = 1;
     free(dyn);
 }
@@ -158,13 +195,12 @@ static void put_tail(export_t *x, json_t *flat_metrics, const char *trial_id)
 
 static int scan_result(void *arg, const char *trial_id, long it, double t, const char *metrics)
 {
-    (void)trial_id;
-    (void)it;
     (void)t;
     export_t *x = arg;
-    json_t *flat = flatten_text(metrics);
-    if (flat == NULL)
-        return LUX_ENOMEM;
+    json_t *flat = NULL;
+    int rc = flatten_metrics(x, trial_id, it, metrics, &flat);
+    if (rc != 0)
+        return rc;
     add_keys(x->metric_keys, flat, fixed_result_cols, 3);
     json_decref(flat);
     return 0;
@@ -173,9 +209,12 @@ static int scan_result(void *arg, const char *trial_id, long it, double t, const
 static int write_result(void *arg, const char *trial_id, long it, double t, const char *metrics)
 {
     export_t *x = arg;
-    json_t *flat = flatten_text(metrics);
+    json_t *flat = NULL;
+    int rc = flatten_metrics(x, trial_id, it, metrics, &flat);
+    if (rc != 0)
+        return rc;
     json_t *id = json_string(trial_id), *jit = json_integer(it), *jt = json_real(t);
-    if (flat == NULL || id == NULL || jit == NULL || jt == NULL) {
+    if (id == NULL || jit == NULL || jt == NULL) {
         json_decref(flat);
         json_decref(id);
         json_decref(jit);
@@ -205,6 +244,16 @@ static int scan_trial(void *arg, const json_t *t)
     add_keys(x->config_keys, flat, NULL, 0);
     json_object_set_new(x->configs, json_string_value(json_object_get(t, "trial_id")), flat);
     if (x->per_trial) {
+        /* The store parses last_result and keeps the text of one that does
+         * not parse as a string. */
+        const json_t *lr = json_object_get(t, "last_result");
+        if (lr != NULL && !json_is_object(lr) && !json_is_null(lr)) {
+            snprintf(x->err, x->errlen,
+                     "%s: the last result of trial %s is not a JSON object; repair that trial's "
+                     "last_result in the trials table (docs/store.md) and export again",
+                     lux_store_path(x->store), json_string_value(json_object_get(t, "trial_id")));
+            return LUX_ESTORE;
+        }
         json_t *last = json_object();
         if (last == NULL)
             return LUX_ENOMEM;
@@ -231,9 +280,12 @@ static int write_trial(void *arg, const json_t *t)
 
 /* The trials are walked one row at a time (columns first, then rows), so
  * only the flattened configs stay in memory. */
-static int export_csv(lux_store_t *s, FILE *out, int per_trial)
+static int export_csv(lux_store_t *s, FILE *out, int per_trial, char *err, size_t errlen)
 {
     export_t x = {.out = out,
+                  .store = s,
+                  .err = err,
+                  .errlen = errlen,
                   .per_trial = per_trial,
                   .metric_keys = json_object(),
                   .configs = json_object(),
@@ -269,6 +321,125 @@ done:
     return rc;
 }
 
+/* Where the CSV goes. A regular file (or a symbolic link to one) is written
+ * under a temporary name next to the file and renamed onto it, so a reader
+ * never sees half an export; through a link the file it points to is
+ * replaced and the link is kept. Anything else that exists (a device such as
+ * /dev/null, a FIFO, a socket) is opened and written directly: renaming
+ * over it would replace the device node or the link. "-" is standard output
+ * (through a duplicate descriptor, so its errors are reported here once).
+ * A directory is refused. */
+typedef struct {
+    const char *name; /* the user's path, or "standard output" */
+    char *final;      /* the regular file the temporary is renamed onto, or NULL */
+    char *tmp;        /* the temporary, or NULL when written directly */
+    FILE *f;
+} target_t;
+
+/* Opens the target; 0, or a message on stderr and the exit code. */
+static int target_open(const char *csv, target_t *t)
+{
+    *t = (target_t){.name = csv};
+    int fd = -1;
+    if (strcmp(csv, "-") == 0) {
+        t->name = "standard output";
+        fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
+            fprintf(stderr, "lux export: cannot write to standard output: %s\n", strerror(errno));
+            return LUX_EXIT_FAILURE;
+        }
+    } else {
+        struct stat lst, st;
+        int have = lstat(csv, &lst) == 0;
+        int followed = have && stat(csv, &st) == 0;
+        if (have && !S_ISLNK(lst.st_mode))
+            st = lst, followed = 1;
+        if (followed && S_ISDIR(st.st_mode)) {
+            fprintf(stderr,
+                    "lux export: %s is a directory; give --csv a file name, such as "
+                    "%s/results.csv, or - for standard output\n",
+                    csv, csv);
+            return LUX_EXIT_USAGE;
+        }
+        if (!have || (followed && S_ISREG(st.st_mode))) {
+            /* A new or regular file: written aside, then renamed onto. */
+            t->final = followed && S_ISLNK(lst.st_mode) ? realpath(csv, NULL) : strdup(csv);
+            size_t n = t->final != NULL ? strlen(t->final) + 32 : 0;
+            t->tmp = n ? malloc(n) : NULL;
+            if (t->tmp == NULL) {
+                fprintf(stderr, "lux export: cannot resolve %s: %s\n", csv,
+                        t->final == NULL && errno != 0 ? strerror(errno) : "out of memory");
+                return LUX_EXIT_FAILURE;
+            }
+            snprintf(t->tmp, n, "%s.tmp.%ld", t->final, (long)getpid());
+            fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (fd < 0) {
+                fprintf(stderr, "lux export: cannot create %s: %s\n", t->tmp, strerror(errno));
+                return LUX_EXIT_FAILURE;
+            }
+        } else {
+            /* A device, FIFO or socket, or a link to one or to nothing. */
+            fd = open(csv, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+            if (fd < 0) {
+                fprintf(stderr, "lux export: cannot open %s for writing: %s\n", csv,
+                        strerror(errno));
+                return LUX_EXIT_FAILURE;
+            }
+        }
+    }
+    t->f = fdopen(fd, "w");
+    if (t->f == NULL) {
+        fprintf(stderr, "lux export: cannot write %s: %s\n", t->name, strerror(errno));
+        close(fd);
+        return LUX_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+/* Flushes and closes the target and, for a regular file, syncs it and
+ * renames it into place (ok: the export is complete). Returns 0 or LUX_EIO
+ * with a message on stderr; a temporary never stays behind. */
+static int target_close(target_t *t, int ok)
+{
+    int rc = 0;
+    if (t->f != NULL) {
+        errno = 0;
+        int bad = fflush(t->f) != 0 || ferror(t->f);
+        if (!bad && t->tmp != NULL && fsync(fileno(t->f)) != 0)
+            bad = 1;
+        int err = errno;
+        if (fclose(t->f) != 0 && !bad) {
+            bad = 1;
+            err = errno;
+        }
+        t->f = NULL;
+        if (bad && ok) {
+            fprintf(stderr, "lux export: cannot write %s: %s\n", t->tmp != NULL ? t->tmp : t->name,
+                    err ? strerror(err) : "a write failed");
+            rc = LUX_EIO;
+        }
+    }
+    if (t->tmp != NULL && ok && rc == 0) {
+        /* The target may have become something else meanwhile. */
+        struct stat st;
+        if (lstat(t->final, &st) == 0 && !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "lux export: %s is no longer a regular file; not replacing it\n",
+                    t->final);
+            rc = LUX_EIO;
+        } else if (rename(t->tmp, t->final) != 0) {
+            fprintf(stderr, "lux export: cannot rename %s to %s: %s\n", t->tmp, t->final,
+                    strerror(errno));
+            rc = LUX_EIO;
+        }
+    }
+    if (t->tmp != NULL && (!ok || rc != 0))
+        unlink(t->tmp);
+    free(t->tmp);
+    free(t->final);
+    t->tmp = t->final = NULL;
+    return rc;
+}
+
 int lux_cmd_export(int argc, char **argv)
 {
     const char *csv = NULL, *per = "result";
@@ -288,47 +459,35 @@ int lux_cmd_export(int argc, char **argv)
         return lux_cli_usage_error("export", "--per must be result or trial, not '%s'", per);
 
     lux_store_t *s = NULL;
-    char err[512];
+    char err[8192];
     int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
     if (rc != 0) {
+        lux_table_sanitize(err, 0);
         fprintf(stderr, "lux export: %s\n", err);
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
-    size_t n = strlen(csv) + 32;
-    char *tmp = malloc(n);
-    if (tmp == NULL) {
+    target_t t;
+    int code = target_open(csv, &t);
+    if (code != 0) {
+        target_close(&t, 0);
         lux_store_close(&s);
-        return LUX_EXIT_FAILURE;
+        return code;
     }
-    snprintf(tmp, n, "%s.tmp.%ld", csv, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (out == NULL) {
-        fprintf(stderr, "lux export: cannot create %s: %s\n", tmp, strerror(errno));
-        free(tmp);
-        lux_store_close(&s);
-        return LUX_EXIT_FAILURE;
-    }
-    rc = export_csv(s, out, strcmp(per, "trial") == 0);
-    if (rc != 0 && lux_store_errmsg(s)[0] != '\0')
-        fprintf(stderr, "lux export: %s\n", lux_store_errmsg(s));
+    err[0] = '\0';
+    rc = export_csv(s, t.f, strcmp(per, "trial") == 0, err, sizeof err);
+    if (rc != 0 && err[0] == '\0' && lux_store_errmsg(s)[0] != '\0')
+        snprintf(err, sizeof err, "%s", lux_store_errmsg(s));
+    if (rc != 0 && err[0] != '\0') {
+        /* It names trials of the experiment: no escapes to the terminal. */
+        lux_table_sanitize(err, 0);
+        fprintf(stderr, "lux export: %s\n", err);
+    } else if (rc == LUX_EIO)
+        fprintf(stderr, "lux export: cannot write %s: %s\n", t.tmp != NULL ? t.tmp : t.name,
+                strerror(errno ? errno : EIO));
     else if (rc != 0)
-        fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, lux_strerror(rc));
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
-        if (rc == 0)
-            fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, strerror(errno));
-        rc = rc ? rc : LUX_EIO;
-    }
-    if (fclose(out) != 0 && rc == 0) {
-        fprintf(stderr, "lux export: cannot write %s: %s\n", tmp, strerror(errno));
+        fprintf(stderr, "lux export: cannot export to %s: %s\n", t.name, lux_strerror(rc));
+    if (target_close(&t, rc == 0) != 0)
         rc = LUX_EIO;
-    }
-    if (rc == 0 && rename(tmp, csv) != 0) {
-        fprintf(stderr, "lux export: cannot rename %s to %s: %s\n", tmp, csv, strerror(errno));
-        rc = LUX_EIO;
-    }
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
     lux_store_close(&s);
     return rc == 0 ? LUX_EXIT_OK : LUX_EXIT_FAILURE;
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "plots.h"
 #include "store.h"
+#include "table.h"
 
 #include "alloc.h"
 #include "error.h"
@@ -56,6 +57,7 @@ int lux_cmd_plot(int argc, char **argv)
     char err[1536];
     int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
     if (rc != 0) {
+        lux_table_sanitize(err, 0); /* it may name trials and metrics */
         fprintf(stderr, "lux plot: %s\n", err);
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
@@ -64,9 +66,11 @@ int lux_cmd_plot(int argc, char **argv)
     rc = lux_plots_make(s, &o, &index, &nfigures, err, sizeof err);
     lux_store_close(&s);
     if (rc != 0) {
+        lux_table_sanitize(err, 0); /* it may name trials and metrics */
         fprintf(stderr, "lux plot: %s\n", err);
         return rc == LUX_EINVAL ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
+    lux_table_sanitize(index, 0);
     printf("%zu figures and %s\n", nfigures, index);
     lux_free(index);
     return LUX_EXIT_OK;

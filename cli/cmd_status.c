@@ -11,6 +11,7 @@
 #include "console.h"
 #include "stopper.h"
 #include "store.h"
+#include "table.h"
 
 #include "alloc.h"
 #include "error.h"
@@ -33,7 +34,8 @@ const char lux_cmd_status_help[] =
     "number of results, the best trial so far, a table of trials (their sampled\n"
     "parameters, iteration, total time and metric) and the failed trials'\n"
     "messages. Safe to run while the experiment is running; it never slows the\n"
-    "run down.\n\n"
+    "run down. An experiment whose driver died (killed, crashed) shows as\n"
+    "\"stopped (driver pid N is gone; resume with lux run --resume DIR)\".\n\n"
     "options:\n"
     "  --metric M     the metric column and best trial (default: the experiment's)\n"
     "  --width N      fit the table to N columns (default: the terminal, or 120)\n"
@@ -62,7 +64,7 @@ static lux_config_t *stored_config(const json_t *exp)
      * here) and environments are not checked. */
     lux_config_options_t opts = {.skip_trainable_check = true};
     lux_config_t *cfg = NULL;
-    char err[512];
+    char err[8192];
     if (lux_config_from_json(json, &opts, &cfg, err, sizeof err) != 0) {
         lux_log_debug("lux status: the stored config does not load (%s); showing the config "
                       "keys that vary",
@@ -197,6 +199,17 @@ static int print_status(lux_store_t *s, const char *metric_opt, size_t width, si
         v.name = base_name(lux_store_dir(s), name_buf, sizeof name_buf);
         v.state = "no experiment row yet";
     }
+    /* RUNNING is what the driver stored; a driver killed by SIGKILL (or a
+     * crash) could not change it. Its lock says whether it still runs. */
+    char state_buf[4400];
+    long pid = 0;
+    if (v.state != NULL && strcmp(v.state, "RUNNING") == 0 &&
+        lux_store_writer(s, &pid) == LUX_STORE_WRITER_GONE) {
+        snprintf(state_buf, sizeof state_buf,
+                 "stopped (driver pid %ld is gone; resume with lux run --resume %s)", pid,
+                 lux_store_dir(s));
+        v.state = state_buf;
+    }
     cfg = stored_config(exp);
     v.space = cfg != NULL ? cfg->space : NULL;
 
@@ -231,17 +244,21 @@ int lux_cmd_status(int argc, char **argv)
     if (width < 0 || max_rows < 0)
         return lux_cli_usage_error("status", "--width and --max-rows must be >= 0");
     lux_store_t *s = NULL;
-    char err[512];
+    char err[8192];
     int rc = lux_store_open_reader(pos[0], &s, err, sizeof err);
     if (rc != 0) {
+        lux_table_sanitize(err, 0);
         fprintf(stderr, "lux status: %s\n", err);
         return rc == LUX_ENOENT ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     }
     fflush(stdout);
     rc = print_status(s, metric, width > 0 ? (size_t)width : terminal_width(), (size_t)max_rows);
-    if (rc != 0)
-        fprintf(stderr, "lux status: %s\n",
-                lux_store_errmsg(s)[0] ? lux_store_errmsg(s) : lux_strerror(rc));
+    if (rc != 0) {
+        snprintf(err, sizeof err, "%s",
+                 lux_store_errmsg(s)[0] ? lux_store_errmsg(s) : lux_strerror(rc));
+        lux_table_sanitize(err, 0);
+        fprintf(stderr, "lux status: %s\n", err);
+    }
     lux_store_close(&s);
     return rc == 0 ? LUX_EXIT_OK : LUX_EXIT_FAILURE;
 }

@@ -98,6 +98,10 @@ typedef struct {
     json_t *index; /* trial_id -> position */
     size_t cur;    /* the trial of the previous result */
     size_t *caps;  /* results capacity per trial */
+    lux_store_t *store;
+    char *err; /* the message of a row that cannot be read */
+    size_t errlen;
+    bool bad_row;
 } loader_t;
 
 static long find_trial(loader_t *l, const char *trial_id)
@@ -132,7 +136,21 @@ static int on_result(void *arg, const char *trial_id, long iteration, double tim
     r->time_total_s = time_total_s;
     r->time_attr = NAN;
     r->metric = NAN;
-    json_t *m = json_loads(metrics_json, 0, NULL);
+    json_error_t e;
+    json_t *m = json_loads(metrics_json != NULL ? metrics_json : "", 0, &e);
+    if (!json_is_object(m)) {
+        /* The store only writes objects: the row was damaged or written by
+         * hand. Plotting around it would draw a curve with a silent gap. */
+        snprintf(l->err, l->errlen,
+                 "%s: the metrics of trial %s at iteration %ld are not a JSON object (%s); "
+                 "repair or delete that row of the results table (docs/store.md) and plot again",
+                 lux_store_path(l->store), trial_id, iteration,
+                 m == NULL ? e.text : "another JSON value");
+        json_decref(m);
+        l->bad_row = true;
+        t->nresults--;
+        return LUX_ESTORE;
+    }
     double v;
     if (lux_plot_json_number(m, l->d->metric, &v) == 0) {
         r->metric = v;
@@ -285,7 +303,7 @@ int lux_plot_data_load(lux_store_t *store, const char *metric, const char *mode,
 {
     *out = NULL;
     lux_plot_data_t *d = lux_calloc(1, sizeof *d);
-    loader_t l = {.d = d, .index = json_object()};
+    loader_t l = {.d = d, .index = json_object(), .store = store, .err = err, .errlen = errlen};
     int rc = LUX_ENOMEM;
     if (d == NULL || l.index == NULL)
         goto fail;
@@ -333,7 +351,7 @@ int lux_plot_data_load(lux_store_t *store, const char *metric, const char *mode,
         goto fail_store;
     l.cur = 0;
     if ((rc = lux_store_results_each(store, on_result, &l)) != 0)
-        goto fail_store;
+        goto fail_row;
     if ((rc = read_decisions(store, &l)) != 0)
         goto fail_store;
 
@@ -351,6 +369,9 @@ int lux_plot_data_load(lux_store_t *store, const char *metric, const char *mode,
     *out = d;
     return 0;
 
+fail_row:
+    if (l.bad_row)
+        goto fail; /* on_result wrote the message */
 fail_store:
     if (rc != LUX_ENOMEM)
         snprintf(err, errlen, "%s", lux_store_errmsg(store));

@@ -61,8 +61,9 @@ typedef struct {
 /* Reads everything from an open store. metric and mode (may be NULL) override
  * the experiment's. On success *out is new (lux_plot_data_destroy). Errors:
  * LUX_EINVAL when there is no metric ("... pass --metric") or mode is bad,
- * LUX_ESTORE / LUX_EUNSUPPORTED from the store, LUX_ENOMEM; err gets one
- * line. */
+ * LUX_ESTORE / LUX_EUNSUPPORTED from the store (LUX_ESTORE also for a
+ * result row whose metrics are not a JSON object: err names its trial and
+ * iteration), LUX_ENOMEM; err gets one line. */
 int lux_plot_data_load(lux_store_t *store, const char *metric, const char *mode,
                        lux_plot_data_t **out, char *err, size_t errlen);
 

@@ -426,6 +426,11 @@ int lux_console_render(const lux_console_view_t *v, size_t width, size_t max_row
         lux_free(b.data);
         return LUX_ENOMEM;
     }
+    /* The block shows what the experiment holds: its name, trial ids,
+     * config keys (column headers) and error messages, as the user or a
+     * trainable wrote them. None may reach the terminal as an escape. */
+    if (b.data != NULL)
+        lux_table_sanitize(b.data, 1);
     *out = b.data;
     return 0;
 }

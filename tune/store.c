@@ -392,6 +392,50 @@ static int migrate(lux_store_t *s)
     return rc;
 }
 
+/* Records in the lock file, which the writer holds, that this process
+ * writes: its pid, and an open-file-description lock that readers can test
+ * with F_OFD_GETLK without taking any lock themselves (a reader holding the
+ * flock even for a moment could make a starting writer fail with EBUSY).
+ * Both go with the process however it dies, except the pid text, which is
+ * how lux_store_writer() tells a dead writer from no writer. Without OFD
+ * locks (Linux < 3.15) no pid is written: readers then cannot tell. */
+static void mark_writer(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (ftruncate(fd, 0) != 0 || fcntl(fd, F_OFD_SETLK, &fl) != 0)
+        return;
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (pwrite(fd, pid, (size_t)n, 0) != n && ftruncate(fd, 0) != 0)
+        lux_log_debug("cannot record the writer's pid in the lock file: %s", strerror(errno));
+}
+
+lux_store_writer_t lux_store_writer(const lux_store_t *self, long *pid)
+{
+    *pid = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/experiment.lock", self->dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return LUX_STORE_WRITER_UNKNOWN;
+    char text[32];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    char *end = NULL;
+    long recorded = strtol(text, &end, 10);
+    if (end == text || *end != '\n' || recorded <= 0)
+        recorded = 0;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int got = fcntl(fd, F_OFD_GETLK, &fl);
+    close(fd);
+    *pid = recorded;
+    if (got != 0)
+        return LUX_STORE_WRITER_UNKNOWN;
+    if (fl.l_type != F_UNLCK)
+        return LUX_STORE_WRITER_ALIVE;
+    return recorded > 0 ? LUX_STORE_WRITER_GONE : LUX_STORE_WRITER_UNKNOWN;
+}
+
 static int open_common(const char *dir, int readonly, lux_store_t **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -441,6 +485,7 @@ static int open_common(const char *dir, int readonly, lux_store_t **out, char *e
             rc = LUX_EBUSY;
             goto fail;
         }
+        mark_writer(s->lock_fd);
     } else {
         struct stat st;
         if (stat(s->path, &st) != 0) {
@@ -562,8 +607,12 @@ void lux_store_close(lux_store_t **self_p)
         sqlite3_finalize(s->stmt[i]);
     if (s->db != NULL)
         sqlite3_close_v2(s->db);
-    if (s->lock_fd >= 0)
-        close(s->lock_fd); /* drops the writer's lock */
+    if (s->lock_fd >= 0) {
+        /* A clean close: no pid, so readers do not take it for a death. */
+        if (ftruncate(s->lock_fd, 0) != 0)
+            lux_log_debug("cannot clear the lock file in %s: %s", s->dir, strerror(errno));
+        close(s->lock_fd); /* drops the writer's locks */
+    }
     lux_free(s->dir);
     lux_free(s->path);
     lux_free(s);

@@ -109,6 +109,20 @@ const char *lux_store_errmsg(const lux_store_t *self);
 const char *lux_store_dir(const lux_store_t *self);
 const char *lux_store_path(const lux_store_t *self);
 
+/* Whether the experiment's writer (the driver) is alive, for a reader to
+ * tell a running experiment from one whose driver died (status RUNNING in
+ * both). ALIVE: a process has it open for writing now. GONE: the last writer
+ * died without closing the store (SIGKILL, a crash, a power loss). UNKNOWN:
+ * no writer, the last one closed the store, or it was written by an older
+ * lux. *pid is the pid the last writer recorded, 0 when none. Takes no lock
+ * and never blocks or disturbs a writer. Cannot fail (UNKNOWN). */
+typedef enum {
+    LUX_STORE_WRITER_UNKNOWN,
+    LUX_STORE_WRITER_ALIVE,
+    LUX_STORE_WRITER_GONE,
+} lux_store_writer_t;
+lux_store_writer_t lux_store_writer(const lux_store_t *self, long *pid);
+
 /* The schema version of the open database. Cannot fail. */
 int lux_store_schema_version(const lux_store_t *self);
 

@@ -28,6 +28,51 @@ struct lux_table {
     size_t rows, cap;
 };
 
+/* Length (2..4) of the valid UTF-8 sequence of a non-ASCII code point at
+ * s, with the code point in *cp; 0 when the bytes are not valid UTF-8. */
+static size_t utf8_seq(const unsigned char *s, unsigned *cp)
+{
+    size_t n;
+    unsigned min;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, min = 0x80, *cp = s[0] & 0x1fu;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, min = 0x800, *cp = s[0] & 0x0fu;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, min = 0x10000, *cp = s[0] & 0x07u;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0; /* also stops at the terminating NUL */
+        *cp = (*cp << 6) | (s[i] & 0x3fu);
+    }
+    return *cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff) ? 0 : n;
+}
+
+void lux_table_sanitize(char *s, int keep_newlines)
+{
+    unsigned char *in = (unsigned char *)s, *out = in;
+    while (*in != '\0') {
+        unsigned cp;
+        size_t n = *in < 0x80 ? 1 : utf8_seq(in, &cp);
+        if (n == 1) {
+            *out++ = (*in < 0x20 && !(keep_newlines && *in == '\n')) || *in == 0x7f ? ' ' : *in;
+            in++;
+        } else if (n == 0) {
+            *out++ = '?'; /* a stray byte; 0x9b alone is CSI on some terminals */
+            in++;
+        } else if (cp <= 0x9f) {
+            *out++ = ' '; /* a C1 control: U+009B is CSI too */
+            in += n;
+        } else {
+            while (n-- > 0)
+                *out++ = *in++;
+        }
+    }
+    *out = '\0';
+}
+
 size_t lux_table_width(const char *s)
 {
     size_t n = 0;
@@ -136,10 +181,9 @@ int lux_table_add_row(lux_table_t *self, const char *const *cells)
                 lux_free(row[j]);
             return LUX_ENOMEM;
         }
-        /* A newline or tab inside a cell would break the grid. */
-        for (char *p = row[i]; *p != '\0'; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                *p = ' ';
+        /* A newline or tab inside a cell would break the grid, an escape
+         * sequence the terminal. */
+        lux_table_sanitize(row[i], 0);
     }
     self->rows++;
     return 0;

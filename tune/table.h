@@ -41,7 +41,7 @@ lux_table_t *lux_table_new(const lux_table_column_t *cols, size_t ncols);
 void lux_table_destroy(lux_table_t **self_p);
 
 /* Appends a row of ncols cells (copied; a NULL cell prints empty; control
- * characters such as newlines and tabs become spaces).
+ * characters such as newlines and tabs become spaces: lux_table_sanitize).
  * Returns 0 or LUX_ENOMEM. */
 int lux_table_add_row(lux_table_t *self, const char *const *cells);
 
@@ -58,6 +58,14 @@ int lux_table_render(const lux_table_t *self, size_t width, char **out);
  * NUL-terminated), ending with ".." when it was cut. Returns the code points
  * written. Helper for callers formatting their own cells. */
 size_t lux_table_fit(const char *s, size_t max_cp, char *out, size_t outlen);
+
+/* Makes s (modified in place; it can only shrink) safe to print on a
+ * terminal: control characters (C0 but newline when keep_newlines, DEL, C1
+ * such as U+009B) become spaces, bytes that are not UTF-8 '?'. Everything
+ * from an experiment (names, trial ids, config keys, errors) goes through
+ * this before a terminal sees it: "\x1b[2J" would clear the screen. Cannot
+ * fail. */
+void lux_table_sanitize(char *s, int keep_newlines);
 
 /* Number of UTF-8 code points in s. Cannot fail. */
 size_t lux_table_width(const char *s);
