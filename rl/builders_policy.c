@@ -19,6 +19,7 @@
 #include "vecmath.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 void lux_builders_policy_opts_default(lux_builders_policy_opts_t *o)
@@ -167,7 +168,9 @@ struct lux_builders_batch {
     float *w1, *b1, *w2, *b2, *wo, *bo; /* factor-scaled, float32 */
     float *weights;                     /* one allocation behind the six blocks */
     float actions_scale, retain, keep_target, clamp;
-    float *memory; /* [episode][agent][LUX_BPOLICY_MEMORY] */
+    float *memory;  /* [episode][agent][LUX_BPOLICY_MEMORY] */
+    lux_v8f *wide;  /* every weight and bias broadcast to 8 lanes (same layout) */
+    void *wide_raw; /* its allocation, aligned by hand */
     size_t num_params;
     size_t off[6];
     double factor[6];
@@ -199,7 +202,12 @@ lux_builders_batch_t *lux_builders_batch_new(const lux_builders_policy_t *bp, in
     b->weights = lux_calloc(bp->num_params, sizeof(float));
     b->memory =
         lux_calloc((size_t)max_episodes * (size_t)max_agents * LUX_BPOLICY_MEMORY, sizeof(float));
-    if (b->weights == NULL || b->memory == NULL) {
+    b->wide_raw = lux_malloc((bp->num_params + 1) * sizeof(lux_v8f));
+    if (b->wide_raw != NULL) {
+        uintptr_t a = (uintptr_t)b->wide_raw, al = sizeof(lux_v8f);
+        b->wide = (lux_v8f *)((a + al - 1) / al * al);
+    }
+    if (b->weights == NULL || b->memory == NULL || b->wide_raw == NULL) {
         lux_builders_batch_destroy(&b);
         return NULL;
     }
@@ -218,6 +226,7 @@ void lux_builders_batch_destroy(lux_builders_batch_t **self_p)
         return;
     lux_free((*self_p)->weights);
     lux_free((*self_p)->memory);
+    lux_free((*self_p)->wide_raw);
     lux_free(*self_p);
     *self_p = NULL;
 }
@@ -229,6 +238,22 @@ void lux_builders_batch_set_params(lux_builders_batch_t *b, const double *params
         for (size_t i = b->off[k]; i < end; i++)
             b->weights[i] = (float)(b->factor[k] * params[i]);
     }
+    /* The first layer sees a cell indicator c as (c - 0.2) * 2.5 = 2.5 c -
+     * 0.5: its weights take the 2.5 and its bias the -0.5 w (in double),
+     * so act_block feeds the raw 0/1 indicators and may skip zeros. */
+    for (int o = 0; o < b->h1; o++) {
+        const double *w = params + b->off[0] + (size_t)o * LUX_BPOLICY_INPUTS;
+        double bias = b->factor[1] * params[b->off[1] + (size_t)o];
+        for (int i = 0; i < LUX_BPOLICY_CELL_INPUTS; i++) {
+            bias -= 0.5 * b->factor[0] * w[i];
+            b->w1[(size_t)o * LUX_BPOLICY_INPUTS + (size_t)i] = (float)(2.5 * b->factor[0] * w[i]);
+        }
+        b->b1[o] = (float)bias;
+    }
+    /* Broadcast once here rather than once per block of rows: the kernel's
+     * multiplies then read their weight operand straight from memory. */
+    for (size_t i = 0; i < b->num_params; i++)
+        b->wide[i] = (lux_v8f){0} + b->weights[i];
 }
 
 static float *memory_of(const lux_builders_batch_t *b, int episode, int agent)
@@ -253,20 +278,41 @@ void lux_builders_batch_begin(lux_builders_batch_t *b, int episode, int num_agen
     }
 }
 
-/* y[o] = relu?(b[o] + sum_i w[o, i] x[i]) for 8 rows at once; outputs in
- * fours so that each input vector is loaded once per four outputs. Every
- * lane adds its products in the same order (bias first, then i = 0, 1, ...)
- * whatever the unrolling. */
-LUX_VEC_INLINE void dense_block(const float *w, const float *bias, int in, int out, int relu,
-                                const lux_v8f *x, lux_v8f *y)
+/* y[o] = relu?(b[o] + sum_k w[o, i_k] x[i_k]) for 8 rows at once, over the
+ * inputs i_k = idx[k] (k < nidx; idx NULL: all `in` inputs in order).
+ * Outputs go in eights, then fours, then one by one, so that each input
+ * vector is loaded once per group and there are enough independent sums to
+ * hide the add latency. Every lane adds its products in the same order
+ * (bias first, then the inputs in order) whatever the grouping. */
+LUX_VEC_INLINE void dense_block(const lux_v8f *w, const lux_v8f *bias, int in, int out, int relu,
+                                const int *idx, int nidx, const lux_v8f *x, lux_v8f *y)
 {
     const lux_v8f zero = {0};
     int o = 0;
+    if (idx == NULL)
+        nidx = in;
+    for (; o + 8 <= out; o += 8) {
+        const lux_v8f *r = w + (size_t)o * (size_t)in;
+        lux_v8f a[8];
+        for (int u = 0; u < 8; u++)
+            a[u] = bias[o + u];
+        for (int k = 0; k < nidx; k++) {
+            int i = idx != NULL ? idx[k] : k;
+            lux_v8f xi = x[i];
+            for (int u = 0; u < 8; u++)
+                a[u] += r[(size_t)u * (size_t)in + (size_t)i] * xi;
+        }
+        for (int u = 0; u < 8; u++) {
+            if (relu)
+                lux_v8f_max(&a[u], &a[u], &zero);
+            y[o + u] = a[u];
+        }
+    }
     for (; o + 4 <= out; o += 4) {
-        const float *r0 = w + (size_t)o * (size_t)in, *r1 = r0 + in, *r2 = r1 + in, *r3 = r2 + in;
-        lux_v8f a0 = zero + bias[o], a1 = zero + bias[o + 1], a2 = zero + bias[o + 2],
-                a3 = zero + bias[o + 3];
-        for (int i = 0; i < in; i++) {
+        const lux_v8f *r0 = w + (size_t)o * (size_t)in, *r1 = r0 + in, *r2 = r1 + in, *r3 = r2 + in;
+        lux_v8f a0 = bias[o], a1 = bias[o + 1], a2 = bias[o + 2], a3 = bias[o + 3];
+        for (int k = 0; k < nidx; k++) {
+            int i = idx != NULL ? idx[k] : k;
             lux_v8f xi = x[i];
             a0 += r0[i] * xi;
             a1 += r1[i] * xi;
@@ -285,49 +331,83 @@ LUX_VEC_INLINE void dense_block(const float *w, const float *bias, int in, int o
         y[o + 3] = a3;
     }
     for (; o < out; o++) {
-        const float *r0 = w + (size_t)o * (size_t)in;
-        lux_v8f a0 = zero + bias[o];
-        for (int i = 0; i < in; i++)
+        const lux_v8f *r0 = w + (size_t)o * (size_t)in;
+        lux_v8f a0 = bias[o];
+        for (int k = 0; k < nidx; k++) {
+            int i = idx != NULL ? idx[k] : k;
             a0 += r0[i] * x[i];
+        }
         if (relu)
             lux_v8f_max(&a0, &a0, &zero);
         y[o] = a0;
     }
 }
 
+/* One lane per row: the vector {p[0][i], ..., p[7][i]}, built in registers
+ * (element stores followed by a vector load would stall store forwarding). */
+#define LANES_OF(p, i)                                                                             \
+    ((lux_v8f){p[0][i], p[1][i], p[2][i], p[3][i], p[4][i], p[5][i], p[6][i], p[7][i]})
+
 /* The decisions of rows j0 .. j0+m-1 (m <= 8); lanes m..7 compute on zeros
- * and are ignored. */
+ * and are ignored.
+ *
+ * The cell indicators are 0 or 1, so the first layer takes them through
+ * weights pre-multiplied by 2.5 with the -0.5 offsets folded into its bias
+ * (lux_builders_batch_set_params), and an indicator that is 0 in all eight
+ * rows is skipped: its products would all be +0, which leaves every sum
+ * unchanged, so the skip does not make a row depend on its neighbours. Food
+ * and Agent indicators are mostly 0, so about a third of the first layer's
+ * multiply-adds go. */
 LUX_VEC_INLINE void act_block(lux_builders_batch_t *b, int j0, int m, const int *episode,
                               const int *agent, const float *cells, lux_rng_t *const *rng,
                               int *actions)
 {
+    static const float zero_row[LUX_BPOLICY_CELL_INPUTS] = {0};
     lux_v8f x[LUX_BPOLICY_INPUTS], h1[LUX_BPOLICY_MAX_HIDDEN], h2[LUX_BPOLICY_MAX_HIDDEN];
     lux_v8f y[LUX_BPOLICY_OUTPUTS], mem[LUX_BPOLICY_MEMORY];
+    const float *cp[LUX_VEC_LANES], *mp[LUX_VEC_LANES];
     float *slot[LUX_VEC_LANES] = {0};
-    memset(x, 0, sizeof x);
-    memset(mem, 0, sizeof mem);
-    for (int l = 0; l < m; l++) {
+    float rnd[LUX_VEC_LANES][LUX_BPOLICY_RANDOM] = {{0}};
+    const float *rp[LUX_VEC_LANES];
+    int idx[LUX_BPOLICY_INPUTS], nidx = 0;
+    for (int l = 0; l < LUX_VEC_LANES; l++) {
+        cp[l] = mp[l] = zero_row;
+        rp[l] = rnd[l];
+        if (l >= m)
+            continue;
         int j = j0 + l;
-        const float *c = cells + (size_t)j * LUX_BPOLICY_CELL_INPUTS;
-        for (int i = 0; i < LUX_BPOLICY_CELL_INPUTS; i++)
-            x[i][l] = c[i];
-        slot[l] = memory_of(b, episode[j], agent[j]);
-        for (int i = 0; i < LUX_BPOLICY_MEMORY; i++)
-            mem[i][l] = slot[l][i];
+        cp[l] = cells + (size_t)j * LUX_BPOLICY_CELL_INPUTS;
+        mp[l] = slot[l] = memory_of(b, episode[j], agent[j]);
         for (int i = 0; i < LUX_BPOLICY_RANDOM; i++)
-            x[LUX_BPOLICY_CELL_INPUTS + LUX_BPOLICY_MEMORY + i][l] = (float)lux_rng_uniform(rng[j]);
+            rnd[l][i] = (float)lux_rng_uniform(rng[j]);
     }
-    for (int i = 0; i < LUX_BPOLICY_MEMORY; i++)
-        x[LUX_BPOLICY_CELL_INPUTS + i] = mem[i];
-    for (int i = 0; i < LUX_BPOLICY_INPUTS; i++)
-        x[i] = (x[i] - 0.2f) * 2.5f;
-    dense_block(b->w1, b->b1, LUX_BPOLICY_INPUTS, b->h1, 1, x, h1);
+    for (int i = 0; i < LUX_BPOLICY_CELL_INPUTS; i++) {
+        x[i] = LANES_OF(cp, i);
+        lux_v8i nz = x[i] != 0.0f;
+        int any = 0;
+        for (int l = 0; l < LUX_VEC_LANES; l++)
+            any |= nz[l];
+        if (any)
+            idx[nidx++] = i;
+    }
+    for (int i = 0; i < LUX_BPOLICY_MEMORY; i++) {
+        mem[i] = LANES_OF(mp, i);
+        x[LUX_BPOLICY_CELL_INPUTS + i] = (mem[i] - 0.2f) * 2.5f;
+        idx[nidx++] = LUX_BPOLICY_CELL_INPUTS + i;
+    }
+    for (int i = 0; i < LUX_BPOLICY_RANDOM; i++) {
+        int k = LUX_BPOLICY_CELL_INPUTS + LUX_BPOLICY_MEMORY + i;
+        x[k] = (LANES_OF(rp, i) - 0.2f) * 2.5f;
+        idx[nidx++] = k;
+    }
+    const lux_v8f *wv = b->wide;
+    dense_block(wv + b->off[0], wv + b->off[1], LUX_BPOLICY_INPUTS, b->h1, 1, idx, nidx, x, h1);
     const lux_v8f *last = h1;
     if (b->h2 > 0) {
-        dense_block(b->w2, b->b2, b->h1, b->h2, 1, h1, h2);
+        dense_block(wv + b->off[2], wv + b->off[3], b->h1, b->h2, 1, NULL, 0, h1, h2);
         last = h2;
     }
-    dense_block(b->wo, b->bo, b->last, LUX_BPOLICY_OUTPUTS, 0, last, y);
+    dense_block(wv + b->off[4], wv + b->off[5], b->last, LUX_BPOLICY_OUTPUTS, 0, NULL, 0, last, y);
     /* Softmax weights of the scaled logits, then one uniform per row. */
     lux_v8f z[LUX_BPOLICY_ACTIONS], e[LUX_BPOLICY_ACTIONS], mx, total;
     for (int a = 0; a < LUX_BPOLICY_ACTIONS; a++)
