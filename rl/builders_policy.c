@@ -5,12 +5,14 @@
  * The batched path stores the weights pre-multiplied by their block factors
  * as float32 and computes a block of 8 rows at a time with one row per
  * vector lane (inputs as 35 vectors, structure of arrays): every weight is
- * broadcast once per block and meets 8 rows. We measured the alternatives
- * for `lux bench rl --part builders_policy_rollout` (docs/trainables.md):
- * OpenBLAS sgemm at batch 8-256 loses to this loop because the matrices are
- * tiny (20x35, 10x20, 18x10), each call pays its dispatch and packing, and
- * its kernels' results may depend on where a row falls in the blocking,
- * which would make an episode depend on the batch it ran in.
+ * broadcast once per set of parameters and meets 8 rows per instruction.
+ * We measured the alternative for `lux bench rl --part
+ * builders_policy_rollout` (docs/trainables.md): OpenBLAS sgemm's forward
+ * pass alone is slower at 8 rows and somewhat faster from 16 rows on than
+ * this whole decision (inputs, forward, softmax, sampling, memory), but its
+ * result for a row may depend on where the row falls in its blocking, which
+ * would make an episode depend on the batch it ran in, and the softmax,
+ * sampling and memory passes would come on top.
  */
 #include "builders_policy.h"
 
