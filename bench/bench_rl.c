@@ -33,7 +33,11 @@
     X("optimizers", optimizers, "CMA-ES / sep-CMA-ES speed and evaluations to 1e-8")               \
     X("learn", learn,                                                                              \
       "trainables: learning figures, policy and rollout speed, parallel efficiency")               \
-    X("reference", reference, "evaluations to 1e-8 against CyberAgentAILab cmaes (python3-cmaes)")
+    X("reference", reference, "evaluations to 1e-8 against CyberAgentAILab cmaes (python3-cmaes)") \
+    X("builders_policy_rollout", builders_policy_rollout,                                          \
+      "builders: bare world, policy ns/step (double vs float32 batches vs sgemm), rollouts")       \
+    X("mlp_policy_rollout", mlp_policy_rollout,                                                    \
+      "CartPole/Acrobot/Pendulum MLP rollouts: double reference vs float32 lockstep batches")
 
 #define LUX_BENCH_RL_DECL(name, id, summary) int lux_bench_rl_part_##id(json_t *report, int full);
 LUX_BENCH_RL_PARTS(LUX_BENCH_RL_DECL)

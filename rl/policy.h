@@ -108,6 +108,31 @@ void lux_policy_backward(lux_policy_t *p, const double *dout, double *grad);
  * LUX_ENOMEM. */
 int lux_policy_act(lux_policy_t *p, const double *obs, lux_rng_t *rng, double *action, double *raw);
 
+/* ---- batched float32 acting ----
+ *
+ * A float32 copy of a policy's network that acts for many episodes at once
+ * (the rollouts of the evolution methods): 8 rows per block, one row per
+ * vector lane (rl/vecmath.h), tanh and softmax through the vectorised
+ * float32 exp. A row's action does not depend on the batch it is computed
+ * in. The double lux_policy_act above stays the reference (A3C's learner
+ * and its gradients use the double network). */
+
+typedef struct lux_policy_f32 lux_policy_f32_t;
+
+/* A float32 snapshot of p's weights and head; NULL when out of memory. */
+lux_policy_f32_t *lux_policy_f32_new(const lux_policy_t *p);
+void lux_policy_f32_destroy(lux_policy_f32_t **self_p);
+
+/* Copies p's current parameters again (p must have f's spec). Cannot fail. */
+void lux_policy_f32_sync(lux_policy_f32_t *f, const lux_policy_t *p);
+
+/* Actions for n rows of observations obs[n x obs_dim] (already normalised):
+ * action[j * action_dim ..] as lux_policy_act writes them (discrete: the
+ * index as a double). Row j's sampling (softmax or gaussian) draws from
+ * rng[j], as lux_policy_act draws. Cannot fail. */
+void lux_policy_f32_act(lux_policy_f32_t *f, const float *obs, int n, lux_rng_t *const *rng,
+                        double *action);
+
 /* Parses "tanh" / "relu"; returns 0 or LUX_EINVAL. */
 int lux_activation_parse(const char *text, lux_activation_t *act);
 const char *lux_activation_name(lux_activation_t act);

@@ -60,6 +60,42 @@ typedef struct {
 int lux_rollout_episode(lux_env_t *env, const lux_rollout_policy_t *pol, uint64_t seed,
                         long max_steps, lux_obs_stat_t *stat, lux_rollout_result_t *res);
 
+/* ---- batched rollouts ----
+ *
+ * A rollout batch owns num_envs copies of one environment and steps them in
+ * lockstep: every round, each environment with a running episode
+ * contributes one row (its current agent's observation) to one batched
+ * float32 forward pass (lux_builders_batch_t or lux_policy_f32_t), then each
+ * takes its step. An environment whose episode ends starts the next pending
+ * one, so the batch stays full until the last episodes. Each episode keeps
+ * its own generator seeded from its seed, exactly as lux_rollout_episode
+ * seeds it, and rows do not influence each other, so an episode's return
+ * and length depend on (parameters, seed) only: not on num_envs, nor on
+ * which episodes share a batch. Observation statistics (stat) are pushed in
+ * the order the rows are stepped, so their sums may differ in the last bits
+ * between batch sizes (the trainables that collect them run one episode per
+ * call). */
+
+typedef struct lux_rollout_batch lux_rollout_batch_t;
+
+/* A batch of num_envs (>= 1) environments made by lux_env_make(env_name,
+ * env_options). Returns 0 and *out, or the lux_env_make error with its
+ * message in err, or LUX_EINVAL / LUX_ENOMEM. */
+int lux_rollout_batch_new(const char *env_name, const char *env_options, int num_envs,
+                          lux_rollout_batch_t **out, char *err, size_t errlen);
+void lux_rollout_batch_destroy(lux_rollout_batch_t **self_p);
+
+int lux_rollout_batch_num_envs(const lux_rollout_batch_t *rb);
+
+/* Runs the n episodes seeds[0..n) with the float32 copy of pol's policy
+ * (pol->mlp's current parameters, or pol->builders's; read at this call)
+ * and writes res[i] for seeds[i]. max_steps and stat as for
+ * lux_rollout_episode; obs_mean/obs_std and action_noise_std as there.
+ * Returns 0, the env's error, or LUX_ENOMEM. */
+int lux_rollout_batch_run(lux_rollout_batch_t *rb, const lux_rollout_policy_t *pol,
+                          const uint64_t *seeds, int n, long max_steps, lux_obs_stat_t *stat,
+                          lux_rollout_result_t *res);
+
 /* Applies the policy's observation normalisation: out = obs as doubles,
  * normalised when pol->obs_mean is set. */
 void lux_rollout_prepare_obs(const lux_rollout_policy_t *pol, const float *obs, int n, double *out);

@@ -199,20 +199,23 @@ static int eval_candidates(lux_rl_worker_t *w, const cma_job_t *job, const doubl
                            double *returns, double *lengths)
 {
     int64_t E = job->episodes_per_eval;
-    for (int64_t i = 0; i < job->count; i++) {
-        for (int64_t e = 0; e < E; e++) {
-            uint64_t seed = lux_seed_rollout((lux_seeding_t)job->seeding, job->trial_seed,
-                                             job->generation, (uint64_t)(job->k0 + i), (uint64_t)e);
-            lux_rollout_result_t r;
-            int rc = lux_rl_worker_episode(w, params + (size_t)i * (size_t)job->n, seed, NULL, NULL,
-                                           0.0, NULL, &r);
-            if (rc != 0)
-                return rc;
-            returns[i * E + e] = r.episode_return;
-            lengths[i * E + e] = (double)r.length;
+    uint64_t *seeds = lux_malloc((size_t)E * sizeof *seeds);
+    lux_rollout_result_t *r = lux_malloc((size_t)E * sizeof *r);
+    int rc = seeds != NULL && r != NULL ? 0 : LUX_ENOMEM;
+    for (int64_t i = 0; rc == 0 && i < job->count; i++) {
+        for (int64_t e = 0; e < E; e++)
+            seeds[e] = lux_seed_rollout((lux_seeding_t)job->seeding, job->trial_seed,
+                                        job->generation, (uint64_t)(job->k0 + i), (uint64_t)e);
+        /* A candidate's episodes run in lockstep (one batched forward pass). */
+        rc = lux_rl_worker_episodes(w, params + (size_t)i * (size_t)job->n, seeds, (int)E, r);
+        for (int64_t e = 0; rc == 0 && e < E; e++) {
+            returns[i * E + e] = r[e].episode_return;
+            lengths[i * E + e] = (double)r[e].length;
         }
     }
-    return 0;
+    lux_free(seeds);
+    lux_free(r);
+    return rc;
 }
 
 /* The remote task: args (spec, job, params); one return holding count*E
@@ -384,33 +387,37 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
         return LUX_ENOMEM;
     }
     const double *mean = lux_cmaes_mean(s->es);
-    for (long e = 0; e < s->eval_episodes; e++) {
-        lux_rollout_result_t r;
-        int rc = lux_rl_worker_episode(&s->worker, mean,
-                                       lux_seed_derive(s->seed, EVAL_ITERATION, 0, (uint64_t)e),
-                                       NULL, NULL, 0.0, NULL, &r);
-        if (rc != 0) {
-            lux_free(eval);
-            json_decref(res);
-            snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(rc));
-            return rc;
-        }
-        eval[e] = r.episode_return;
-        s->pr.eval_timesteps_total += r.length;
+    size_t ne = (size_t)s->eval_episodes + 1;
+    uint64_t *eseeds = lux_malloc(ne * sizeof *eseeds);
+    lux_rollout_result_t *er = lux_malloc(ne * sizeof *er);
+    int erc = eseeds != NULL && er != NULL ? 0 : LUX_ENOMEM;
+    for (long e = 0; erc == 0 && e < s->eval_episodes; e++)
+        eseeds[e] = lux_seed_derive(s->seed, EVAL_ITERATION, 0, (uint64_t)e);
+    if (erc == 0)
+        erc = lux_rl_worker_episodes(&s->worker, mean, eseeds, (int)s->eval_episodes, er);
+    for (long e = 0; erc == 0 && e < s->eval_episodes; e++) {
+        eval[e] = er[e].episode_return;
+        s->pr.eval_timesteps_total += er[e].length;
+    }
+    lux_free(eseeds);
+    lux_free(er);
+    if (erc != 0) {
+        lux_free(eval);
+        json_decref(res);
+        snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(erc));
+        return erc;
     }
     double pop_mean = pop_sum / (double)episodes;
     if (s->eval_episodes > 0) {
         lux_rl_add_reward_stats(res, "episode_reward", eval, (size_t)s->eval_episodes);
-        double m = 0, v = 0;
+        double m = 0;
         for (long e = 0; e < s->eval_episodes; e++)
             m += eval[e];
         m /= (double)s->eval_episodes;
-        for (long e = 0; e < s->eval_episodes; e++)
-            v += (eval[e] - m) * (eval[e] - m);
         json_object_set_new(res, "score", json_real(m));
         json_object_set_new(
             res, "score_std",
-            json_real(sqrt(v / (double)(s->eval_episodes > 1 ? s->eval_episodes - 1 : 1))));
+            json_real(lux_rl_chunk_means_std(eval, (size_t)s->eval_episodes, LUX_RL_SCORE_CHUNKS)));
     } else {
         json_object_set_new(res, "episode_reward_mean", json_real(pop_mean));
         json_object_set_new(res, "episode_reward_min", json_real(pop_min));

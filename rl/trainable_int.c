@@ -32,6 +32,7 @@ static const char *const spec_keys[] = {
     "actions_scale",
     "memory_clamp",
     "memory_halftime",
+    "output_fac_h2",
 };
 #define NUM_SPEC_KEYS (sizeof spec_keys / sizeof spec_keys[0])
 
@@ -307,6 +308,9 @@ int lux_rl_spec_from_config(const json_t *c, const lux_rl_spec_defaults_t *d, lu
         lux_cfg_double(c, "memory_clamp", b->memory_clamp, 0, 1e9, &b->memory_clamp, err, errlen));
     LUX_RL_TRY(lux_cfg_double(c, "memory_halftime", b->memory_halftime, 0, 1e9, &b->memory_halftime,
                               err, errlen));
+    long ofh2;
+    LUX_RL_TRY(lux_cfg_int(c, "output_fac_h2", b->output_fac_h2, 0, 1, &ofh2, err, errlen));
+    b->output_fac_h2 = (int)ofh2;
     if (spec->builders &&
         (ps->obs_dim != LUX_BPOLICY_CELL_INPUTS || ps->head != LUX_HEAD_DISCRETE ||
          ps->action_dim != LUX_BPOLICY_ACTIONS)) {
@@ -347,6 +351,12 @@ int lux_rl_worker_init(lux_rl_worker_t *w, const lux_rl_spec_t *spec, char *err,
         }
         w->num_params = lux_policy_num_params(w->mlp);
     }
+    rc = lux_rollout_batch_new(spec->env_name, spec->env_options, LUX_RL_WORKER_BATCH, &w->batch,
+                               err, errlen);
+    if (rc != 0) {
+        lux_rl_worker_fini(w);
+        return rc;
+    }
     return 0;
 }
 
@@ -354,11 +364,11 @@ void lux_rl_worker_fini(lux_rl_worker_t *w)
 {
     lux_env_destroy(&w->env);
     lux_policy_destroy(&w->mlp);
+    lux_rollout_batch_destroy(&w->batch);
 }
 
-int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t seed,
-                          const double *obs_mean, const double *obs_std, double action_noise_std,
-                          lux_obs_stat_t *stat, lux_rollout_result_t *res)
+static void worker_policy(lux_rl_worker_t *w, const double *params, const double *obs_mean,
+                          const double *obs_std, double action_noise_std, lux_rollout_policy_t *out)
 {
     lux_rollout_policy_t pol = {0};
     if (w->mlp != NULL) {
@@ -375,7 +385,24 @@ int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t see
         pol.obs_std = w->spec.bounds_half;
     }
     pol.action_noise_std = action_noise_std;
-    return lux_rollout_episode(w->env, &pol, seed, 0, stat, res);
+    *out = pol;
+}
+
+int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t seed,
+                          const double *obs_mean, const double *obs_std, double action_noise_std,
+                          lux_obs_stat_t *stat, lux_rollout_result_t *res)
+{
+    lux_rollout_policy_t pol;
+    worker_policy(w, params, obs_mean, obs_std, action_noise_std, &pol);
+    return lux_rollout_batch_run(w->batch, &pol, &seed, 1, 0, stat, res);
+}
+
+int lux_rl_worker_episodes(lux_rl_worker_t *w, const double *params, const uint64_t *seeds, int n,
+                           lux_rollout_result_t *res)
+{
+    lux_rollout_policy_t pol;
+    worker_policy(w, params, NULL, NULL, 0.0, &pol);
+    return lux_rollout_batch_run(w->batch, &pol, seeds, n, 0, NULL, res);
 }
 
 void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *returns, size_t n)
@@ -395,6 +422,33 @@ void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *r
     json_object_set_new(result, key, json_real(lo));
     snprintf(key, sizeof key, "%s_max", prefix);
     json_object_set_new(result, key, json_real(hi));
+}
+
+double lux_rl_chunk_means_std(const double *x, size_t n, size_t chunks)
+{
+    size_t k = chunks < n ? chunks : n;
+    if (k == 0)
+        return 0.0;
+    double sum = 0.0, sumsq = 0.0, means[LUX_RL_SCORE_CHUNKS * 4];
+    double *mean = k <= sizeof means / sizeof means[0] ? means : lux_malloc(k * sizeof *mean);
+    if (mean == NULL)
+        return NAN;
+    size_t start = 0;
+    for (size_t c = 0; c < k; c++) {
+        size_t len = n / k + (c < n % k ? 1 : 0);
+        double s = 0.0;
+        for (size_t i = start; i < start + len; i++)
+            s += x[i];
+        mean[c] = s / (double)len;
+        sum += mean[c];
+        start += len;
+    }
+    double m = sum / (double)k;
+    for (size_t c = 0; c < k; c++)
+        sumsq += (mean[c] - m) * (mean[c] - m);
+    if (mean != means)
+        lux_free(mean);
+    return sqrt(sumsq / (double)k);
 }
 
 void lux_rl_buf_put(lux_rl_buf_t *b, const void *data, size_t len)

@@ -86,12 +86,16 @@ int lux_rl_spec_from_config(const json_t *config, const lux_rl_spec_defaults_t *
 
 /* ---- worker ---- */
 
+/* Environments a worker steps in lockstep (lux_rollout_batch_t). */
+#define LUX_RL_WORKER_BATCH 16
+
 typedef struct {
     lux_rl_spec_t spec;
     lux_env_t *env;
     lux_policy_t *mlp;
     lux_builders_policy_t bp;
     size_t num_params;
+    lux_rollout_batch_t *batch; /* the float32 lockstep rollouts */
 } lux_rl_worker_t;
 
 int lux_rl_worker_init(lux_rl_worker_t *w, const lux_rl_spec_t *spec, char *err, size_t errlen);
@@ -99,10 +103,17 @@ void lux_rl_worker_fini(lux_rl_worker_t *w);
 
 /* Runs one episode of the policy with parameters params (num_params values,
  * copied into the policy). obs_mean/obs_std may be NULL: then observations
- * are scaled by the observation space's bounds when the spec asks for it. */
+ * are scaled by the observation space's bounds when the spec asks for it.
+ * The float32 batched path (lux_rollout_batch_run) with a batch of one. */
 int lux_rl_worker_episode(lux_rl_worker_t *w, const double *params, uint64_t seed,
                           const double *obs_mean, const double *obs_std, double action_noise_std,
                           lux_obs_stat_t *stat, lux_rollout_result_t *res);
+
+/* The n episodes seeds[0..n) of one parameter vector, stepped in lockstep
+ * on the worker's LUX_RL_WORKER_BATCH environments: res[i] is exactly what
+ * lux_rl_worker_episode gives for seeds[i]. No observation statistics. */
+int lux_rl_worker_episodes(lux_rl_worker_t *w, const double *params, const uint64_t *seeds, int n,
+                           lux_rollout_result_t *res);
 
 /* ---- runtime ---- */
 
@@ -124,6 +135,17 @@ lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size
 
 /* Adds episode_reward_mean/min/max (NaN-free: 0 when n == 0) of returns. */
 void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *returns, size_t n);
+
+/* The study's `score_std` (the builders study, docs/envs.md): the evaluation episodes are split
+ * in LUX_RL_SCORE_CHUNKS consecutive chunks (512 episodes: 32 chunks of 16)
+ * and score_std is the standard deviation of the chunk means. */
+#define LUX_RL_SCORE_CHUNKS 32
+
+/* The population standard deviation (divisor k, as numpy.std) of the means
+ * of x[0..n) split into k = min(chunks, n) consecutive chunks whose sizes
+ * differ by at most one, the longer ones first (numpy.array_split). 0 when
+ * n == 0. Cannot fail. */
+double lux_rl_chunk_means_std(const double *x, size_t n, size_t chunks);
 
 /* ---- checkpoint framing ---- */
 

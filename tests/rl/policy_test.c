@@ -1,13 +1,17 @@
 /*
  * Policies: shapes and the flat parameter layout, batched forward equal to
  * one-at-a-time forward, gradient checks of the MLP and of the A3C loss by
- * central finite differences, heads, GAE.
+ * central finite differences, heads, GAE; the float32 batched path: the
+ * accuracy of its exp and tanh, agreement with the double network, and
+ * rows independent of the batch they are computed in.
  */
 #include "policy.h"
 #include "policy_loss.h"
 #include "test.h"
+#include "vecmath.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,4 +315,169 @@ LUX_TEST(gae_lambda_one_is_discounted_return)
     lux_gae(r, v, 3, 0.0, 0.9, 0.0, adv, vt); /* lambda 0: one-step TD */
     LUX_CHECK_NEAR(adv[1], 1 + 0.9 * -0.1 - 0.2, 1e-12);
     LUX_CHECK_NEAR(adv[2], 1 - -0.1, 1e-12);
+}
+
+/* Relative error of the vectorised exp against libm's double exp over a
+ * dense grid of [-87, 88] (every 2^-12, plus the softmax range [-20, 0]
+ * every 2^-16): the bound docs/trainables.md and rl/vecmath.h state. */
+LUX_TEST(vecmath_exp_relative_error)
+{
+    enum { N = 1 << 16 };
+    static float x[N], y[N];
+    double worst = 0.0, at = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        double lo = pass == 0 ? -87.0 : -20.0, step = pass == 0 ? 1.0 / 4096 : 1.0 / 65536;
+        double hi = pass == 0 ? 88.0 : 0.0;
+        for (double start = lo; start < hi; start += N * step) {
+            int n = 0;
+            for (; n < N && start + n * step <= hi; n++)
+                x[n] = (float)(start + n * step);
+            lux_vecmath_exp(x, y, (size_t)n);
+            for (int i = 0; i < n; i++) {
+                double ref = exp((double)x[i]);
+                double rel = fabs((double)y[i] - ref) / ref;
+                if (rel > worst) {
+                    worst = rel;
+                    at = x[i];
+                }
+            }
+        }
+    }
+    printf("exp: max relative error %.3g at x = %.6g\n", worst, at);
+    LUX_CHECK_MSG(worst < 3e-7, "max relative error %g at %g", worst, at);
+    float big[3] = {-1000.0f, 0.0f, 1000.0f}, out[3];
+    lux_vecmath_exp(big, out, 3); /* clamped, finite */
+    LUX_CHECK(out[0] > 0.0f && out[0] < 1e-37f);
+    LUX_CHECK_DBL(out[1], ==, 1.0);
+    LUX_CHECK(isfinite(out[2]) && out[2] > 1e38f);
+}
+
+LUX_TEST(vecmath_tanh_error)
+{
+    enum { N = 1 << 16 };
+    static float x[N], y[N];
+    double worst_abs = 0.0, worst_rel = 0.0;
+    for (double start = -12.0; start < 12.0; start += N / 8192.0) {
+        for (int i = 0; i < N; i++)
+            x[i] = (float)(start + i / 8192.0);
+        lux_vecmath_tanh(x, y, N);
+        for (int i = 0; i < N; i++) {
+            double ref = tanh((double)x[i]), d = fabs((double)y[i] - ref);
+            worst_abs = fmax(worst_abs, d);
+            if (ref != 0.0)
+                worst_rel = fmax(worst_rel, d / fabs(ref));
+        }
+    }
+    printf("tanh: max absolute error %.3g, max relative error %.3g\n", worst_abs, worst_rel);
+    LUX_CHECK_MSG(worst_abs < 2e-7, "abs %g", worst_abs);
+    LUX_CHECK_MSG(worst_rel < 5e-7, "rel %g", worst_rel);
+    float t[2] = {0.0f, -50.0f}, o[2];
+    lux_vecmath_tanh(t, o, 2);
+    LUX_CHECK_DBL(o[0], ==, 0.0);
+    LUX_CHECK_DBL(o[1], ==, -1.0);
+}
+
+/* The float32 copy acts like the double network: the deterministic head's
+ * actions agree to float precision, and argmax picks the same action
+ * wherever the double logits are not nearly tied. */
+LUX_TEST(f32_matches_double)
+{
+    lux_activation_t acts[2] = {LUX_ACTIVATION_TANH, LUX_ACTIVATION_RELU};
+    for (int a = 0; a < 2; a++) {
+        lux_policy_spec_t s = mlp_spec(acts[a], LUX_HEAD_DETERMINISTIC, 0);
+        lux_policy_t *p = lux_policy_new(&s);
+        random_params(p, 11 + (uint64_t)a, 0.7);
+        lux_policy_f32_t *f = lux_policy_f32_new(p);
+        LUX_CHECK(f != NULL);
+        lux_rng_t rng;
+        lux_rng_seed(&rng, 5);
+        enum { ROWS = 37 };
+        float obs[ROWS * 4];
+        double x[4], want[2], got[ROWS * 2];
+        lux_rng_t *rngs[ROWS];
+        for (int i = 0; i < ROWS * 4; i++)
+            obs[i] = (float)(2.0 * lux_rng_normal(&rng));
+        for (int j = 0; j < ROWS; j++)
+            rngs[j] = &rng;
+        lux_policy_f32_act(f, obs, ROWS, rngs, got);
+        for (int j = 0; j < ROWS; j++) {
+            for (int i = 0; i < 4; i++)
+                x[i] = obs[j * 4 + i];
+            LUX_CHECK_OK(lux_policy_act(p, x, &rng, want, NULL));
+            for (int i = 0; i < 2; i++)
+                LUX_CHECK_NEAR(got[j * 2 + i], want[i], 2e-5 * 3.0);
+        }
+        lux_policy_f32_destroy(&f);
+        lux_policy_destroy(&p);
+    }
+    lux_policy_spec_t s = mlp_spec(LUX_ACTIVATION_TANH, LUX_HEAD_DISCRETE, 0);
+    s.argmax = 1;
+    lux_policy_t *p = lux_policy_new(&s);
+    random_params(p, 21, 1.0);
+    lux_policy_f32_t *f = lux_policy_f32_new(p);
+    lux_rng_t rng;
+    lux_rng_seed(&rng, 6);
+    int checked = 0;
+    for (int j = 0; j < 200; j++) {
+        float o[4];
+        double x[4], want, got;
+        for (int i = 0; i < 4; i++)
+            x[i] = o[i] = (float)lux_rng_normal(&rng);
+        lux_rng_t *r = &rng;
+        lux_policy_f32_act(f, o, 1, &r, &got);
+        LUX_CHECK_OK(lux_policy_act(p, x, &rng, &want, NULL));
+        const double *y;
+        LUX_CHECK_OK(lux_policy_forward(p, x, 1, &y));
+        double gap = fabs(y[(int)want] - y[((int)want + 1) % 3]);
+        gap = fmin(gap, fabs(y[(int)want] - y[((int)want + 2) % 3]));
+        if (gap > 1e-4) {
+            LUX_CHECK_DBL(got, ==, want);
+            checked++;
+        }
+    }
+    LUX_CHECK_INT(checked, >=, 190);
+    lux_policy_f32_destroy(&f);
+    lux_policy_destroy(&p);
+}
+
+/* A row's action and its random draws do not depend on its batch: the same
+ * rows, acted in batches of 1, 5, 8 and 29 from generators in the same
+ * states, give bit-identical actions (sampling and gaussian heads). */
+LUX_TEST(f32_rows_independent_of_batch)
+{
+    lux_head_t heads[2] = {LUX_HEAD_DISCRETE, LUX_HEAD_GAUSSIAN};
+    for (int h = 0; h < 2; h++) {
+        lux_policy_spec_t s = mlp_spec(LUX_ACTIVATION_TANH, heads[h], 0);
+        lux_policy_t *p = lux_policy_new(&s);
+        random_params(p, 31, 1.5);
+        lux_policy_f32_t *f = lux_policy_f32_new(p);
+        enum { ROWS = 29 };
+        float obs[ROWS * 4];
+        lux_rng_t init;
+        lux_rng_seed(&init, 8);
+        for (int i = 0; i < ROWS * 4; i++)
+            obs[i] = (float)lux_rng_normal(&init);
+        double ref[ROWS * 2];
+        int sizes[4] = {1, 5, 8, 29}, stride = heads[h] == LUX_HEAD_DISCRETE ? 1 : s.action_dim;
+        for (int b = 0; b < 4; b++) {
+            lux_rng_t rng[ROWS];
+            lux_rng_t *rp[ROWS];
+            double got[ROWS * 2];
+            for (int j = 0; j < ROWS; j++) {
+                lux_rng_seed(&rng[j], 100 + (uint64_t)j);
+                rp[j] = &rng[j];
+            }
+            for (int j0 = 0; j0 < ROWS; j0 += sizes[b]) {
+                int n = ROWS - j0 < sizes[b] ? ROWS - j0 : sizes[b];
+                lux_policy_f32_act(f, obs + j0 * 4, n, rp + j0, got + j0 * stride);
+            }
+            for (int i = 0; i < ROWS * stride; i++) {
+                if (b == 0)
+                    ref[i] = got[i];
+                LUX_CHECK_DBL(got[i], ==, ref[i]);
+            }
+        }
+        lux_policy_f32_destroy(&f);
+        lux_policy_destroy(&p);
+    }
 }

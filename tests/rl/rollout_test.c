@@ -1,6 +1,9 @@
 /*
  * Rollouts and the builders policy: determinism in the seed, observation
- * statistics, the builders policy's layout, memory and multi-agent episodes.
+ * statistics, the builders policy's layout, memory and multi-agent episodes;
+ * the batched float32 rollouts: the same seed gives the same episode
+ * whatever the batch size, and the float32 builders policy computes what
+ * the double one computes.
  */
 #include "builders_policy.h"
 #include "rollout.h"
@@ -79,8 +82,13 @@ LUX_TEST(builders_policy_layout)
     LUX_CHECK_INT_EQ(lux_builders_policy_num_params(&bp), 1128);
     LUX_CHECK_NEAR(bp.factor[0], sqrt(2 * 0.2 / 35), 1e-15);
     LUX_CHECK_NEAR(bp.factor[2], sqrt(1.0 * 0.2 / 30), 1e-15);
-    LUX_CHECK_NEAR(bp.factor[4], sqrt(0.2 / 28), 1e-15);
+    /* The builders study: sqrt(init_fac / (h1 + 18)), h1 even with two layers. */
+    LUX_CHECK_NEAR(bp.factor[4], sqrt(0.2 / 38), 1e-15);
     LUX_CHECK_NEAR(bp.factor[5], 0.2 * 0.1, 1e-15);
+    o.output_fac_h2 = 1; /* the corrected variant: the fan-in h2 */
+    LUX_CHECK_OK(lux_builders_policy_init(&bp, &o));
+    LUX_CHECK_NEAR(bp.factor[4], sqrt(0.2 / 28), 1e-15);
+    o.output_fac_h2 = 0;
     o.n_hidden2 = 0;
     LUX_CHECK_OK(lux_builders_policy_init(&bp, &o));
     LUX_CHECK_INT_EQ(lux_builders_policy_num_params(&bp), 35 * 20 + 20 + 20 * 18 + 18);
@@ -153,4 +161,148 @@ LUX_TEST_T(builders_multi_agent_episode, 60)
     LUX_CHECK_INT_EQ(a.length, b.length);
     LUX_CHECK_INT(a.length, >=, 200);
     lux_env_destroy(&env);
+}
+
+static void random_builders_params(double *params, size_t n, uint64_t seed, double scale)
+{
+    lux_rng_t rng;
+    lux_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++)
+        params[i] = scale * lux_rng_normal(&rng);
+}
+
+/* One decision from the same inputs and generator state: the float32 batch
+ * and the double reference draw the same numbers, pick the same action
+ * (no near-tie at these weights) and leave memories equal to float
+ * precision. Rows of a batch are agents of different episodes. */
+LUX_TEST(builders_batch_matches_double)
+{
+    lux_builders_policy_opts_t o;
+    lux_builders_policy_opts_default(&o);
+    o.memory_clamp = 0.7;
+    lux_builders_policy_t bp;
+    LUX_CHECK_OK(lux_builders_policy_init(&bp, &o));
+    double params[1128];
+    random_builders_params(params, 1128, 4, 2.0);
+    lux_builders_policy_set_params(&bp, params);
+    enum { ROWS = 13 };
+    lux_builders_batch_t *b = lux_builders_batch_new(&bp, ROWS, 5);
+    LUX_CHECK(b != NULL);
+    lux_builders_batch_set_params(b, params);
+    lux_rng_t rd[ROWS], rf[ROWS], cells_rng;
+    lux_rng_t *rp[ROWS];
+    float cells[ROWS * 24];
+    int episode[ROWS], agent[ROWS], actions[ROWS], same = 0;
+    lux_rng_seed(&cells_rng, 77);
+    for (int j = 0; j < ROWS * 24; j++)
+        cells[j] = lux_rng_uniform(&cells_rng) < 0.25 ? 1.0f : 0.0f;
+    for (int j = 0; j < ROWS; j++) {
+        lux_rng_seed(&rf[j], 500 + (uint64_t)j);
+        lux_builders_batch_begin(b, j, 5, &rf[j]);
+        episode[j] = j;
+        agent[j] = j % 5;
+        rp[j] = &rf[j];
+    }
+    lux_builders_batch_act(b, ROWS, episode, agent, cells, rp, actions);
+    for (int j = 0; j < ROWS; j++) {
+        lux_rng_seed(&rd[j], 500 + (uint64_t)j);
+        lux_builders_policy_begin(&bp, 5, &rd[j]);
+        int a = lux_builders_policy_act(&bp, agent[j], cells + j * 24, &rd[j]);
+        same += a == actions[j];
+        const float *m = lux_builders_batch_memory(b, j, agent[j]);
+        for (int i = 0; i < 8; i++)
+            LUX_CHECK_NEAR(m[i], bp.memory[agent[j]][i], 1e-5);
+        /* Both drew 40 + 3 + 1 numbers: the generators are in step. */
+        LUX_CHECK(lux_rng_next(&rd[j]) == lux_rng_next(&rf[j]));
+    }
+    LUX_CHECK_INT(same, >=, ROWS - 1);
+    lux_builders_batch_destroy(&b);
+    LUX_CHECK(b == NULL);
+}
+
+/* Runs seeds 0..n-1 on a batch of num_envs environments. */
+static void run_batch(const char *env_name, const char *opts, int num_envs,
+                      const lux_rollout_policy_t *pol, int n, lux_rollout_result_t *res)
+{
+    lux_rollout_batch_t *rb = NULL;
+    char err[256] = "";
+    LUX_CHECK_MSG(lux_rollout_batch_new(env_name, opts, num_envs, &rb, err, sizeof err) == 0, "%s",
+                  err);
+    uint64_t seeds[64];
+    for (int i = 0; i < n; i++)
+        seeds[i] = 1000 + (uint64_t)i * 7;
+    LUX_CHECK_OK(lux_rollout_batch_run(rb, pol, seeds, n, 0, NULL, res));
+    lux_rollout_batch_destroy(&rb);
+    LUX_CHECK(rb == NULL);
+}
+
+/* The same seed gives the same episode return and length whatever the
+ * batch size (1, 3, 8, 16 environments in lockstep) for the builders policy
+ * with memory; the returns differ between seeds. */
+LUX_TEST_T(builders_batch_same_episode_any_batch_size, 120)
+{
+    const char *opts = "{\"radius\": 10, \"max_episode_steps\": 300}";
+    lux_builders_policy_opts_t o;
+    lux_builders_policy_opts_default(&o);
+    lux_builders_policy_t bp;
+    LUX_CHECK_OK(lux_builders_policy_init(&bp, &o));
+    double params[1128];
+    random_builders_params(params, 1128, 12, 3.0);
+    lux_builders_policy_set_params(&bp, params);
+    lux_rollout_policy_t pol = {.builders = &bp};
+    enum { N = 19 };
+    lux_rollout_result_t ref[N], got[N];
+    int sizes[4] = {1, 3, 8, 16};
+    for (int k = 0; k < 4; k++) {
+        run_batch("builders", opts, sizes[k], &pol, N, k == 0 ? ref : got);
+        for (int i = 0; k > 0 && i < N; i++) {
+            LUX_CHECK_DBL(got[i].episode_return, ==, ref[i].episode_return);
+            LUX_CHECK_INT_EQ(got[i].length, ref[i].length);
+        }
+    }
+    int distinct = 0;
+    for (int i = 1; i < N; i++)
+        distinct += ref[i].episode_return != ref[0].episode_return;
+    LUX_CHECK_INT(distinct, >=, 5);
+}
+
+/* The same for MLP policies: CartPole with a sampling head (episodes of
+ * different lengths end at different rounds) and Pendulum with a gaussian
+ * head and action noise. */
+LUX_TEST(mlp_batch_same_episode_any_batch_size)
+{
+    const char *envs[2] = {"CartPole-v1", "Pendulum-v1"};
+    for (int e = 0; e < 2; e++) {
+        lux_policy_spec_t s = {.obs_dim = e == 0 ? 4 : 3,
+                               .num_hidden = 1,
+                               .hidden = {16},
+                               .head = e == 0 ? LUX_HEAD_DISCRETE : LUX_HEAD_GAUSSIAN,
+                               .action_dim = e == 0 ? 2 : 1,
+                               .action_low = {-2.0},
+                               .action_high = {2.0},
+                               .log_std_init = -0.5};
+        lux_policy_t *p = lux_policy_new(&s);
+        lux_rng_t rng;
+        lux_rng_seed(&rng, 3);
+        lux_policy_init_params(p, &rng);
+        double *w = lux_policy_params(p);
+        for (size_t i = 0; i < lux_policy_num_params(p); i++)
+            w[i] += 0.3 * lux_rng_normal(&rng);
+        lux_rollout_policy_t pol = {.mlp = p, .action_noise_std = e == 1 ? 0.1 : 0.0};
+        enum { N = 21 };
+        lux_rollout_result_t ref[N], got[N];
+        int sizes[3] = {1, 4, 16};
+        for (int k = 0; k < 3; k++) {
+            run_batch(envs[e], NULL, sizes[k], &pol, N, k == 0 ? ref : got);
+            for (int i = 0; k > 0 && i < N; i++) {
+                LUX_CHECK_DBL(got[i].episode_return, ==, ref[i].episode_return);
+                LUX_CHECK_INT_EQ(got[i].length, ref[i].length);
+            }
+        }
+        int distinct = 0;
+        for (int i = 1; i < N; i++)
+            distinct += ref[i].episode_return != ref[0].episode_return;
+        LUX_CHECK_INT(distinct, >=, 5);
+        lux_policy_destroy(&p);
+    }
 }

@@ -4,6 +4,7 @@
  * fresh instance + 5, compared byte for byte), determinism, and short
  * learning runs on CartPole asserting clear progress.
  */
+#include "trainable_int.h"
 #include "trainables.h"
 
 #include "lux.h"
@@ -12,6 +13,7 @@
 #include "error.h"
 #include "test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,4 +419,44 @@ LUX_TEST_T(es_and_cmaes_runtime_save_restore_exact, 60)
                        "\"episodes_per_eval\": 1, \"eval_episodes\": 2, \"num_workers\": 2, "
                        "\"candidates_per_task\": 4, \"env_config\": {\"max_episode_steps\": 100}}");
     lux_shutdown();
+}
+
+/* score_std is the standard deviation of the 32 chunk means (the builders study, docs/envs.md:
+ * 512 evaluation episodes in 32 chunks of 16), not of the episodes: here
+ * every chunk mixes returns mean-1 +- 5 and mean-3 +- 5 alternate between
+ * chunks, so the chunk means are 1, 3, 1, 3, ... (std 1) while the
+ * episodes' std is about 5.1. Uneven splits put the longer chunks first
+ * (numpy.array_split). */
+LUX_TEST(score_std_is_std_of_chunk_means)
+{
+    static double x[512];
+    for (int i = 0; i < 512; i++)
+        x[i] = ((i / 16) % 2 ? 3.0 : 1.0) + (i % 2 ? 5.0 : -5.0);
+    LUX_CHECK_NEAR(lux_rl_chunk_means_std(x, 512, LUX_RL_SCORE_CHUNKS), 1.0, 1e-12);
+    /* 10 values in 4 chunks: sizes 3, 3, 2, 2; means 1, 2, 3, 4. */
+    double y[10] = {1, 1, 1, 2, 2, 2, 3, 3, 4, 4};
+    LUX_CHECK_NEAR(lux_rl_chunk_means_std(y, 10, 4), sqrt(1.25), 1e-12);
+    /* Fewer values than chunks: one per chunk, numpy.std of the values. */
+    double z[2] = {1, 3};
+    LUX_CHECK_NEAR(lux_rl_chunk_means_std(z, 2, 32), 1.0, 1e-12);
+    LUX_CHECK_DBL(lux_rl_chunk_means_std(z, 0, 32), ==, 0.0);
+}
+
+/* The trainable reports it: with two evaluation episodes (two chunks of
+ * one) score_std is |a - b| / 2 (the per-episode sample std would be
+ * |a - b| / sqrt 2). */
+LUX_TEST_T(sepcmaes_builders_reports_chunk_score_std, 120)
+{
+    json_t *c = cfg("{\"env\": \"builders\", \"env_config\": {\"radius\": 12, "
+                    "\"max_episode_steps\": 3000}, \"popsize\": 6, \"episodes_per_eval\": 2, "
+                    "\"eval_episodes\": 2, \"num_workers\": 0}");
+    void *st = setup(&lux_rl_sepcmaes_trainable, c, 5);
+    json_t *r = step(&lux_rl_sepcmaes_trainable, st);
+    double lo = num(r, "episode_reward_min"), hi = num(r, "episode_reward_max");
+    LUX_CHECK_MSG(hi > lo, "min %g max %g", lo, hi);
+    LUX_CHECK_NEAR(num(r, "score_std"), (hi - lo) / 2, 1e-9);
+    LUX_CHECK_NEAR(num(r, "score"), (hi + lo) / 2, 1e-9);
+    json_decref(r);
+    lux_rl_sepcmaes_trainable.cleanup(st);
+    json_decref(c);
 }
