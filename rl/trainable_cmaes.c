@@ -54,6 +54,7 @@ static const char *const cma_keys[] = {
     "seeding",
     "num_workers",
     "candidates_per_task",
+    "num_cpus_per_task",
 };
 
 static int read_config(const json_t *c, int default_diagonal, long default_workers, cma_state_t *s,

@@ -60,9 +60,10 @@ typedef struct {
 } es_state_t;
 
 static const char *const es_keys[] = {
-    "noise_stdev",        "stepsize",    "l2_coeff",       "episodes_per_batch", "train_batch_size",
-    "noise_size",         "noise_seed",  "eval_prob",      "eval_episodes",      "action_noise_std",
-    "observation_filter", "num_workers", "pairs_per_task", "optimizer",
+    "noise_stdev",      "stepsize",         "l2_coeff",           "episodes_per_batch",
+    "train_batch_size", "noise_size",       "noise_seed",         "eval_prob",
+    "eval_episodes",    "action_noise_std", "observation_filter", "num_workers",
+    "pairs_per_task",   "optimizer",        "num_cpus_per_task",
 };
 
 static int read_config(const json_t *c, long default_workers, es_state_t *s, char *err,

@@ -33,6 +33,7 @@ static const char *const spec_keys[] = {
     "memory_clamp",
     "memory_halftime",
     "output_fac_h2",
+    "observation_scaling",
 };
 #define NUM_SPEC_KEYS (sizeof spec_keys / sizeof spec_keys[0])
 

@@ -145,6 +145,24 @@ LUX_TEST(validate_rejects_unknown_keys_with_suggestion)
     json_decref(c);
 }
 
+/* Every key docs/trainables.md lists is accepted where it says. */
+LUX_TEST(validate_accepts_documented_keys)
+{
+    char err[256] = "";
+    const lux_trainable_class_t *const classes[] = {
+        &lux_rl_cmaes_trainable, &lux_rl_sepcmaes_trainable, &lux_rl_es_trainable};
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+        json_t *c = cfg("{\"env\": \"CartPole-v1\", \"observation_scaling\": \"none\", "
+                        "\"num_cpus_per_task\": 0.5}");
+        LUX_CHECK_MSG(classes[i]->validate(c, err, sizeof err) == 0, "%s: %s", classes[i]->name,
+                      err);
+        json_decref(c);
+    }
+    json_t *c = cfg("{\"env\": \"CartPole-v1\", \"observation_scaling\": \"none\"}");
+    LUX_CHECK_MSG(lux_rl_a3c_trainable.validate(c, err, sizeof err) == 0, "a3c: %s", err);
+    json_decref(c);
+}
+
 LUX_TEST_T(cmaes_save_restore_exact, 60)
 {
     check_save_restore(&lux_rl_cmaes_trainable,
