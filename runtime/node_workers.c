@@ -94,7 +94,16 @@ int lux_node_spawn_worker(lux_node_t *n, const char *gpus, worker_t **out)
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     /* The node thread blocks every signal; a worker starts with none blocked
-     * and default dispositions, so a crash is reported as itself. */
+     * and default dispositions, so a crash is reported as itself.
+     *
+     * Each worker leads its own process group. A terminal's Ctrl-C (SIGINT
+     * to the foreground process group), `timeout` and `kill -TERM -PGID`
+     * signal a whole group: they are meant for the driver, which decides
+     * what stopping means (`lux run` checkpoints and pauses its trials).
+     * A worker in the driver's group would die of them first and fail its
+     * task or actor for good. The worker stays in the driver's session and
+     * still dies with the node (PR_SET_PDEATHSIG, see worker.c), and the
+     * node kills its workers when it is destroyed. */
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none, all;
@@ -102,7 +111,9 @@ int lux_node_spawn_worker(lux_node_t *n, const char *gpus, worker_t **out)
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETPGROUP);
     char *argv[] = {"lux-worker", NULL};
     pid_t pid;
     /* /proc/self/exe, not the path: a worker runs the very image of this
