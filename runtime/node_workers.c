@@ -265,24 +265,19 @@ static void actor_died(lux_node_t *n, actor_t *a, const char *cause)
 
 /* ---- worker death ---- */
 
-static const char *signal_name(int sig)
+/* Writes how a worker died of signal sig into buf: "SIGSEGV (Segmentation
+ * fault)", the name a user looks up and the C library's description
+ * (glibc's sigabbrev_np and sigdescr_np, 2.32 and later), or "signal 40"
+ * for a signal without a name (a real-time one). Cannot fail. */
+static void signal_text(int sig, char *buf, size_t cap)
 {
-    switch (sig) {
-    case SIGKILL:
-        return "SIGKILL";
-    case SIGSEGV:
-        return "SIGSEGV (segmentation fault)";
-    case SIGABRT:
-        return "SIGABRT (abort)";
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGBUS:
-        return "SIGBUS";
-    case SIGFPE:
-        return "SIGFPE";
-    default:
-        return "a signal";
-    }
+    const char *abbrev = sigabbrev_np(sig), *descr = sigdescr_np(sig);
+    if (abbrev == NULL)
+        snprintf(buf, cap, "signal %d", sig);
+    else if (descr == NULL)
+        snprintf(buf, cap, "SIG%s", abbrev);
+    else
+        snprintf(buf, cap, "SIG%s (%s)", abbrev, descr);
 }
 
 static void worker_remove(lux_node_t *n, worker_t *w)
@@ -304,10 +299,11 @@ static void worker_remove(lux_node_t *n, worker_t *w)
 static void on_worker_exit(lux_node_t *n, worker_t *w, int status)
 {
     char cause[256];
-    if (WIFSIGNALED(status))
-        snprintf(cause, sizeof cause, "killed by signal %d, %s", WTERMSIG(status),
-                 signal_name(WTERMSIG(status)));
-    else
+    if (WIFSIGNALED(status)) {
+        char sig[128];
+        signal_text(WTERMSIG(status), sig, sizeof sig);
+        snprintf(cause, sizeof cause, "killed by %s", sig);
+    } else
         snprintf(cause, sizeof cause, "exited with status %d", WEXITSTATUS(status));
     lux_log_debug("node: worker %u pid %ld %s", w->wid, (long)w->pid, cause);
     if (w->state == W_IDLE)
