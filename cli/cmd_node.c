@@ -19,15 +19,15 @@
 
 const char lux_cmd_start_help[] =
     "usage: lux start --head [--num-cpus N] [--num-gpus N] [--object-store-bytes N]\n"
-    "                 [--log-dir DIR] [--listen tcp://HOST:PORT] [--foreground]\n\n"
+    "                 [--log-dir DIR] [--listen ipc://PATH] [--foreground]\n\n"
     "Starts a runtime node as a daemon (scheduler, object store, worker pool) that\n"
     "drivers on this machine share: they connect with lux_init(address \"auto\"),\n"
     "which reads LUX_ADDRESS or the address file $LUX_HOME/node (~/.lux/node).\n"
     "Prints the node's address. Workers' logs go to --log-dir (default: a new\n"
     "directory under $TMPDIR). --address HOST:PORT (joining another node) is not\n"
-    "supported yet: this release runs single-node clusters. --listen takes a loopback\n"
-    "address only (tcp://127.0.0.1:PORT, tcp://[::1]:PORT): TCP is plaintext and\n"
-    "unauthenticated until CURVE encryption lands.\n";
+    "supported yet: this release runs single-node clusters. --listen adds an ipc://\n"
+    "socket; tcp:// is refused, even on loopback: TCP is unauthenticated until the\n"
+    "cluster's CURVE support lands. The node's sockets are its owner's only.\n";
 
 const char lux_cmd_stop_help[] =
     "usage: lux stop [--address ADDR]\n\n"
@@ -92,13 +92,19 @@ int lux_cmd_start(int argc, char **argv)
         return lux_cli_usage_error("start", "say --head to start a head node");
     if (cpus < 0 || gpus < 0 || store < 0)
         return lux_cli_usage_error("start", "resources must be >= 0");
-    if (listen != NULL && !lux_nodectl_endpoint_is_local(listen)) {
-        fprintf(stderr,
-                "lux start: refusing to listen at %s: the node's TCP endpoint is plaintext and "
-                "unauthenticated (anyone who reaches it can run code as you) until CURVE "
-                "encryption lands; listen on a loopback address (--listen tcp://127.0.0.1:PORT "
-                "or tcp://[::1]:PORT) or leave --listen out to use the default ipc socket\n",
-                listen);
+    if (listen != NULL && !lux_nodectl_listen_allowed(listen)) {
+        if (strncmp(listen, "tcp://", 6) == 0)
+            fprintf(stderr,
+                    "lux start: refusing to listen at %s: TCP is unauthenticated until the "
+                    "cluster's CURVE support lands (any user who reaches the port, on this "
+                    "machine too, could stop the node or run code as you); leave --listen out "
+                    "and use the default ipc socket (owner-only)\n",
+                    listen);
+        else
+            fprintf(stderr,
+                    "lux start: cannot listen at %s: --listen takes ipc://PATH; leave it out "
+                    "to use the default ipc socket (owner-only)\n",
+                    listen);
         return LUX_EXIT_USAGE;
     }
     lux_daemon_opts_t no = {.num_cpus = cpus,

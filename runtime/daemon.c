@@ -30,6 +30,10 @@ static int existing_node(const char *address_file)
 
 static int serve(const lux_node_opts_t *opts, const char *address_file, int report_fd)
 {
+    /* Everything the daemon creates is its owner's alone: its sockets (who
+     * can connect can stop the node and run code as its owner), the address
+     * file, the workers' logs. */
+    umask(077);
     lux_node_t *node = NULL;
     int rc = lux_node_new(opts, &node);
     char text[8192];
@@ -66,7 +70,7 @@ int lux_daemon_start(const lux_daemon_opts_t *dopts, const char *address_file, i
     }
     if (addr_out != NULL && cap > 0)
         addr_out[0] = '\0';
-    if (dopts->listen != NULL && !lux_nodectl_endpoint_is_local(dopts->listen))
+    if (dopts->listen != NULL && !lux_nodectl_listen_allowed(dopts->listen))
         return LUX_EINVAL;
     lux_node_opts_t node_opts = {.num_cpus = dopts->num_cpus,
                                  .num_gpus = dopts->num_gpus,

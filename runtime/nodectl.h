@@ -38,13 +38,13 @@ int lux_nodectl_address(const char *given, char *buf, size_t cap);
  * file cannot be written. */
 int lux_nodectl_write_address(const char *path, const char *text);
 
-/* 1 when a node may listen at endpoint without exposing it to other
- * machines: ipc://..., or tcp:// on a literal loopback address
- * (127.0.0.0/8, ::1, [::1], ::ffff:127.x.y.z) with a port (digits, or *). 0 for anything
- * else (0.0.0.0, *, an interface name, a host name, another transport).
- * TCP between nodes is plaintext and unauthenticated until CURVE lands, so
- * `lux start --listen` refuses the rest. Cannot fail. */
-int lux_nodectl_endpoint_is_local(const char *endpoint);
+/* 1 when a node may listen at endpoint as well as at its own ipc socket:
+ * ipc://PATH only. 0 for anything else, tcp:// included, even on loopback:
+ * the node's TCP endpoint is plaintext and unauthenticated until the
+ * cluster's CURVE support lands, and any local user who reaches a loopback
+ * port could stop the node or run code as its owner, while an ipc socket is
+ * owner-only (the daemon creates it with umask 077). Cannot fail. */
+int lux_nodectl_listen_allowed(const char *endpoint);
 
 /* Asks the node at address to stop (its workers and actors with it) and
  * waits up to timeout_s seconds for its answer. Returns 0, or LUX_ECLOSED
