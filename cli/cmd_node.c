@@ -24,7 +24,7 @@ const char lux_cmd_start_help[] =
     "drivers on this machine share: they connect with lux_init(address \"auto\"),\n"
     "which reads LUX_ADDRESS or the address file $LUX_HOME/node (~/.lux/node).\n"
     "Prints the node's address. Workers' logs go to --log-dir (default: a new\n"
-    "directory under $TMPDIR). --address HOST:PORT (joining another node) is not\n"
+    "directory in the per-user runtime directory). --address HOST:PORT (joining another node) is not\n"
     "supported yet: this release runs single-node clusters. --listen adds an ipc://\n"
     "socket; tcp:// is refused, even on loopback: TCP is unauthenticated until the\n"
     "cluster's CURVE support lands. The node's sockets are its owner's only.\n";
@@ -120,6 +120,14 @@ int lux_cmd_start(int argc, char **argv)
         fprintf(stderr,
                 "lux start: a node is already running (address in %s); "
                 "'lux stop' stops it\n",
+                path);
+        return LUX_EXIT_FAILURE;
+    }
+    if (rc == LUX_EACCESS) {
+        fprintf(stderr,
+                "lux start: refusing to write the address file %s: its directory is not yours "
+                "or is writable by other users, who could send drivers to another node; "
+                "'chmod go-w' it, or set LUX_HOME to a directory of your own\n",
                 path);
         return LUX_EXIT_FAILURE;
     }

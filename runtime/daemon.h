@@ -13,7 +13,7 @@ typedef struct {
     double num_cpus;     /* 0: every online core */
     double num_gpus;     /* whole GPUs */
     size_t store_bytes;  /* 0: 30% of physical memory */
-    const char *log_dir; /* NULL: a fresh directory under $TMPDIR */
+    const char *log_dir; /* NULL: a fresh directory in the runtime directory (rundir.h) */
     const char *listen;  /* extra endpoint (ipc://PATH), or NULL */
     int num_prestart;    /* workers started at once: -1 none, 0 one per CPU */
 } lux_daemon_opts_t;

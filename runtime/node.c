@@ -24,6 +24,7 @@
  * has the map of files).
  */
 #include "node_int.h"
+#include "rundir.h"
 
 #include "alloc.h"
 #include "clock.h"
@@ -33,7 +34,6 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -510,59 +510,6 @@ int lux_node_start_thread(lux_node_t *n)
 
 /* ---- creation ---- */
 
-/* Removes a node's log directory: its socket, its empty worker logs and
- * then the directory itself, but keeps every worker log that is not empty
- * (a crash report, a failed task's output) with its directory, for the
- * user to read. Unlike lux_fs_rm_tree it never removes anything else.
- * Returns 1 when something was kept. */
-static int remove_dir_keeping_logs(const char *dir)
-{
-    char path[PATH_MAX + 300];
-    int kept = 0;
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strncmp(e->d_name, "worker-", 7) != 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            struct stat st;
-            if (stat(path, &st) == 0 && st.st_size > 0)
-                kept = 1;
-            else
-                unlink(path);
-        }
-        closedir(d);
-    }
-    snprintf(path, sizeof path, "%s/node.sock", dir);
-    unlink(path);
-    if (!kept)
-        rmdir(dir);
-    return kept;
-}
-
-/* Removes the clean directories of private nodes whose driver died without
- * lux_shutdown (killed, or exited early): $TMPDIR/lux-node-<pid>-* with a
- * dead pid and only empty logs. */
-static void sweep_stale_dirs(const char *base)
-{
-    DIR *d = opendir(base);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[PATH_MAX + 300];
-    while ((e = readdir(d)) != NULL) {
-        long pid;
-        if (sscanf(e->d_name, "lux-node-%ld-", &pid) != 1 || pid <= 0 || pid == (long)getpid())
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", base, e->d_name);
-        remove_dir_keeping_logs(path);
-    }
-    closedir(d);
-}
-
 void *lux_node_zmq_context(lux_node_t *n)
 {
     return n->ctx;
@@ -600,6 +547,7 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
     if (n == NULL)
         return LUX_ENOMEM;
     n->arena_fd = -1;
+    n->rundir_fd = -1;
     lux_resnames_init(&n->names);
     lux_idmap_init(&n->objects);
     lux_idmap_init(&n->tasks);
@@ -630,16 +578,26 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
 
     if (opts->log_dir != NULL) {
         snprintf(n->log_dir, sizeof n->log_dir, "%s", opts->log_dir);
-        if (mkdir(n->log_dir, 0755) != 0 && errno != EEXIST)
+        if (mkdir(n->log_dir, 0700) != 0 && errno != EEXIST)
             goto fail;
     } else {
-        const char *base = getenv("TMPDIR");
-        sweep_stale_dirs(base && *base ? base : "/tmp");
-        snprintf(n->log_dir, sizeof n->log_dir, "%s/lux-node-%ld-XXXXXX",
-                 base && *base ? base : "/tmp", (long)getpid());
-        if (mkdtemp(n->log_dir) == NULL)
+        /* A private node lives in the per-user runtime directory, which is
+         * checked before anything in it is touched (rundir.h). */
+        char base[PATH_MAX - 80], err[PATH_MAX + 300];
+        rc = lux_rundir_open(base, sizeof base, &n->rundir_fd, err, sizeof err);
+        if (rc != 0) {
+            lux_log_error("node: %s", err);
             goto fail;
+        }
+        lux_rundir_sweep(n->rundir_fd);
+        rc = lux_rundir_make_node_dir(n->rundir_fd, n->log_name, sizeof n->log_name);
+        if (rc != 0) {
+            lux_log_error("node: cannot create a directory in %s: %s", base, lux_strerror(rc));
+            goto fail;
+        }
+        snprintf(n->log_dir, sizeof n->log_dir, "%s/%s", base, n->log_name);
         n->own_log_dir = 1;
+        rc = LUX_ESYS;
     }
     ssize_t el = readlink("/proc/self/exe", n->exe, sizeof n->exe - 1);
     if (el <= 0)
@@ -767,7 +725,7 @@ void lux_node_destroy(lux_node_t **node_p)
         close(n->arena_fd);
     if (n->log_dir[0] != '\0') {
         if (n->own_log_dir) {
-            if (remove_dir_keeping_logs(n->log_dir))
+            if (lux_rundir_remove_node_dir(n->rundir_fd, n->log_name))
                 lux_log_info("node: worker logs kept in %s", n->log_dir);
         } else {
             char path[PATH_MAX + 32];
@@ -775,5 +733,7 @@ void lux_node_destroy(lux_node_t **node_p)
             unlink(path);
         }
     }
+    if (n->rundir_fd >= 0)
+        close(n->rundir_fd);
     lux_free(n);
 }

@@ -100,7 +100,17 @@ int lux_nodectl_write_address(const char *path, const char *text)
     if (slash != NULL && slash != dir) {
         *slash = '\0';
         mkdir(dir, 0700);
+    } else {
+        snprintf(dir, sizeof dir, "%s", slash == dir ? "/" : ".");
     }
+    /* Whoever can write the directory can replace the address and send
+     * drivers to a node of their own: it must be ours (or root's) and
+     * writable by no one else. */
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return LUX_EIO;
+    if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0)
+        return LUX_EACCESS;
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (f == NULL)

@@ -34,8 +34,10 @@ int lux_nodectl_address(const char *given, char *buf, size_t cap);
 
 /* Writes text as the address file at path (NULL: the default path),
  * creating its directory, atomically (a reader sees the old file or the
- * new one, never half of it). Returns 0, or LUX_EIO when the directory or
- * file cannot be written. */
+ * new one, never half of it). Returns 0; LUX_EACCESS when the directory
+ * belongs to another user (not root) or is writable by group or others
+ * (whoever can write it can redirect drivers to another node); LUX_EIO
+ * when the directory or file cannot be written. */
 int lux_nodectl_write_address(const char *path, const char *text);
 
 /* 1 when a node may listen at endpoint as well as at its own ipc socket:

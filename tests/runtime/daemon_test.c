@@ -343,3 +343,27 @@ LUX_TEST_T(lux_start_refuses_tcp_listen, 60)
     const char *stop_args[] = {"stop", NULL};
     LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
 }
+
+/* The address file's directory must be the user's own and writable by no
+ * one else: whoever can replace the file sends drivers to their own node. */
+LUX_TEST_T(lux_start_refuses_an_open_address_directory, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    LUX_CHECK_INT_EQ(mkdir(e.home, 0700), 0);
+    LUX_CHECK_INT_EQ(chmod(e.home, 0777), 0);
+    const char *args[] = {"start", "--head", "--log-dir", e.logs, NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, &out, &err), 1);
+    LUX_CHECK_CONTAINS(err, "refusing to write the address file");
+    LUX_CHECK_CONTAINS(err, e.address_file);
+    LUX_CHECK_CONTAINS(err, "writable by other users");
+    LUX_CHECK(access(e.address_file, F_OK) != 0);
+    free(out);
+    free(err);
+    /* Made private, it works. */
+    LUX_CHECK_INT_EQ(chmod(e.home, 0700), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, NULL, NULL), 0);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+}
