@@ -24,7 +24,8 @@ const char lux_cmd_start_help[] =
     "drivers on this machine share: they connect with lux_init(address \"auto\"),\n"
     "which reads LUX_ADDRESS or the address file $LUX_HOME/node (~/.lux/node).\n"
     "Prints the node's address. Workers' logs go to --log-dir (default: a new\n"
-    "directory in the per-user runtime directory). --address HOST:PORT (joining another node) is not\n"
+    "directory in the per-user runtime directory). --address HOST:PORT (joining another node) is "
+    "not\n"
     "supported yet: this release runs single-node clusters. --listen adds an ipc://\n"
     "socket; tcp:// is refused, even on loopback: TCP is unauthenticated until the\n"
     "cluster's CURVE support lands. The node's sockets are its owner's only.\n";
@@ -52,7 +53,11 @@ static int node_address(const char *cmd, const char *given, char *buf, size_t ca
                 "lux %s: no node is running (no address file %s, no LUX_ADDRESS); "
                 "'lux start --head' starts one\n",
                 cmd, path);
-    else if (rc == LUX_EINVAL)
+    else if (rc == LUX_EACCESS) {
+        char msg[8192];
+        lux_nodectl_access_message("the address file", path, msg, sizeof msg);
+        fprintf(stderr, "lux %s: %s\n", cmd, msg);
+    } else if (rc == LUX_EINVAL)
         fprintf(stderr,
                 "lux %s: the address file %s is empty or holds no node address "
                 "(ipc://... or tcp://...); remove it, or pass --address\n",
@@ -60,6 +65,15 @@ static int node_address(const char *cmd, const char *given, char *buf, size_t ca
     else
         fprintf(stderr, "lux %s: cannot read the address file %s: %s\n", cmd, path,
                 lux_strerror(rc));
+    return LUX_EXIT_FAILURE;
+}
+
+/* Says that the node at addr (an ipc:// endpoint) is another user's. */
+static int access_error(const char *cmd, const char *addr)
+{
+    char msg[8192];
+    lux_nodectl_access_message("the node's socket", addr + 6, msg, sizeof msg);
+    fprintf(stderr, "lux %s: %s\n", cmd, msg);
     return LUX_EXIT_FAILURE;
 }
 
@@ -150,6 +164,8 @@ int lux_cmd_stop(int argc, char **argv)
     if (node_address("stop", address, addr, sizeof addr) != 0)
         return LUX_EXIT_FAILURE;
     int rc = lux_nodectl_stop(addr, 5);
+    if (rc == LUX_EACCESS)
+        return access_error("stop", addr);
     if (rc != 0) {
         fprintf(stderr, "lux stop: no node answers at %s: %s\n", addr, lux_strerror(rc));
         return LUX_EXIT_FAILURE;
@@ -176,6 +192,8 @@ int lux_cmd_cluster(int argc, char **argv)
         return LUX_EXIT_FAILURE;
     char *text = NULL;
     int rc = lux_nodectl_status(addr, 5, &text);
+    if (rc == LUX_EACCESS)
+        return access_error("cluster", addr);
     if (rc != 0) {
         fprintf(stderr, "lux cluster: no node answers at %s: %s\n", addr, lux_strerror(rc));
         return LUX_EXIT_FAILURE;

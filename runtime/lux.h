@@ -288,15 +288,20 @@ typedef struct {
     size_t ncustom;
     size_t object_store_bytes; /* private node: 0 = 30% of physical memory */
     const char *log_dir;       /* private node: worker logs (NULL: a fresh
-                                  directory under $TMPDIR, removed at shutdown
-                                  unless it holds a failed worker's log) */
+                                  directory in the per-user runtime directory,
+                                  $XDG_RUNTIME_DIR/lux or ${TMPDIR:-/tmp}/lux-<uid>,
+                                  removed at shutdown unless it holds a failed
+                                  worker's log) */
     int num_prestart;          /* private node: workers started at once (-1: none,
                                   0: one per CPU) */
 } lux_init_opts_t;
 
 /* Starts the runtime in this process (the driver). opts may be NULL.
  * Returns 0, LUX_EEXIST if already initialised, LUX_ECLOSED if no node
- * answers at the address, LUX_ESYS/LUX_ENOMEM. */
+ * answers at the address, LUX_EACCESS (with a message on stderr) when the
+ * node at the address or its address file is another user's, or when the
+ * runtime directory is a link, another user's or open to others,
+ * LUX_ESYS/LUX_ENOMEM. */
 int lux_init(const lux_init_opts_t *opts);
 
 /* Stops the runtime: kills this driver's actors and, with a private node,

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,9 @@ int lux_nodectl_read_address(const char *path, char *buf, size_t cap)
     }
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return errno == ENOENT || errno == ENOTDIR ? LUX_ENOENT : LUX_EIO;
+        return errno == ENOENT || errno == ENOTDIR ? LUX_ENOENT
+               : errno == EACCES || errno == EPERM ? LUX_EACCESS
+                                                   : LUX_EIO;
     char line[4096];
     int got = fgets(line, sizeof line, f) != NULL;
     /* A first line longer than the buffer is no address we wrote. */
@@ -124,6 +127,51 @@ int lux_nodectl_write_address(const char *path, const char *text)
     return 0;
 }
 
+int lux_nodectl_check_access(const char *address)
+{
+    if (address == NULL || strncmp(address, "ipc://", 6) != 0)
+        return 0;
+    const char *path = address + 6;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == EACCES || errno == EPERM ? LUX_EACCESS : 0;
+    /* Connecting to a unix socket needs write permission on it. */
+    if (access(path, W_OK) != 0 && (errno == EACCES || errno == EPERM))
+        return LUX_EACCESS;
+    return 0;
+}
+
+void lux_nodectl_access_message(const char *what, const char *path, char *buf, size_t cap)
+{
+    /* The owner of path, or of its nearest ancestor this user can see (the
+     * directory that stops it). */
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    struct stat st;
+    int found = 0;
+    while (p[0] != '\0') {
+        if (stat(p, &st) == 0) {
+            found = 1;
+            break;
+        }
+        char *slash = strrchr(p, '/');
+        if (slash == NULL || slash == p)
+            break;
+        *slash = '\0';
+    }
+    char owner[128] = "another user";
+    if (found && st.st_uid != geteuid()) {
+        struct passwd *pw = getpwuid(st.st_uid);
+        snprintf(owner, sizeof owner, "another user (%s%suid %lu)", pw ? pw->pw_name : "",
+                 pw ? ", " : "", (unsigned long)st.st_uid);
+    }
+    snprintf(buf, cap,
+             "permission denied on %s %s: it belongs to %s, and only its owner can use a node "
+             "(you are uid %lu); ask them, or start your own with 'lux start --head' and your "
+             "own LUX_HOME",
+             what, path, owner, (unsigned long)geteuid());
+}
+
 int lux_nodectl_listen_allowed(const char *ep)
 {
     return ep != NULL && strncmp(ep, "ipc://", 6) == 0 && ep[6] != '\0';
@@ -137,6 +185,9 @@ static int node_request(const char *address, int type, double timeout_s, char **
 {
     if (text_out)
         *text_out = NULL;
+    /* ZeroMQ retries a refused ipc connection silently: say it now. */
+    if (lux_nodectl_check_access(address) != 0)
+        return LUX_EACCESS;
     void *ctx = zmq_ctx_new();
     if (ctx == NULL)
         return LUX_ESYS;

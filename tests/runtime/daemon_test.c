@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -364,6 +365,82 @@ LUX_TEST_T(lux_start_refuses_an_open_address_directory, 60)
     /* Made private, it works. */
     LUX_CHECK_INT_EQ(chmod(e.home, 0700), 0);
     LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, NULL, NULL), 0);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+}
+
+/* Runs `lux ARGS...` as uid 65534 (nobody) with e's environment; returns
+ * the exit code and stderr in *err. */
+static int lux_as_nobody(const lux_env_t *e, const char *a1, const char *a2, const char *a3,
+                         char **err)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    LUX_CHECK(n > 0);
+    exe[n] = '\0';
+    char *argv[] = {exe,        "--test-run-as", "65534",    (char *)lux_test_lux_binary(),
+                    (char *)a1, (char *)a2,      (char *)a3, NULL};
+    return lux_test_spawn(argv, (char *const *)e->env, NULL, 20, NULL, err);
+}
+
+/* A user who cannot reach another user's node is told it is a permission
+ * problem, naming the path and its owner, not that no node answers. */
+LUX_TEST_T(another_users_node_is_a_permission_problem, 60)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "skipped: needs root to run a command as another user\n");
+        return;
+    }
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *start_args[] = {"start", "--head", "--log-dir", e.logs, NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(start_args, e.env, 20, &out, NULL), 0);
+    char addr[1024];
+    const char *ipc = strstr(out, "ipc://");
+    LUX_CHECK(ipc != NULL);
+    snprintf(addr, sizeof addr, "%s", ipc);
+    addr[strcspn(addr, "\n")] = '\0';
+    free(out);
+
+    /* The address file is out of reach. */
+    LUX_CHECK_INT_EQ(lux_as_nobody(&e, "cluster", NULL, NULL, &err), 1);
+    LUX_CHECK_CONTAINS(err, "permission denied on the address file");
+    LUX_CHECK_CONTAINS(err, e.address_file);
+    LUX_CHECK_CONTAINS(err, "uid 0)");
+    LUX_CHECK_CONTAINS(err, "only its owner can use a node");
+    free(err);
+    /* The socket, behind directories nobody may enter. */
+    LUX_CHECK_INT_EQ(lux_as_nobody(&e, "cluster", "--address", addr, &err), 1);
+    LUX_CHECK_CONTAINS(err, "permission denied on the node's socket");
+    LUX_CHECK_CONTAINS(err, addr + 6);
+    LUX_CHECK_CONTAINS(err, "uid 0)");
+    free(err);
+    /* The socket itself (owner-only) when its directories can be crossed. */
+    LUX_CHECK_INT_EQ(chmod(lux_test_tmpdir(), 0711), 0);
+    LUX_CHECK_INT_EQ(chmod(e.logs, 0711), 0);
+    LUX_CHECK_INT_EQ(lux_as_nobody(&e, "stop", "--address", addr, &err), 1);
+    LUX_CHECK_CONTAINS(err, "permission denied on the node's socket");
+    LUX_CHECK_CONTAINS(err, "uid 0)");
+    free(err);
+    /* A driver's lux_init says the same and returns LUX_EACCESS. */
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(2);
+        lux_init_opts_t o = {.address = addr};
+        _exit(lux_init(&o) == LUX_EACCESS ? 0 : 1);
+    }
+    int status = 0;
+    LUX_CHECK_INT_EQ(waitpid(child, &status, 0), child);
+    LUX_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "lux_init as another user: status 0x%x", status);
+    LUX_CHECK_INT_EQ(chmod(lux_test_tmpdir(), 0700), 0);
+
+    /* The node is still there for its owner. */
+    const char *cluster_args[] = {"cluster", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, NULL, NULL), 0);
     const char *stop_args[] = {"stop", NULL};
     LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
 }
