@@ -10,19 +10,23 @@
 #include "daemon.h"
 #include "error.h"
 #include "nodectl.h"
+#include "units.h"
 
 #include <jansson.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char lux_cmd_start_help[] =
-    "usage: lux start --head [--num-cpus N] [--num-gpus N] [--object-store-bytes N]\n"
+    "usage: lux start --head [--num-cpus N] [--num-gpus N] [--object-store-memory BYTES]\n"
     "                 [--log-dir DIR] [--listen ipc://PATH] [--foreground]\n\n"
     "Starts a runtime node as a daemon (scheduler, object store, worker pool) that\n"
     "drivers on this machine share: they connect with lux_init(address \"auto\"),\n"
     "which reads LUX_ADDRESS or the address file $LUX_HOME/node (~/.lux/node).\n"
+    "--object-store-memory: shared memory for large objects (512M, 2G...; default\n"
+    "30% of memory, or of the cgroup's memory limit when lower).\n"
     "Prints the node's address. Workers' logs go to --log-dir (default: a new\n"
     "directory in the per-user runtime directory). --address HOST:PORT (joining another node) is "
     "not\n"
@@ -82,12 +86,14 @@ int lux_cmd_start(int argc, char **argv)
     int head = 0, foreground = 0;
     double cpus = 0, gpus = 0;
     long store = 0;
+    const char *store_text = NULL;
     const char *log_dir = NULL, *listen = NULL, *address = NULL;
     const lux_opt_t opts[] = {
         {"--head", NULL, LUX_OPT_FLAG, &head},
         {"--num-cpus", NULL, LUX_OPT_DOUBLE, &cpus},
         {"--num-gpus", NULL, LUX_OPT_DOUBLE, &gpus},
-        {"--object-store-bytes", NULL, LUX_OPT_INT, &store},
+        {"--object-store-memory", NULL, LUX_OPT_STRING, &store_text},
+        {"--object-store-bytes", NULL, LUX_OPT_INT, &store}, /* the older spelling, bytes only */
         {"--log-dir", NULL, LUX_OPT_STRING, &log_dir},
         {"--listen", NULL, LUX_OPT_STRING, &listen},
         {"--address", NULL, LUX_OPT_STRING, &address},
@@ -106,6 +112,20 @@ int lux_cmd_start(int argc, char **argv)
         return lux_cli_usage_error("start", "say --head to start a head node");
     if (cpus < 0 || gpus < 0 || store < 0)
         return lux_cli_usage_error("start", "resources must be >= 0");
+    uint64_t store_bytes = (uint64_t)store;
+    if (store_text != NULL) {
+        if (store != 0)
+            return lux_cli_usage_error("start", "give --object-store-memory or "
+                                                "--object-store-bytes, not both");
+        int prc = lux_parse_bytes(store_text, &store_bytes);
+        if (prc != 0 || store_bytes > SIZE_MAX) {
+            fprintf(stderr,
+                    "lux start: --object-store-memory %s: %s; give bytes, or a size such as "
+                    "512M or 2G (powers of 1024)\n",
+                    store_text, prc == LUX_EINVAL ? "not a byte size" : "too large");
+            return LUX_EXIT_USAGE;
+        }
+    }
     if (listen != NULL && !lux_nodectl_listen_allowed(listen)) {
         if (strncmp(listen, "tcp://", 6) == 0)
             fprintf(stderr,
@@ -123,7 +143,7 @@ int lux_cmd_start(int argc, char **argv)
     }
     lux_daemon_opts_t no = {.num_cpus = cpus,
                             .num_gpus = gpus,
-                            .store_bytes = (size_t)store,
+                            .store_bytes = (size_t)store_bytes,
                             .log_dir = log_dir,
                             .listen = listen,
                             .num_prestart = 0};
@@ -143,6 +163,11 @@ int lux_cmd_start(int argc, char **argv)
                 "or is writable by other users, who could send drivers to another node; "
                 "'chmod go-w' it, or set LUX_HOME to a directory of your own\n",
                 path);
+        return LUX_EXIT_FAILURE;
+    }
+    if (rc == LUX_ENOMEM) {
+        fprintf(stderr, "lux start: cannot start the node: its object store cannot be had (see "
+                        "above); lower it with --object-store-memory\n");
         return LUX_EXIT_FAILURE;
     }
     if (rc != 0) {

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "node.h"
 #include "nodectl.h"
+#include "storesize.h"
 
 #include "error.h"
 #include "log.h"
@@ -81,6 +82,17 @@ int lux_daemon_start(const lux_daemon_opts_t *dopts, const char *address_file, i
     const lux_node_opts_t *opts = &node_opts;
     if (existing_node(address_file))
         return LUX_EEXIST;
+    /* A store that cannot be had is said here, while the caller's stderr
+     * is still ours (a detached daemon's is /dev/null). */
+    lux_memlimits_t limits;
+    lux_memlimits_read(NULL, &limits);
+    char err[2048];
+    if (lux_storesize_check(dopts->store_bytes ? dopts->store_bytes
+                                               : lux_storesize_default(&limits),
+                            &limits, err, sizeof err) != 0) {
+        lux_log_error("%s", err);
+        return LUX_ENOMEM;
+    }
     if (!detach)
         return serve(opts, address_file, -1);
     int fds[2];

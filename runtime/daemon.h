@@ -12,7 +12,7 @@
 typedef struct {
     double num_cpus;     /* 0: every online core */
     double num_gpus;     /* whole GPUs */
-    size_t store_bytes;  /* 0: 30% of physical memory */
+    size_t store_bytes;  /* 0: 30% of memory or of the cgroup limit (storesize.h) */
     const char *log_dir; /* NULL: a fresh directory in the runtime directory (rundir.h) */
     const char *listen;  /* extra endpoint (ipc://PATH), or NULL */
     int num_prestart;    /* workers started at once: -1 none, 0 one per CPU */
@@ -24,7 +24,9 @@ typedef struct {
  * address (its ipc:// endpoint, then opts->listen if any, one per line) is
  * written to address_file (NULL: the default path) while it runs and into
  * addr_out (may be NULL) on return. Returns 0; LUX_EEXIST when a node
- * already answers at address_file; LUX_EINVAL when opts->listen is not
+ * already answers at address_file; LUX_ENOMEM (with a message on stderr)
+ * when the object store asked for is larger than the memory the process may
+ * have or cannot be had; LUX_EINVAL when opts->listen is not
  * allowed (lux_nodectl_listen_allowed); LUX_ESYS, LUX_EIO or
  * another LUX_E* code when the node cannot start. Blocks until the node
  * listens (detach) or stops (no detach). */

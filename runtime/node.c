@@ -25,6 +25,7 @@
  */
 #include "node_int.h"
 #include "rundir.h"
+#include "storesize.h"
 
 #include "alloc.h"
 #include "clock.h"
@@ -530,14 +531,6 @@ const char *lux_node_log_dir(lux_node_t *n)
     return n->log_dir;
 }
 
-static uint64_t default_store_bytes(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0)
-        return 1ull << 30;
-    return (uint64_t)pages * (uint64_t)page * 3 / 10;
-}
-
 int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
 {
     lux_node_opts_t defaults = {0};
@@ -561,7 +554,10 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
     n->ncpus_int = (int)ceil(cpus);
     n->ngpus = (int)(opts->num_gpus > 64 ? 64 : opts->num_gpus);
     n->total.v[LUX_RES_GPU] = (int64_t)n->ngpus * LUX_RES_UNIT;
-    n->total.v[LUX_RES_MEMORY] = lux_res_from_double((double)default_store_bytes() * 2);
+    lux_memlimits_t limits;
+    lux_memlimits_read(NULL, &limits);
+    uint64_t default_store = lux_storesize_default(&limits);
+    n->total.v[LUX_RES_MEMORY] = lux_res_from_double((double)default_store * 2);
     for (size_t i = 0; i < opts->ncustom; i++) {
         int k = lux_resnames_index(&n->names, opts->custom[i].name, 1);
         int64_t v = lux_res_from_double(opts->custom[i].amount);
@@ -604,10 +600,43 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
         goto fail;
     n->exe[el] = '\0';
 
-    n->capacity = opts->store_bytes ? opts->store_bytes : default_store_bytes();
-    n->arena_fd = memfd_create("lux-object-store", MFD_CLOEXEC);
-    if (n->arena_fd < 0 || ftruncate(n->arena_fd, (off_t)n->capacity) != 0)
+    /* The store must be had now, not found missing at the first large
+     * put: a size above the memory this process may use is refused, and so
+     * is one the kernel will not size or map. */
+    n->capacity = opts->store_bytes ? opts->store_bytes : default_store;
+    char err[2048];
+    if (lux_storesize_check(n->capacity, &limits, err, sizeof err) != 0) {
+        lux_log_error("node: %s", err);
+        rc = LUX_ENOMEM;
         goto fail;
+    }
+    n->arena_fd = memfd_create("lux-object-store", MFD_CLOEXEC);
+    const char *what = NULL;
+    int why = 0;
+    if (n->arena_fd < 0) {
+        what = "memfd_create";
+        why = errno;
+    } else if (n->capacity > (uint64_t)INT64_MAX) {
+        what = "ftruncate";
+        why = EFBIG;
+    } else if (ftruncate(n->arena_fd, (off_t)n->capacity) != 0) {
+        what = "ftruncate";
+        why = errno;
+    } else if (n->capacity > 0) {
+        void *p = mmap(NULL, n->capacity, PROT_READ | PROT_WRITE, MAP_SHARED, n->arena_fd, 0);
+        if (p == MAP_FAILED) {
+            what = "mmap";
+            why = errno;
+        } else {
+            munmap(p, n->capacity);
+        }
+    }
+    if (what != NULL) {
+        lux_storesize_refused(n->capacity, &limits, what, why, err, sizeof err);
+        lux_log_error("node: %s", err);
+        rc = LUX_ENOMEM;
+        goto fail;
+    }
     snprintf(n->arena_path, sizeof n->arena_path, "/proc/%ld/fd/%d", (long)getpid(), n->arena_fd);
     if (lux_arena_init(&n->arena, n->capacity) != 0) {
         rc = LUX_ENOMEM;

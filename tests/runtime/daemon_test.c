@@ -444,3 +444,35 @@ LUX_TEST_T(another_users_node_is_a_permission_problem, 60)
     const char *stop_args[] = {"stop", NULL};
     LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
 }
+
+/* lux start --object-store-memory takes sizes as people write them, and
+ * refuses a store the machine cannot give, saying so. */
+LUX_TEST_T(lux_start_object_store_memory, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *bad[] = {"start", "--head", "--log-dir", e.logs, "--object-store-memory",
+                         "12X",   NULL};
+    char *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(bad, e.env, 20, NULL, &err), 2);
+    LUX_CHECK_CONTAINS(err, "--object-store-memory 12X: not a byte size");
+    free(err);
+    const char *huge[] = {"start", "--head", "--log-dir", e.logs, "--object-store-memory",
+                          "1E",    NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(huge, e.env, 20, NULL, &err), 1);
+    LUX_CHECK_CONTAINS(err, "1073741824.0 GiB (1152921504606846976 bytes) was asked for");
+    LUX_CHECK_CONTAINS(err, "--object-store-memory");
+    free(err);
+    LUX_CHECK(access(e.address_file, F_OK) != 0);
+    const char *ok[] = {"start", "--head", "--log-dir", e.logs, "--object-store-memory",
+                        "64M",   NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(ok, e.env, 20, NULL, NULL), 0);
+    const char *cluster_args[] = {"cluster", "--json", NULL};
+    char *out = NULL;
+    int rc = lux_test_lux(cluster_args, e.env, 20, &out, NULL);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(rc, 0);
+    LUX_CHECK_CONTAINS(out, "\"capacity_bytes\":67108864");
+    free(out);
+}
