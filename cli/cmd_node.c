@@ -10,24 +10,29 @@
 #include "daemon.h"
 #include "error.h"
 #include "nodectl.h"
+#include "units.h"
 
 #include <jansson.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char lux_cmd_start_help[] =
-    "usage: lux start --head [--num-cpus N] [--num-gpus N] [--object-store-bytes N]\n"
-    "                 [--log-dir DIR] [--listen tcp://HOST:PORT] [--foreground]\n\n"
+    "usage: lux start --head [--num-cpus N] [--num-gpus N] [--object-store-memory BYTES]\n"
+    "                 [--log-dir DIR] [--listen ipc://PATH] [--foreground]\n\n"
     "Starts a runtime node as a daemon (scheduler, object store, worker pool) that\n"
     "drivers on this machine share: they connect with lux_init(address \"auto\"),\n"
     "which reads LUX_ADDRESS or the address file $LUX_HOME/node (~/.lux/node).\n"
+    "--object-store-memory: shared memory for large objects (512M, 2G...; default\n"
+    "30% of memory, or of the cgroup's memory limit when lower).\n"
     "Prints the node's address. Workers' logs go to --log-dir (default: a new\n"
-    "directory under $TMPDIR). --address HOST:PORT (joining another node) is not\n"
-    "supported yet: this release runs single-node clusters. --listen takes a loopback\n"
-    "address only (tcp://127.0.0.1:PORT, tcp://[::1]:PORT): TCP is plaintext and\n"
-    "unauthenticated until CURVE encryption lands.\n";
+    "directory in the per-user runtime directory). --address HOST:PORT (joining another node) is "
+    "not\n"
+    "supported yet: this release runs single-node clusters. --listen adds an ipc://\n"
+    "socket; tcp:// is refused, even on loopback: TCP is unauthenticated until the\n"
+    "cluster's CURVE support lands. The node's sockets are its owner's only.\n";
 
 const char lux_cmd_stop_help[] =
     "usage: lux stop [--address ADDR]\n\n"
@@ -52,7 +57,11 @@ static int node_address(const char *cmd, const char *given, char *buf, size_t ca
                 "lux %s: no node is running (no address file %s, no LUX_ADDRESS); "
                 "'lux start --head' starts one\n",
                 cmd, path);
-    else if (rc == LUX_EINVAL)
+    else if (rc == LUX_EACCESS) {
+        char msg[8192];
+        lux_nodectl_access_message("the address file", path, msg, sizeof msg);
+        fprintf(stderr, "lux %s: %s\n", cmd, msg);
+    } else if (rc == LUX_EINVAL)
         fprintf(stderr,
                 "lux %s: the address file %s is empty or holds no node address "
                 "(ipc://... or tcp://...); remove it, or pass --address\n",
@@ -63,17 +72,28 @@ static int node_address(const char *cmd, const char *given, char *buf, size_t ca
     return LUX_EXIT_FAILURE;
 }
 
+/* Says that the node at addr (an ipc:// endpoint) is another user's. */
+static int access_error(const char *cmd, const char *addr)
+{
+    char msg[8192];
+    lux_nodectl_access_message("the node's socket", addr + 6, msg, sizeof msg);
+    fprintf(stderr, "lux %s: %s\n", cmd, msg);
+    return LUX_EXIT_FAILURE;
+}
+
 int lux_cmd_start(int argc, char **argv)
 {
     int head = 0, foreground = 0;
     double cpus = 0, gpus = 0;
     long store = 0;
+    const char *store_text = NULL;
     const char *log_dir = NULL, *listen = NULL, *address = NULL;
     const lux_opt_t opts[] = {
         {"--head", NULL, LUX_OPT_FLAG, &head},
         {"--num-cpus", NULL, LUX_OPT_DOUBLE, &cpus},
         {"--num-gpus", NULL, LUX_OPT_DOUBLE, &gpus},
-        {"--object-store-bytes", NULL, LUX_OPT_INT, &store},
+        {"--object-store-memory", NULL, LUX_OPT_STRING, &store_text},
+        {"--object-store-bytes", NULL, LUX_OPT_INT, &store}, /* the older spelling, bytes only */
         {"--log-dir", NULL, LUX_OPT_STRING, &log_dir},
         {"--listen", NULL, LUX_OPT_STRING, &listen},
         {"--address", NULL, LUX_OPT_STRING, &address},
@@ -92,18 +112,38 @@ int lux_cmd_start(int argc, char **argv)
         return lux_cli_usage_error("start", "say --head to start a head node");
     if (cpus < 0 || gpus < 0 || store < 0)
         return lux_cli_usage_error("start", "resources must be >= 0");
-    if (listen != NULL && !lux_nodectl_endpoint_is_local(listen)) {
-        fprintf(stderr,
-                "lux start: refusing to listen at %s: the node's TCP endpoint is plaintext and "
-                "unauthenticated (anyone who reaches it can run code as you) until CURVE "
-                "encryption lands; listen on a loopback address (--listen tcp://127.0.0.1:PORT "
-                "or tcp://[::1]:PORT) or leave --listen out to use the default ipc socket\n",
-                listen);
+    uint64_t store_bytes = (uint64_t)store;
+    if (store_text != NULL) {
+        if (store != 0)
+            return lux_cli_usage_error("start", "give --object-store-memory or "
+                                                "--object-store-bytes, not both");
+        int prc = lux_parse_bytes(store_text, &store_bytes);
+        if (prc != 0 || store_bytes > SIZE_MAX) {
+            fprintf(stderr,
+                    "lux start: --object-store-memory %s: %s; give bytes, or a size such as "
+                    "512M or 2G (powers of 1024)\n",
+                    store_text, prc == LUX_EINVAL ? "not a byte size" : "too large");
+            return LUX_EXIT_USAGE;
+        }
+    }
+    if (listen != NULL && !lux_nodectl_listen_allowed(listen)) {
+        if (strncmp(listen, "tcp://", 6) == 0)
+            fprintf(stderr,
+                    "lux start: refusing to listen at %s: TCP is unauthenticated until the "
+                    "cluster's CURVE support lands (any user who reaches the port, on this "
+                    "machine too, could stop the node or run code as you); leave --listen out "
+                    "and use the default ipc socket (owner-only)\n",
+                    listen);
+        else
+            fprintf(stderr,
+                    "lux start: cannot listen at %s: --listen takes ipc://PATH; leave it out "
+                    "to use the default ipc socket (owner-only)\n",
+                    listen);
         return LUX_EXIT_USAGE;
     }
     lux_daemon_opts_t no = {.num_cpus = cpus,
                             .num_gpus = gpus,
-                            .store_bytes = (size_t)store,
+                            .store_bytes = (size_t)store_bytes,
                             .log_dir = log_dir,
                             .listen = listen,
                             .num_prestart = 0};
@@ -115,6 +155,19 @@ int lux_cmd_start(int argc, char **argv)
                 "lux start: a node is already running (address in %s); "
                 "'lux stop' stops it\n",
                 path);
+        return LUX_EXIT_FAILURE;
+    }
+    if (rc == LUX_EACCESS) {
+        fprintf(stderr,
+                "lux start: refusing to write the address file %s: its directory is not yours "
+                "or is writable by other users, who could send drivers to another node; "
+                "'chmod go-w' it, or set LUX_HOME to a directory of your own\n",
+                path);
+        return LUX_EXIT_FAILURE;
+    }
+    if (rc == LUX_ENOMEM) {
+        fprintf(stderr, "lux start: cannot start the node: its object store cannot be had (see "
+                        "above); lower it with --object-store-memory\n");
         return LUX_EXIT_FAILURE;
     }
     if (rc != 0) {
@@ -136,6 +189,8 @@ int lux_cmd_stop(int argc, char **argv)
     if (node_address("stop", address, addr, sizeof addr) != 0)
         return LUX_EXIT_FAILURE;
     int rc = lux_nodectl_stop(addr, 5);
+    if (rc == LUX_EACCESS)
+        return access_error("stop", addr);
     if (rc != 0) {
         fprintf(stderr, "lux stop: no node answers at %s: %s\n", addr, lux_strerror(rc));
         return LUX_EXIT_FAILURE;
@@ -162,6 +217,8 @@ int lux_cmd_cluster(int argc, char **argv)
         return LUX_EXIT_FAILURE;
     char *text = NULL;
     int rc = lux_nodectl_status(addr, 5, &text);
+    if (rc == LUX_EACCESS)
+        return access_error("cluster", addr);
     if (rc != 0) {
         fprintf(stderr, "lux cluster: no node answers at %s: %s\n", addr, lux_strerror(rc));
         return LUX_EXIT_FAILURE;

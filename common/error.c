@@ -59,6 +59,9 @@ int lux_error_from_errno(int err)
     case ENOSPC:
     case EIO:
         return LUX_EIO;
+    case EACCES:
+    case EPERM:
+        return LUX_EACCESS;
     default:
         return LUX_ESYS;
     }

@@ -146,17 +146,30 @@ int lux_init(const lux_init_opts_t *opts)
             if (arc != 0) {
                 char path[4096];
                 lux_nodectl_address_path(path, sizeof path);
-                if (arc == LUX_EINVAL)
+                char msg[8192];
+                if (arc == LUX_EINVAL) {
                     lux_log_error("the address file %s is empty or holds no node address; "
                                   "remove it, or set LUX_ADDRESS, or run 'lux start --head'",
                                   path);
-                else
+                } else if (arc == LUX_EACCESS) {
+                    lux_nodectl_access_message("the address file", path, msg, sizeof msg);
+                    lux_log_error("%s", msg);
+                    rc = LUX_EACCESS;
+                    goto fail;
+                } else
                     lux_log_error("no running node: set LUX_ADDRESS or run 'lux start --head'");
                 rc = LUX_ECLOSED;
                 goto fail;
             }
         } else {
             snprintf(addr, sizeof addr, "%s", opts->address);
+        }
+        if (lux_nodectl_check_access(addr) != 0) {
+            char msg[8192];
+            lux_nodectl_access_message("the node's socket", addr + 6, msg, sizeof msg);
+            lux_log_error("%s", msg);
+            rc = LUX_EACCESS;
+            goto fail;
         }
         lux_conn.ctx = zmq_ctx_new();
         lux_conn.own_ctx = 1;

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "node.h"
 #include "nodectl.h"
+#include "storesize.h"
 
 #include "error.h"
 #include "log.h"
@@ -30,6 +31,10 @@ static int existing_node(const char *address_file)
 
 static int serve(const lux_node_opts_t *opts, const char *address_file, int report_fd)
 {
+    /* Everything the daemon creates is its owner's alone: its sockets (who
+     * can connect can stop the node and run code as its owner), the address
+     * file, the workers' logs. */
+    umask(077);
     lux_node_t *node = NULL;
     int rc = lux_node_new(opts, &node);
     char text[8192];
@@ -66,7 +71,7 @@ int lux_daemon_start(const lux_daemon_opts_t *dopts, const char *address_file, i
     }
     if (addr_out != NULL && cap > 0)
         addr_out[0] = '\0';
-    if (dopts->listen != NULL && !lux_nodectl_endpoint_is_local(dopts->listen))
+    if (dopts->listen != NULL && !lux_nodectl_listen_allowed(dopts->listen))
         return LUX_EINVAL;
     lux_node_opts_t node_opts = {.num_cpus = dopts->num_cpus,
                                  .num_gpus = dopts->num_gpus,
@@ -77,6 +82,17 @@ int lux_daemon_start(const lux_daemon_opts_t *dopts, const char *address_file, i
     const lux_node_opts_t *opts = &node_opts;
     if (existing_node(address_file))
         return LUX_EEXIST;
+    /* A store that cannot be had is said here, while the caller's stderr
+     * is still ours (a detached daemon's is /dev/null). */
+    lux_memlimits_t limits;
+    lux_memlimits_read(NULL, &limits);
+    char err[2048];
+    if (lux_storesize_check(dopts->store_bytes ? dopts->store_bytes
+                                               : lux_storesize_default(&limits),
+                            &limits, err, sizeof err) != 0) {
+        lux_log_error("%s", err);
+        return LUX_ENOMEM;
+    }
     if (!detach)
         return serve(opts, address_file, -1);
     int fds[2];

@@ -12,9 +12,9 @@
 typedef struct {
     double num_cpus;     /* 0: every online core */
     double num_gpus;     /* whole GPUs */
-    size_t store_bytes;  /* 0: 30% of physical memory */
-    const char *log_dir; /* NULL: a fresh directory under $TMPDIR */
-    const char *listen;  /* extra endpoint (tcp://127.0.0.1:6380), or NULL */
+    size_t store_bytes;  /* 0: 30% of memory or of the cgroup limit (storesize.h) */
+    const char *log_dir; /* NULL: a fresh directory in the runtime directory (rundir.h) */
+    const char *listen;  /* extra endpoint (ipc://PATH), or NULL */
     int num_prestart;    /* workers started at once: -1 none, 0 one per CPU */
 } lux_daemon_opts_t;
 
@@ -24,8 +24,10 @@ typedef struct {
  * address (its ipc:// endpoint, then opts->listen if any, one per line) is
  * written to address_file (NULL: the default path) while it runs and into
  * addr_out (may be NULL) on return. Returns 0; LUX_EEXIST when a node
- * already answers at address_file; LUX_EINVAL when opts->listen is not a
- * local endpoint (lux_nodectl_endpoint_is_local); LUX_ESYS, LUX_EIO or
+ * already answers at address_file; LUX_ENOMEM (with a message on stderr)
+ * when the object store asked for is larger than the memory the process may
+ * have or cannot be had; LUX_EINVAL when opts->listen is not
+ * allowed (lux_nodectl_listen_allowed); LUX_ESYS, LUX_EIO or
  * another LUX_E* code when the node cannot start. Blocks until the node
  * listens (detach) or stops (no detach). */
 int lux_daemon_start(const lux_daemon_opts_t *opts, const char *address_file, int detach,

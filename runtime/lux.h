@@ -286,17 +286,24 @@ typedef struct {
     double num_gpus;              /* private node: GPUs to offer (0: none) */
     const lux_resource_t *custom; /* private node: custom resources */
     size_t ncustom;
-    size_t object_store_bytes; /* private node: 0 = 30% of physical memory */
+    size_t object_store_bytes; /* private node: 0 = 30% of physical memory, or of
+                                  the cgroup's memory limit when lower */
     const char *log_dir;       /* private node: worker logs (NULL: a fresh
-                                  directory under $TMPDIR, removed at shutdown
-                                  unless it holds a failed worker's log) */
+                                  directory in the per-user runtime directory,
+                                  $XDG_RUNTIME_DIR/lux or ${TMPDIR:-/tmp}/lux-<uid>,
+                                  removed at shutdown unless it holds a failed
+                                  worker's log) */
     int num_prestart;          /* private node: workers started at once (-1: none,
                                   0: one per CPU) */
 } lux_init_opts_t;
 
 /* Starts the runtime in this process (the driver). opts may be NULL.
  * Returns 0, LUX_EEXIST if already initialised, LUX_ECLOSED if no node
- * answers at the address, LUX_ESYS/LUX_ENOMEM. */
+ * answers at the address, LUX_EACCESS (with a message on stderr) when the
+ * node at the address or its address file is another user's, or when the
+ * runtime directory is a link, another user's or open to others,
+ * LUX_ENOMEM (with a message on stderr naming the size, the limit found
+ * and the option) when the object store cannot be had, LUX_ESYS. */
 int lux_init(const lux_init_opts_t *opts);
 
 /* Stops the runtime: kills this driver's actors and, with a private node,

@@ -24,6 +24,8 @@
  * has the map of files).
  */
 #include "node_int.h"
+#include "rundir.h"
+#include "storesize.h"
 
 #include "alloc.h"
 #include "clock.h"
@@ -33,7 +35,6 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -510,59 +511,6 @@ int lux_node_start_thread(lux_node_t *n)
 
 /* ---- creation ---- */
 
-/* Removes a node's log directory: its socket, its empty worker logs and
- * then the directory itself, but keeps every worker log that is not empty
- * (a crash report, a failed task's output) with its directory, for the
- * user to read. Unlike lux_fs_rm_tree it never removes anything else.
- * Returns 1 when something was kept. */
-static int remove_dir_keeping_logs(const char *dir)
-{
-    char path[PATH_MAX + 300];
-    int kept = 0;
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strncmp(e->d_name, "worker-", 7) != 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            struct stat st;
-            if (stat(path, &st) == 0 && st.st_size > 0)
-                kept = 1;
-            else
-                unlink(path);
-        }
-        closedir(d);
-    }
-    snprintf(path, sizeof path, "%s/node.sock", dir);
-    unlink(path);
-    if (!kept)
-        rmdir(dir);
-    return kept;
-}
-
-/* Removes the clean directories of private nodes whose driver died without
- * lux_shutdown (killed, or exited early): $TMPDIR/lux-node-<pid>-* with a
- * dead pid and only empty logs. */
-static void sweep_stale_dirs(const char *base)
-{
-    DIR *d = opendir(base);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[PATH_MAX + 300];
-    while ((e = readdir(d)) != NULL) {
-        long pid;
-        if (sscanf(e->d_name, "lux-node-%ld-", &pid) != 1 || pid <= 0 || pid == (long)getpid())
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", base, e->d_name);
-        remove_dir_keeping_logs(path);
-    }
-    closedir(d);
-}
-
 void *lux_node_zmq_context(lux_node_t *n)
 {
     return n->ctx;
@@ -583,14 +531,6 @@ const char *lux_node_log_dir(lux_node_t *n)
     return n->log_dir;
 }
 
-static uint64_t default_store_bytes(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0)
-        return 1ull << 30;
-    return (uint64_t)pages * (uint64_t)page * 3 / 10;
-}
-
 int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
 {
     lux_node_opts_t defaults = {0};
@@ -600,6 +540,7 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
     if (n == NULL)
         return LUX_ENOMEM;
     n->arena_fd = -1;
+    n->rundir_fd = -1;
     lux_resnames_init(&n->names);
     lux_idmap_init(&n->objects);
     lux_idmap_init(&n->tasks);
@@ -613,7 +554,10 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
     n->ncpus_int = (int)ceil(cpus);
     n->ngpus = (int)(opts->num_gpus > 64 ? 64 : opts->num_gpus);
     n->total.v[LUX_RES_GPU] = (int64_t)n->ngpus * LUX_RES_UNIT;
-    n->total.v[LUX_RES_MEMORY] = lux_res_from_double((double)default_store_bytes() * 2);
+    lux_memlimits_t limits;
+    lux_memlimits_read(NULL, &limits);
+    uint64_t default_store = lux_storesize_default(&limits);
+    n->total.v[LUX_RES_MEMORY] = lux_res_from_double((double)default_store * 2);
     for (size_t i = 0; i < opts->ncustom; i++) {
         int k = lux_resnames_index(&n->names, opts->custom[i].name, 1);
         int64_t v = lux_res_from_double(opts->custom[i].amount);
@@ -630,26 +574,69 @@ int lux_node_new(const lux_node_opts_t *opts, lux_node_t **node_out)
 
     if (opts->log_dir != NULL) {
         snprintf(n->log_dir, sizeof n->log_dir, "%s", opts->log_dir);
-        if (mkdir(n->log_dir, 0755) != 0 && errno != EEXIST)
+        if (mkdir(n->log_dir, 0700) != 0 && errno != EEXIST)
             goto fail;
     } else {
-        const char *base = getenv("TMPDIR");
-        sweep_stale_dirs(base && *base ? base : "/tmp");
-        snprintf(n->log_dir, sizeof n->log_dir, "%s/lux-node-%ld-XXXXXX",
-                 base && *base ? base : "/tmp", (long)getpid());
-        if (mkdtemp(n->log_dir) == NULL)
+        /* A private node lives in the per-user runtime directory, which is
+         * checked before anything in it is touched (rundir.h). */
+        char base[PATH_MAX - 80], err[PATH_MAX + 300];
+        rc = lux_rundir_open(base, sizeof base, &n->rundir_fd, err, sizeof err);
+        if (rc != 0) {
+            lux_log_error("node: %s", err);
             goto fail;
+        }
+        lux_rundir_sweep(n->rundir_fd);
+        rc = lux_rundir_make_node_dir(n->rundir_fd, n->log_name, sizeof n->log_name);
+        if (rc != 0) {
+            lux_log_error("node: cannot create a directory in %s: %s", base, lux_strerror(rc));
+            goto fail;
+        }
+        snprintf(n->log_dir, sizeof n->log_dir, "%s/%s", base, n->log_name);
         n->own_log_dir = 1;
+        rc = LUX_ESYS;
     }
     ssize_t el = readlink("/proc/self/exe", n->exe, sizeof n->exe - 1);
     if (el <= 0)
         goto fail;
     n->exe[el] = '\0';
 
-    n->capacity = opts->store_bytes ? opts->store_bytes : default_store_bytes();
-    n->arena_fd = memfd_create("lux-object-store", MFD_CLOEXEC);
-    if (n->arena_fd < 0 || ftruncate(n->arena_fd, (off_t)n->capacity) != 0)
+    /* The store must be had now, not found missing at the first large
+     * put: a size above the memory this process may use is refused, and so
+     * is one the kernel will not size or map. */
+    n->capacity = opts->store_bytes ? opts->store_bytes : default_store;
+    char err[2048];
+    if (lux_storesize_check(n->capacity, &limits, err, sizeof err) != 0) {
+        lux_log_error("node: %s", err);
+        rc = LUX_ENOMEM;
         goto fail;
+    }
+    n->arena_fd = memfd_create("lux-object-store", MFD_CLOEXEC);
+    const char *what = NULL;
+    int why = 0;
+    if (n->arena_fd < 0) {
+        what = "memfd_create";
+        why = errno;
+    } else if (n->capacity > (uint64_t)INT64_MAX) {
+        what = "ftruncate";
+        why = EFBIG;
+    } else if (ftruncate(n->arena_fd, (off_t)n->capacity) != 0) {
+        what = "ftruncate";
+        why = errno;
+    } else if (n->capacity > 0) {
+        void *p = mmap(NULL, n->capacity, PROT_READ | PROT_WRITE, MAP_SHARED, n->arena_fd, 0);
+        if (p == MAP_FAILED) {
+            what = "mmap";
+            why = errno;
+        } else {
+            munmap(p, n->capacity);
+        }
+    }
+    if (what != NULL) {
+        lux_storesize_refused(n->capacity, &limits, what, why, err, sizeof err);
+        lux_log_error("node: %s", err);
+        rc = LUX_ENOMEM;
+        goto fail;
+    }
     snprintf(n->arena_path, sizeof n->arena_path, "/proc/%ld/fd/%d", (long)getpid(), n->arena_fd);
     if (lux_arena_init(&n->arena, n->capacity) != 0) {
         rc = LUX_ENOMEM;
@@ -767,7 +754,7 @@ void lux_node_destroy(lux_node_t **node_p)
         close(n->arena_fd);
     if (n->log_dir[0] != '\0') {
         if (n->own_log_dir) {
-            if (remove_dir_keeping_logs(n->log_dir))
+            if (lux_rundir_remove_node_dir(n->rundir_fd, n->log_name))
                 lux_log_info("node: worker logs kept in %s", n->log_dir);
         } else {
             char path[PATH_MAX + 32];
@@ -775,5 +762,7 @@ void lux_node_destroy(lux_node_t **node_p)
             unlink(path);
         }
     }
+    if (n->rundir_fd >= 0)
+        close(n->rundir_fd);
     lux_free(n);
 }

@@ -24,7 +24,7 @@ typedef struct {
     double num_gpus;
     const lux_resource_t *custom;
     size_t ncustom;
-    size_t store_bytes;   /* 0: 30% of physical memory */
+    size_t store_bytes;   /* 0: 30% of memory or of the cgroup limit (storesize.h) */
     const char *log_dir;  /* NULL: a fresh directory under $TMPDIR */
     const char *endpoint; /* extra endpoint to bind (tcp://127.0.0.1:6380), or NULL */
     int num_prestart;     /* -1 none, 0 one per CPU */

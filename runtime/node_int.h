@@ -192,7 +192,9 @@ struct lux_node {
     pthread_t thread;
     int thread_started;
     int stop;
-    int own_log_dir;
+    int own_log_dir;   /* log_dir is rundir_fd's entry log_name (rundir.h) */
+    int rundir_fd;     /* the per-user runtime directory, or -1 */
+    char log_name[64]; /* node-<pid>-XXXXXX */
     char log_dir[PATH_MAX];
     char ipc_ep[PATH_MAX + 16];
     char inproc_ep[64];

@@ -94,7 +94,16 @@ int lux_node_spawn_worker(lux_node_t *n, const char *gpus, worker_t **out)
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     /* The node thread blocks every signal; a worker starts with none blocked
-     * and default dispositions, so a crash is reported as itself. */
+     * and default dispositions, so a crash is reported as itself.
+     *
+     * Each worker leads its own process group. A terminal's Ctrl-C (SIGINT
+     * to the foreground process group), `timeout` and `kill -TERM -PGID`
+     * signal a whole group: they are meant for the driver, which decides
+     * what stopping means (`lux run` checkpoints and pauses its trials).
+     * A worker in the driver's group would die of them first and fail its
+     * task or actor for good. The worker stays in the driver's session and
+     * still dies with the node (PR_SET_PDEATHSIG, see worker.c), and the
+     * node kills its workers when it is destroyed. */
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none, all;
@@ -102,7 +111,9 @@ int lux_node_spawn_worker(lux_node_t *n, const char *gpus, worker_t **out)
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETPGROUP);
     char *argv[] = {"lux-worker", NULL};
     pid_t pid;
     /* /proc/self/exe, not the path: a worker runs the very image of this
@@ -254,24 +265,19 @@ static void actor_died(lux_node_t *n, actor_t *a, const char *cause)
 
 /* ---- worker death ---- */
 
-static const char *signal_name(int sig)
+/* Writes how a worker died of signal sig into buf: "SIGSEGV (Segmentation
+ * fault)", the name a user looks up and the C library's description
+ * (glibc's sigabbrev_np and sigdescr_np, 2.32 and later), or "signal 40"
+ * for a signal without a name (a real-time one). Cannot fail. */
+static void signal_text(int sig, char *buf, size_t cap)
 {
-    switch (sig) {
-    case SIGKILL:
-        return "SIGKILL";
-    case SIGSEGV:
-        return "SIGSEGV (segmentation fault)";
-    case SIGABRT:
-        return "SIGABRT (abort)";
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGBUS:
-        return "SIGBUS";
-    case SIGFPE:
-        return "SIGFPE";
-    default:
-        return "a signal";
-    }
+    const char *abbrev = sigabbrev_np(sig), *descr = sigdescr_np(sig);
+    if (abbrev == NULL)
+        snprintf(buf, cap, "signal %d", sig);
+    else if (descr == NULL)
+        snprintf(buf, cap, "SIG%s", abbrev);
+    else
+        snprintf(buf, cap, "SIG%s (%s)", abbrev, descr);
 }
 
 static void worker_remove(lux_node_t *n, worker_t *w)
@@ -293,10 +299,11 @@ static void worker_remove(lux_node_t *n, worker_t *w)
 static void on_worker_exit(lux_node_t *n, worker_t *w, int status)
 {
     char cause[256];
-    if (WIFSIGNALED(status))
-        snprintf(cause, sizeof cause, "killed by signal %d, %s", WTERMSIG(status),
-                 signal_name(WTERMSIG(status)));
-    else
+    if (WIFSIGNALED(status)) {
+        char sig[128];
+        signal_text(WTERMSIG(status), sig, sizeof sig);
+        snprintf(cause, sizeof cause, "killed by %s", sig);
+    } else
         snprintf(cause, sizeof cause, "exited with status %d", WEXITSTATUS(status));
     lux_log_debug("node: worker %u pid %ld %s", w->wid, (long)w->pid, cause);
     if (w->state == W_IDLE)

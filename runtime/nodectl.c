@@ -13,8 +13,8 @@
 
 #include <zmq.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +57,9 @@ int lux_nodectl_read_address(const char *path, char *buf, size_t cap)
     }
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return errno == ENOENT || errno == ENOTDIR ? LUX_ENOENT : LUX_EIO;
+        return errno == ENOENT || errno == ENOTDIR ? LUX_ENOENT
+               : errno == EACCES || errno == EPERM ? LUX_EACCESS
+                                                   : LUX_EIO;
     char line[4096];
     int got = fgets(line, sizeof line, f) != NULL;
     /* A first line longer than the buffer is no address we wrote. */
@@ -101,7 +103,17 @@ int lux_nodectl_write_address(const char *path, const char *text)
     if (slash != NULL && slash != dir) {
         *slash = '\0';
         mkdir(dir, 0700);
+    } else {
+        snprintf(dir, sizeof dir, "%s", slash == dir ? "/" : ".");
     }
+    /* Whoever can write the directory can replace the address and send
+     * drivers to a node of their own: it must be ours (or root's) and
+     * writable by no one else. */
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return LUX_EIO;
+    if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0)
+        return LUX_EACCESS;
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (f == NULL)
@@ -115,41 +127,54 @@ int lux_nodectl_write_address(const char *path, const char *text)
     return 0;
 }
 
-int lux_nodectl_endpoint_is_local(const char *ep)
+int lux_nodectl_check_access(const char *address)
 {
-    if (ep == NULL)
+    if (address == NULL || strncmp(address, "ipc://", 6) != 0)
         return 0;
-    if (strncmp(ep, "ipc://", 6) == 0)
-        return ep[6] != '\0';
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return 0;
-    const char *host = ep + 6;
-    const char *colon = strrchr(host, ':');
-    if (colon == NULL || colon == host || colon[1] == '\0')
-        return 0;
-    if (strcmp(colon + 1, "*") != 0) /* "*": a port the system picks */
-        for (const char *p = colon + 1; *p; p++)
-            if (*p < '0' || *p > '9')
-                return 0;
-    char h[64];
-    size_t len = (size_t)(colon - host);
-    if (len >= sizeof h)
-        return 0;
-    memcpy(h, host, len);
-    h[len] = '\0';
-    if (h[0] == '[') { /* [::1] */
-        if (len < 2 || h[len - 1] != ']')
-            return 0;
-        memmove(h, h + 1, len - 2);
-        h[len - 2] = '\0';
-    }
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, h, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, h, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    const char *path = address + 6;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == EACCES || errno == EPERM ? LUX_EACCESS : 0;
+    /* Connecting to a unix socket needs write permission on it. */
+    if (access(path, W_OK) != 0 && (errno == EACCES || errno == EPERM))
+        return LUX_EACCESS;
     return 0;
+}
+
+void lux_nodectl_access_message(const char *what, const char *path, char *buf, size_t cap)
+{
+    /* The owner of path, or of its nearest ancestor this user can see (the
+     * directory that stops it). */
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    struct stat st;
+    int found = 0;
+    while (p[0] != '\0') {
+        if (stat(p, &st) == 0) {
+            found = 1;
+            break;
+        }
+        char *slash = strrchr(p, '/');
+        if (slash == NULL || slash == p)
+            break;
+        *slash = '\0';
+    }
+    char owner[128] = "another user";
+    if (found && st.st_uid != geteuid()) {
+        struct passwd *pw = getpwuid(st.st_uid);
+        snprintf(owner, sizeof owner, "another user (%s%suid %lu)", pw ? pw->pw_name : "",
+                 pw ? ", " : "", (unsigned long)st.st_uid);
+    }
+    snprintf(buf, cap,
+             "permission denied on %s %s: it belongs to %s, and only its owner can use a node "
+             "(you are uid %lu); ask them, or start your own with 'lux start --head' and your "
+             "own LUX_HOME",
+             what, path, owner, (unsigned long)geteuid());
+}
+
+int lux_nodectl_listen_allowed(const char *ep)
+{
+    return ep != NULL && strncmp(ep, "ipc://", 6) == 0 && ep[6] != '\0';
 }
 
 /* Sends one request of the given type to the node at address and waits up
@@ -160,6 +185,9 @@ static int node_request(const char *address, int type, double timeout_s, char **
 {
     if (text_out)
         *text_out = NULL;
+    /* ZeroMQ retries a refused ipc connection silently: say it now. */
+    if (lux_nodectl_check_access(address) != 0)
+        return LUX_EACCESS;
     void *ctx = zmq_ctx_new();
     if (ctx == NULL)
         return LUX_ESYS;

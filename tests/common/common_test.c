@@ -23,9 +23,9 @@ LUX_TEST(strerror_names_every_code)
     LUX_CHECK_STR_EQ(lux_strerror(12345), "unknown error");
     LUX_CHECK_STR_EQ(lux_errname(-9999), "LUX_E?");
     /* Codes are distinct, negative and each has its own message. */
-    for (int a = -1; a >= LUX_EUSAGE; a--) {
+    for (int a = -1; a >= LUX_EACCESS; a--) {
         LUX_CHECK(strcmp(lux_strerror(a), "unknown error") != 0);
-        for (int b = a - 1; b >= LUX_EUSAGE; b--)
+        for (int b = a - 1; b >= LUX_EACCESS; b--)
             LUX_CHECK_MSG(strcmp(lux_strerror(a), lux_strerror(b)) != 0,
                           "codes %d and %d share a message", a, b);
     }
@@ -38,7 +38,9 @@ LUX_TEST(errno_translation)
     LUX_CHECK_INT_EQ(lux_error_from_errno(ENOENT), LUX_ENOENT);
     LUX_CHECK_INT_EQ(lux_error_from_errno(ETIMEDOUT), LUX_ETIMEDOUT);
     LUX_CHECK_INT_EQ(lux_error_from_errno(EPIPE), LUX_ECLOSED);
-    LUX_CHECK_INT_EQ(lux_error_from_errno(EPERM), LUX_ESYS);
+    LUX_CHECK_INT_EQ(lux_error_from_errno(EACCES), LUX_EACCESS);
+    LUX_CHECK_INT_EQ(lux_error_from_errno(EPERM), LUX_EACCESS);
+    LUX_CHECK_INT_EQ(lux_error_from_errno(ENOEXEC), LUX_ESYS);
 }
 
 /* Captures what the logger writes at `level` through a pipe. */

@@ -2,7 +2,7 @@
  * The node as a daemon and its control: drivers sharing a `lux start`
  * node, garbage on its socket, and the lux start / cluster / stop commands
  * run through the real binary, including a bad address file and a
- * --listen that is not loopback.
+ * --listen on TCP (refused).
  * Each case starts its own node and checks that no worker outlives it.
  */
 #include "runtime_helpers.h"
@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -301,15 +302,16 @@ LUX_TEST_T(address_file_empty_or_garbage_is_a_clear_error, 60)
     free(err);
 }
 
-/* A node's TCP endpoint is plaintext and unauthenticated: lux start listens
- * only on loopback, and says why and what to use instead. */
-LUX_TEST_T(lux_start_refuses_non_loopback_listen, 60)
+/* A node's TCP endpoint is unauthenticated until CURVE lands: lux start
+ * refuses tcp:// altogether, loopback included (any local user could stop
+ * the node through it), and says why and what to use instead. */
+LUX_TEST_T(lux_start_refuses_tcp_listen, 60)
 {
     lux_env_t e;
     lux_env_init(&e);
-    const char *refused[] = {"tcp://0.0.0.0:6380",  "tcp://*:6380",        "tcp://[::]:6380",
-                             "tcp://10.1.2.3:6380", "tcp://eth0:6380",     "tcp://example.com:6380",
-                             "tcp://127.0.0.1",     "ws://127.0.0.1:6380", "tcp://128.0.0.1:6380"};
+    const char *refused[] = {"tcp://127.0.0.1:6380",   "tcp://[::1]:6380",   "tcp://127.0.0.1:*",
+                             "tcp://0.0.0.0:6380",     "tcp://*:6380",       "tcp://10.1.2.3:6380",
+                             "tcp://example.com:6380", "ws://127.0.0.1:6380"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         const char *args[] = {"start", "--head", "--log-dir", e.logs, "--listen", refused[i], NULL};
         char *out = NULL, *err = NULL;
@@ -317,31 +319,160 @@ LUX_TEST_T(lux_start_refuses_non_loopback_listen, 60)
         LUX_CHECK_MSG(rc == 2, "lux start --listen %s exited %d: %s", refused[i], rc,
                       err ? err : "");
         LUX_CHECK_CONTAINS(err, refused[i]);
-        LUX_CHECK_CONTAINS(err, "plaintext and unauthenticated");
-        LUX_CHECK_CONTAINS(err, "CURVE");
-        LUX_CHECK_CONTAINS(err, "tcp://127.0.0.1:PORT");
-        LUX_CHECK_CONTAINS(err, "ipc socket");
+        if (strncmp(refused[i], "tcp://", 6) == 0) {
+            LUX_CHECK_CONTAINS(err, "TCP is unauthenticated until the cluster's CURVE support");
+        }
+        LUX_CHECK_CONTAINS(err, "use the default ipc socket (owner-only)");
         LUX_CHECK(access(e.address_file, F_OK) != 0); /* no node started */
         free(out);
         free(err);
     }
-    /* Loopback is accepted: the node listens there and answers. */
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    LUX_CHECK(s >= 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    LUX_CHECK_INT_EQ(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-    socklen_t salen = sizeof sa;
-    LUX_CHECK_INT_EQ(getsockname(s, (struct sockaddr *)&sa, &salen), 0);
-    close(s);
-    char listen[64];
-    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+    /* An extra ipc socket is accepted, and only its owner may connect. */
+    char listen[720], sock[700];
+    snprintf(sock, sizeof sock, "%s/extra.sock", lux_test_tmpdir());
+    snprintf(listen, sizeof listen, "ipc://%s", sock);
     const char *args[] = {"start", "--head", "--log-dir", e.logs, "--listen", listen, NULL};
     char *out = NULL;
     LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, &out, NULL), 0);
     LUX_CHECK_CONTAINS(out, listen);
     free(out);
+    struct stat st;
+    LUX_CHECK_INT_EQ(stat(sock, &st), 0);
+    LUX_CHECK_INT_EQ(st.st_mode & 077, 0);
     const char *cluster_args[] = {"cluster", "--address", listen, NULL};
     LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, NULL, NULL), 0);
     const char *stop_args[] = {"stop", NULL};
     LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+}
+
+/* The address file's directory must be the user's own and writable by no
+ * one else: whoever can replace the file sends drivers to their own node. */
+LUX_TEST_T(lux_start_refuses_an_open_address_directory, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    LUX_CHECK_INT_EQ(mkdir(e.home, 0700), 0);
+    LUX_CHECK_INT_EQ(chmod(e.home, 0777), 0);
+    const char *args[] = {"start", "--head", "--log-dir", e.logs, NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, &out, &err), 1);
+    LUX_CHECK_CONTAINS(err, "refusing to write the address file");
+    LUX_CHECK_CONTAINS(err, e.address_file);
+    LUX_CHECK_CONTAINS(err, "writable by other users");
+    LUX_CHECK(access(e.address_file, F_OK) != 0);
+    free(out);
+    free(err);
+    /* Made private, it works. */
+    LUX_CHECK_INT_EQ(chmod(e.home, 0700), 0);
+    LUX_CHECK_INT_EQ(lux_test_lux(args, e.env, 20, NULL, NULL), 0);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+}
+
+/* Runs `lux ARGS...` as uid 65534 (nobody) with e's environment; returns
+ * the exit code and stderr in *err. */
+static int lux_as_nobody(const lux_env_t *e, const char *a1, const char *a2, const char *a3,
+                         char **err)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    LUX_CHECK(n > 0);
+    exe[n] = '\0';
+    char *argv[] = {exe,        "--test-run-as", "65534",    (char *)lux_test_lux_binary(),
+                    (char *)a1, (char *)a2,      (char *)a3, NULL};
+    return lux_test_spawn(argv, (char *const *)e->env, NULL, 20, NULL, err);
+}
+
+/* A user who cannot reach another user's node is told it is a permission
+ * problem, naming the path and its owner, not that no node answers. */
+LUX_TEST_T(another_users_node_is_a_permission_problem, 60)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "skipped: needs root to run a command as another user\n");
+        return;
+    }
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *start_args[] = {"start", "--head", "--log-dir", e.logs, NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(start_args, e.env, 20, &out, NULL), 0);
+    char addr[1024];
+    const char *ipc = strstr(out, "ipc://");
+    LUX_CHECK(ipc != NULL);
+    snprintf(addr, sizeof addr, "%s", ipc);
+    addr[strcspn(addr, "\n")] = '\0';
+    free(out);
+
+    /* The address file is out of reach. */
+    LUX_CHECK_INT_EQ(lux_as_nobody(&e, "cluster", NULL, NULL, &err), 1);
+    LUX_CHECK_CONTAINS(err, "permission denied on the address file");
+    LUX_CHECK_CONTAINS(err, e.address_file);
+    LUX_CHECK_CONTAINS(err, "uid 0)");
+    LUX_CHECK_CONTAINS(err, "only its owner can use a node");
+    free(err);
+    /* The socket, behind directories nobody may enter. */
+    LUX_CHECK_INT_EQ(lux_as_nobody(&e, "cluster", "--address", addr, &err), 1);
+    LUX_CHECK_CONTAINS(err, "permission denied on the node's socket");
+    LUX_CHECK_CONTAINS(err, addr + 6);
+    LUX_CHECK_CONTAINS(err, "uid 0)");
+    free(err);
+    /* The socket itself (owner-only) when its directories can be crossed. */
+    LUX_CHECK_INT_EQ(chmod(lux_test_tmpdir(), 0711), 0);
+    LUX_CHECK_INT_EQ(chmod(e.logs, 0711), 0);
+    LUX_CHECK_INT_EQ(lux_as_nobody(&e, "stop", "--address", addr, &err), 1);
+    LUX_CHECK_CONTAINS(err, "permission denied on the node's socket");
+    LUX_CHECK_CONTAINS(err, "uid 0)");
+    free(err);
+    /* A driver's lux_init says the same and returns LUX_EACCESS. */
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(2);
+        lux_init_opts_t o = {.address = addr};
+        _exit(lux_init(&o) == LUX_EACCESS ? 0 : 1);
+    }
+    int status = 0;
+    LUX_CHECK_INT_EQ(waitpid(child, &status, 0), child);
+    LUX_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "lux_init as another user: status 0x%x", status);
+    LUX_CHECK_INT_EQ(chmod(lux_test_tmpdir(), 0700), 0);
+
+    /* The node is still there for its owner. */
+    const char *cluster_args[] = {"cluster", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(cluster_args, e.env, 20, NULL, NULL), 0);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+}
+
+/* lux start --object-store-memory takes sizes as people write them, and
+ * refuses a store the machine cannot give, saying so. */
+LUX_TEST_T(lux_start_object_store_memory, 60)
+{
+    lux_env_t e;
+    lux_env_init(&e);
+    const char *bad[] = {"start", "--head", "--log-dir", e.logs, "--object-store-memory",
+                         "12X",   NULL};
+    char *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(bad, e.env, 20, NULL, &err), 2);
+    LUX_CHECK_CONTAINS(err, "--object-store-memory 12X: not a byte size");
+    free(err);
+    const char *huge[] = {"start", "--head", "--log-dir", e.logs, "--object-store-memory",
+                          "1E",    NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(huge, e.env, 20, NULL, &err), 1);
+    LUX_CHECK_CONTAINS(err, "1073741824.0 GiB (1152921504606846976 bytes) was asked for");
+    LUX_CHECK_CONTAINS(err, "--object-store-memory");
+    free(err);
+    LUX_CHECK(access(e.address_file, F_OK) != 0);
+    const char *ok[] = {"start", "--head", "--log-dir", e.logs, "--object-store-memory",
+                        "64M",   NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(ok, e.env, 20, NULL, NULL), 0);
+    const char *cluster_args[] = {"cluster", "--json", NULL};
+    char *out = NULL;
+    int rc = lux_test_lux(cluster_args, e.env, 20, &out, NULL);
+    const char *stop_args[] = {"stop", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(stop_args, e.env, 20, NULL, NULL), 0);
+    LUX_CHECK_INT_EQ(rc, 0);
+    LUX_CHECK_CONTAINS(out, "\"capacity_bytes\":67108864");
+    free(out);
 }

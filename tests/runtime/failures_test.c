@@ -59,6 +59,12 @@ LUX_REMOTE(die_always)
         raise(SIGSEGV);
     if (how == 2)
         abort();
+    if (how == 3)
+        raise(SIGINT);
+    if (how == 4)
+        raise(SIGTERM);
+    if (how == 5)
+        raise(SIGRTMIN + 2);
     raise(SIGKILL);
     return 0;
 }
@@ -127,6 +133,35 @@ LUX_TEST_T(worker_death_without_retries_is_an_error, 60)
     lux_arg_t args[2] = {lux_arg_value(&a, sizeof a), lux_arg_value(&b, sizeof b)};
     LUX_CHECK_OK(lux_submit(&add_remote, args, 2, NULL, &r));
     LUX_CHECK_INT_EQ(get_long(r), 3);
+    stop();
+}
+
+/* A worker's death names its signal as a user knows it (SIGINT, not
+ * "signal 2"), with the C library's description. */
+LUX_TEST_T(worker_death_names_the_signal, 60)
+{
+    start(1);
+    lux_task_opts_t o = LUX_TASK_OPTS_INIT;
+    o.max_retries = 0;
+    char rt[64];
+    snprintf(rt, sizeof rt, "killed by signal %d;", SIGRTMIN + 2);
+    const struct {
+        long how;
+        const char *cause;
+    } cases[] = {{0, "killed by SIGKILL (Killed);"},
+                 {3, "killed by SIGINT (Interrupt);"},
+                 {4, "killed by SIGTERM (Terminated);"},
+                 {5, rt}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lux_arg_t a = lux_arg_value(&cases[i].how, sizeof cases[i].how);
+        lux_ref_t r;
+        lux_value_t v;
+        LUX_CHECK_OK(lux_submit(&die_always_remote, &a, 1, &o, &r));
+        LUX_CHECK_ERR(lux_get(&r, 1, 30, &v), LUX_EWORKERDIED);
+        LUX_CHECK_CONTAINS((const char *)v.data, cases[i].cause);
+        lux_value_release(&v);
+        lux_ref_release(r);
+    }
     stop();
 }
 

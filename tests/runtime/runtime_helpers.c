@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <grp.h>
 #include <unistd.h>
 
 int lux_test_premain(int argc, char **argv)
@@ -29,6 +30,18 @@ int lux_test_premain(int argc, char **argv)
         if (rc == 0)
             printf("%s", addr);
         return rc == 0 ? 0 : 1;
+    }
+    /* --test-run-as UID PROGRAM ARGS...: runs PROGRAM as user UID (group
+     * UID too), as an unprivileged user would; for tests run as root. */
+    if (argc >= 4 && strcmp(argv[1], "--test-run-as") == 0) {
+        uid_t uid = (uid_t)atol(argv[2]);
+        if (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 || setuid(uid) != 0) {
+            perror("--test-run-as");
+            return 126;
+        }
+        execv(argv[3], argv + 3);
+        perror(argv[3]);
+        return 127;
     }
     return lux_worker_main(argc, argv);
 }
