@@ -420,20 +420,13 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
             res, "score_std",
             json_real(lux_rl_chunk_means_std(eval, (size_t)s->eval_episodes, LUX_RL_SCORE_CHUNKS)));
     } else {
-        json_object_set_new(res, "episode_reward_mean", json_real(pop_mean));
-        json_object_set_new(res, "episode_reward_min", json_real(pop_min));
-        json_object_set_new(res, "episode_reward_max", json_real(pop_max));
+        lux_rl_add_mean_min_max(res, "episode_reward", pop_mean, pop_min, pop_max);
     }
     lux_free(eval);
-    json_object_set_new(res, "population_reward_mean", json_real(pop_mean));
-    json_object_set_new(res, "population_reward_min", json_real(pop_min));
-    json_object_set_new(res, "population_reward_max", json_real(pop_max));
+    lux_rl_add_mean_min_max(res, "population_reward", pop_mean, pop_min, pop_max);
     json_object_set_new(res, "score_population", json_real(pop_mean));
     json_object_set_new(res, "best_candidate_reward", json_real(-best_f));
-    json_object_set_new(res, "timesteps_total", json_integer(s->pr.timesteps_total));
-    json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
-    json_object_set_new(res, "episodes_total", json_integer(s->pr.episodes_total));
-    json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
+    lux_rl_add_progress(res, s->pr.timesteps_total, steps, s->pr.episodes_total, episodes);
     json_object_set_new(res, "total_episodes", json_integer(s->pr.episodes_total));
     json_object_set_new(res, "eval_timesteps_total", json_integer(s->pr.eval_timesteps_total));
     json_object_set_new(res, "generation", json_integer(lux_cmaes_generation(s->es)));
@@ -463,9 +456,7 @@ static int cma_save(void *state, void **bytes, size_t *len, char *err, size_t er
     }
     lux_rl_buf_t b = {0};
     lux_rl_header_put(&b, MAGIC, s->n, &s->pr);
-    lux_rl_tail_put(&b, blob, blen);
-    lux_free(blob);
-    return lux_rl_buf_finish(&b, bytes, len);
+    return lux_rl_buf_finish_tail(&b, &blob, blen, bytes, len);
 }
 
 static int cma_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)

@@ -522,13 +522,8 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
         lux_rl_add_reward_stats(res, "episode_reward", evals, nevals);
     if (fixed_from > 0)
         lux_rl_add_reward_stats(res, "eval_prob_reward", evals, fixed_from);
-    json_object_set_new(res, "population_reward_mean", json_real(rsum / (double)(2 * npairs)));
-    json_object_set_new(res, "population_reward_min", json_real(rmin));
-    json_object_set_new(res, "population_reward_max", json_real(rmax));
-    json_object_set_new(res, "timesteps_total", json_integer(s->pr.timesteps_total));
-    json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
-    json_object_set_new(res, "episodes_total", json_integer(s->pr.episodes_total));
-    json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
+    lux_rl_add_mean_min_max(res, "population_reward", rsum / (double)(2 * npairs), rmin, rmax);
+    lux_rl_add_progress(res, s->pr.timesteps_total, steps, s->pr.episodes_total, episodes);
     json_object_set_new(res, "eval_timesteps_total", json_integer(s->pr.eval_timesteps_total));
     json_object_set_new(res, "num_pairs", json_integer((json_int_t)npairs));
     json_object_set_new(res, "grad_norm", json_real(sqrt(gnorm)));
@@ -547,16 +542,11 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
 static int es_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
 {
     es_state_t *s = state;
-    void *ab;
-    size_t al;
-    LUX_RL_TRY(lux_adam_save(s->adam, &ab, &al));
     lux_rl_buf_t b = {0};
     lux_rl_header_put(&b, MAGIC, s->n, &s->pr);
     lux_rl_buf_put(&b, &s->obs_stat, sizeof s->obs_stat);
     lux_rl_buf_put(&b, s->theta, s->n * sizeof *s->theta);
-    lux_rl_tail_put(&b, ab, al);
-    lux_free(ab);
-    return lux_rl_buf_finish(&b, bytes, len);
+    return lux_rl_buf_finish_adam(&b, s->adam, bytes, len);
 }
 
 static int es_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)

@@ -416,13 +416,28 @@ void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *r
         if (i == 0 || returns[i] > hi)
             hi = returns[i];
     }
+    lux_rl_add_mean_min_max(result, prefix, n ? sum / (double)n : 0.0, lo, hi);
+}
+
+void lux_rl_add_mean_min_max(json_t *result, const char *prefix, double mean, double min,
+                             double max)
+{
     char key[96];
     snprintf(key, sizeof key, "%s_mean", prefix);
-    json_object_set_new(result, key, json_real(n ? sum / (double)n : 0.0));
+    json_object_set_new(result, key, json_real(mean));
     snprintf(key, sizeof key, "%s_min", prefix);
-    json_object_set_new(result, key, json_real(lo));
+    json_object_set_new(result, key, json_real(min));
     snprintf(key, sizeof key, "%s_max", prefix);
-    json_object_set_new(result, key, json_real(hi));
+    json_object_set_new(result, key, json_real(max));
+}
+
+void lux_rl_add_progress(json_t *result, long timesteps_total, long timesteps_this_iter,
+                         long episodes_total, long episodes_this_iter)
+{
+    json_object_set_new(result, "timesteps_total", json_integer(timesteps_total));
+    json_object_set_new(result, "timesteps_this_iter", json_integer(timesteps_this_iter));
+    json_object_set_new(result, "episodes_total", json_integer(episodes_total));
+    json_object_set_new(result, "episodes_this_iter", json_integer(episodes_this_iter));
 }
 
 double lux_rl_chunk_means_std(const double *x, size_t n, size_t chunks)
@@ -561,6 +576,28 @@ void lux_rl_tail_put(lux_rl_buf_t *b, const void *data, size_t len)
     uint64_t len64 = len;
     lux_rl_buf_put(b, &len64, sizeof len64);
     lux_rl_buf_put(b, data, len);
+}
+
+int lux_rl_buf_finish_tail(lux_rl_buf_t *b, void **blob_p, size_t blob_len, void **bytes,
+                           size_t *len)
+{
+    lux_rl_tail_put(b, *blob_p, blob_len);
+    lux_free(*blob_p);
+    *blob_p = NULL;
+    return lux_rl_buf_finish(b, bytes, len);
+}
+
+int lux_rl_buf_finish_adam(lux_rl_buf_t *b, const lux_adam_t *adam, void **bytes, size_t *len)
+{
+    void *blob;
+    size_t blob_len;
+    int rc = lux_adam_save(adam, &blob, &blob_len);
+    if (rc != 0) {
+        lux_free(b->data);
+        b->data = NULL;
+        return rc;
+    }
+    return lux_rl_buf_finish_tail(b, &blob, blob_len, bytes, len);
 }
 
 int lux_rl_tail_get(const unsigned char **p, const unsigned char *end, const void **data,
