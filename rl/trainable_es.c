@@ -355,8 +355,6 @@ static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, 
             rc = run_pairs(&s->worker, &s->noise, &job, s->theta, om, os, s->pert, dst);
         } else {
             size_t submitted = 0;
-            lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
-            opts.num_cpus = s->num_cpus_per_task;
             for (size_t t = 0; t < ntasks && rc == 0; t++) {
                 es_job_t job = *base;
                 job.p0 = (int64_t)(npairs + t * chunk);
@@ -368,25 +366,17 @@ static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, 
                     lux_arg_value(ms, om ? 2 * (size_t)base->obs_dim * sizeof(double) : 0),
                     lux_arg_ref(s->noise_ref),
                 };
-                rc = lux_submit(&lux_rl_es_pairs_remote, args, 5, &opts, &refs[t]);
+                rc = lux_rl_submit_rollout(&lux_rl_es_pairs_remote, args, 5, s->num_cpus_per_task,
+                                           &refs[t], err, errlen);
                 if (rc == 0)
                     submitted++;
-                else
-                    snprintf(err, errlen, "submitting a rollout task failed: %s", lux_strerror(rc));
             }
             for (size_t t = 0; t < submitted; t++) {
                 lux_value_t v = {0};
-                if (rc == 0) {
-                    rc = lux_get(&refs[t], 1, -1, &v);
-                    if (rc != 0)
-                        snprintf(err, errlen, "rollout task failed: %s",
-                                 v.error && v.data ? (const char *)v.data : lux_strerror(rc));
-                    else if (v.len != chunk * sizeof(es_pair_t)) {
-                        rc = LUX_EPROTO;
-                        snprintf(err, errlen, "rollout task returned %zu bytes", v.len);
-                    } else
-                        memcpy(dst + t * chunk, v.data, v.len);
-                }
+                if (rc == 0)
+                    rc = lux_rl_get_rollout(&refs[t], chunk * sizeof(es_pair_t), &v, err, errlen);
+                if (rc == 0)
+                    memcpy(dst + t * chunk, v.data, v.len);
                 lux_value_release(&v);
                 lux_ref_release(refs[t]);
             }

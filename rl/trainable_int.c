@@ -507,6 +507,32 @@ int lux_rl_runtime_ready(void)
     return 1;
 }
 
+int lux_rl_submit_rollout(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
+                          double num_cpus, lux_ref_t *ref, char *err, size_t errlen)
+{
+    lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
+    opts.num_cpus = num_cpus;
+    int rc = lux_submit(fn, args, nargs, &opts, ref);
+    if (rc != 0)
+        snprintf(err, errlen, "submitting a rollout task failed: %s", lux_strerror(rc));
+    return rc;
+}
+
+int lux_rl_get_rollout(lux_ref_t *ref, size_t expect_len, lux_value_t *v, char *err, size_t errlen)
+{
+    int rc = lux_get(ref, 1, -1, v);
+    if (rc != 0) {
+        snprintf(err, errlen, "rollout task failed: %s",
+                 v->error && v->data ? (const char *)v->data : lux_strerror(rc));
+        return rc;
+    }
+    if (v->len != expect_len) {
+        snprintf(err, errlen, "rollout task returned %zu bytes", v->len);
+        return LUX_EPROTO;
+    }
+    return 0;
+}
+
 lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size_t errlen)
 {
     static lux_rl_worker_t cached;

@@ -25,6 +25,7 @@
 #include "adam.h"
 #include "builders_policy.h"
 #include "env.h"
+#include "lux.h"
 #include "policy.h"
 #include "rollout.h"
 
@@ -125,6 +126,17 @@ int lux_rl_runtime_ready(void);
 /* Checks that num_workers > 0 can be honoured (the runtime runs in this
  * process). Returns 0, or LUX_ECONFIG with a message in err. */
 int lux_rl_check_workers(long num_workers, char *err, size_t errlen);
+
+/* Submits one rollout task fn(args) asking for num_cpus. Returns 0, or
+ * lux_submit's error with "submitting a rollout task failed: ..." in err. */
+int lux_rl_submit_rollout(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
+                          double num_cpus, lux_ref_t *ref, char *err, size_t errlen);
+
+/* Waits for a rollout task's value (*v; the caller releases it) and checks
+ * that it holds expect_len bytes. Returns 0; lux_get's error with "rollout
+ * task failed: <the task's message or the code's>" in err; or LUX_EPROTO
+ * with "rollout task returned N bytes". Blocks. */
+int lux_rl_get_rollout(lux_ref_t *ref, size_t expect_len, lux_value_t *v, char *err, size_t errlen);
 
 /* In a worker process: a rollout worker for `spec`, made on first use and
  * kept while tasks keep asking for the same spec (making an environment per
