@@ -28,15 +28,23 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double lux_bench_quantile(const double *xs, size_t n, double q)
+/* A sorted malloc'd copy of xs[0..n) (the caller frees it), or NULL when n
+ * is 0 or memory runs out. */
+static double *sorted_copy(const double *xs, size_t n)
 {
-    if (n == 0)
-        return 0;
-    double *copy = malloc(n * sizeof *copy);
+    double *copy = n > 0 ? malloc(n * sizeof *copy) : NULL;
     if (copy == NULL)
-        return 0;
+        return NULL;
     memcpy(copy, xs, n * sizeof *copy);
     qsort(copy, n, sizeof *copy, cmp_double);
+    return copy;
+}
+
+double lux_bench_quantile(const double *xs, size_t n, double q)
+{
+    double *copy = sorted_copy(xs, n);
+    if (copy == NULL)
+        return 0;
     size_t idx = (size_t)(q * (double)(n - 1) + 0.5);
     if (idx >= n)
         idx = n - 1;
@@ -47,13 +55,9 @@ double lux_bench_quantile(const double *xs, size_t n, double q)
 
 double lux_bench_median(const double *xs, size_t n)
 {
-    if (n == 0)
-        return 0;
-    double *copy = malloc(n * sizeof *copy);
+    double *copy = sorted_copy(xs, n);
     if (copy == NULL)
         return 0;
-    memcpy(copy, xs, n * sizeof *copy);
-    qsort(copy, n, sizeof *copy, cmp_double);
     double v = n % 2 ? copy[n / 2] : 0.5 * (copy[n / 2 - 1] + copy[n / 2]);
     free(copy);
     return v;

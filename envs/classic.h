@@ -227,20 +227,29 @@ static inline void lux_mcar_reset(lux_mcar_t *s, lux_env_rng_t *rng)
     s->velocity = 0.0;
 }
 
+/* The second half of both cars' semi-implicit Euler step, once the new
+ * velocity is known: clip it to the speed limit, move, clip the position to
+ * the track and stop at the inelastic left wall. */
+static inline void lux_mcar_move(double *position, double *velocity)
+{
+    double v = *velocity;
+    v = v < -LUX_MCAR_MAX_SPEED ? -LUX_MCAR_MAX_SPEED
+                                : (v > LUX_MCAR_MAX_SPEED ? LUX_MCAR_MAX_SPEED : v);
+    double p = *position + v;
+    p = p < LUX_MCAR_MIN_POSITION ? LUX_MCAR_MIN_POSITION
+                                  : (p > LUX_MCAR_MAX_POSITION ? LUX_MCAR_MAX_POSITION : p);
+    if (p == LUX_MCAR_MIN_POSITION && v < 0)
+        v = 0;
+    *position = p;
+    *velocity = v;
+}
+
 /* Semi-implicit Euler with an inelastic left wall. Reward -1 on every step. */
 static inline int lux_mcar_step(lux_mcar_t *s, int action, float *obs, double *reward)
 {
     double position = s->position, velocity = s->velocity;
     velocity += (action - 1) * LUX_MCAR_FORCE + cos(3 * position) * (-LUX_MCAR_GRAVITY);
-    velocity = velocity < -LUX_MCAR_MAX_SPEED
-                   ? -LUX_MCAR_MAX_SPEED
-                   : (velocity > LUX_MCAR_MAX_SPEED ? LUX_MCAR_MAX_SPEED : velocity);
-    position += velocity;
-    position = position < LUX_MCAR_MIN_POSITION
-                   ? LUX_MCAR_MIN_POSITION
-                   : (position > LUX_MCAR_MAX_POSITION ? LUX_MCAR_MAX_POSITION : position);
-    if (position == LUX_MCAR_MIN_POSITION && velocity < 0)
-        velocity = 0;
+    lux_mcar_move(&position, &velocity);
     s->position = position;
     s->velocity = velocity;
     *reward = -1.0;
@@ -262,17 +271,7 @@ static inline int lux_mcarc_step(lux_mcar_t *s, double action, float *obs, doubl
     double position = s->position, velocity = s->velocity;
     double force = action < -1.0 ? -1.0 : (action > 1.0 ? 1.0 : action);
     velocity += force * LUX_MCARC_POWER - 0.0025 * cos(3 * position);
-    if (velocity > LUX_MCAR_MAX_SPEED)
-        velocity = LUX_MCAR_MAX_SPEED;
-    if (velocity < -LUX_MCAR_MAX_SPEED)
-        velocity = -LUX_MCAR_MAX_SPEED;
-    position += velocity;
-    if (position > LUX_MCAR_MAX_POSITION)
-        position = LUX_MCAR_MAX_POSITION;
-    if (position < LUX_MCAR_MIN_POSITION)
-        position = LUX_MCAR_MIN_POSITION;
-    if (position == LUX_MCAR_MIN_POSITION && velocity < 0)
-        velocity = 0;
+    lux_mcar_move(&position, &velocity);
     int terminated = position >= LUX_MCARC_GOAL_POSITION && velocity >= s->goal_velocity;
     *reward = (terminated ? 100.0 : 0.0) - action * action * 0.1;
     s->position = (float)position;

@@ -1,15 +1,16 @@
 /*
  * Adam (see adam.h). State: step count t and the moment vectors m, v. The
- * save format is a magic, n, t, the options and m, v as host doubles.
+ * save format (optim_state.h) is a magic, n, t, the options and m, v as
+ * host doubles.
  */
 #include "adam.h"
 
 #include "alloc.h"
 #include "error.h"
+#include "optim_state.h"
 
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 struct lux_adam {
     size_t n;
@@ -26,8 +27,9 @@ void lux_adam_opts_default(lux_adam_opts_t *opts)
     opts->eps = 1e-8;
 }
 
-static int valid(const lux_adam_opts_t *o)
+static int valid(const void *opts)
 {
+    const lux_adam_opts_t *o = opts;
     return o->lr > 0 && isfinite(o->lr) && o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 &&
            o->beta2 < 1 && o->eps >= 0 && isfinite(o->eps);
 }
@@ -100,44 +102,21 @@ int lux_adam_save(const lux_adam_t *self, void **bytes, size_t *len)
 {
     if (self == NULL || bytes == NULL || len == NULL)
         return LUX_EINVAL;
-    size_t vec = self->n * sizeof(double);
-    size_t total = 8 + sizeof(uint64_t) + sizeof(int64_t) + sizeof self->opts + 2 * vec;
-    unsigned char *buf = lux_malloc(total), *p = buf;
-    if (buf == NULL)
-        return LUX_ENOMEM;
-    uint64_t n = self->n;
-    int64_t t = self->t;
-    memcpy(p, ADAM_MAGIC, 8), p += 8;
-    memcpy(p, &n, sizeof n), p += sizeof n;
-    memcpy(p, &t, sizeof t), p += sizeof t;
-    memcpy(p, &self->opts, sizeof self->opts), p += sizeof self->opts;
-    memcpy(p, self->m, vec), p += vec;
-    memcpy(p, self->v, vec);
-    *bytes = buf;
-    *len = total;
-    return 0;
+    const double *vecs[2] = {self->m, self->v};
+    return lux_optim_state_save(ADAM_MAGIC, self->n, self->t, &self->opts, sizeof self->opts, vecs,
+                                2, bytes, len);
 }
 
 int lux_adam_restore(lux_adam_t *self, const void *bytes, size_t len)
 {
     if (self == NULL || bytes == NULL)
         return LUX_EINVAL;
-    size_t vec = self->n * sizeof(double);
-    size_t total = 8 + sizeof(uint64_t) + sizeof(int64_t) + sizeof self->opts + 2 * vec;
-    const unsigned char *p = bytes;
-    uint64_t n;
+    lux_adam_opts_t stored; /* checked, not used: the options stay the instance's own (adam.h) */
     int64_t t;
-    lux_adam_opts_t o;
-    if (len != total || memcmp(p, ADAM_MAGIC, 8) != 0)
-        return LUX_EINVAL;
-    p += 8;
-    memcpy(&n, p, sizeof n), p += sizeof n;
-    memcpy(&t, p, sizeof t), p += sizeof t;
-    memcpy(&o, p, sizeof o), p += sizeof o;
-    if (n != self->n || t < 0 || !valid(&o))
-        return LUX_EINVAL;
-    self->t = (long)t; /* the options stay the instance's own (adam.h) */
-    memcpy(self->m, p, vec), p += vec;
-    memcpy(self->v, p, vec);
-    return 0;
+    double *vecs[2] = {self->m, self->v};
+    int rc = lux_optim_state_restore(ADAM_MAGIC, self->n, bytes, len, &stored, sizeof stored, valid,
+                                     &t, vecs, 2);
+    if (rc == 0)
+        self->t = (long)t;
+    return rc;
 }

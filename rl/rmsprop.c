@@ -7,10 +7,10 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "optim_state.h"
 
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 struct lux_rmsprop {
     size_t n;
@@ -27,8 +27,9 @@ void lux_rmsprop_opts_default(lux_rmsprop_opts_t *opts)
     opts->eps = 0.1;
 }
 
-static int valid(const lux_rmsprop_opts_t *o)
+static int valid(const void *opts)
 {
+    const lux_rmsprop_opts_t *o = opts;
     return o->lr > 0 && isfinite(o->lr) && o->alpha >= 0 && o->alpha < 1 && o->eps > 0 &&
            isfinite(o->eps);
 }
@@ -108,42 +109,21 @@ int lux_rmsprop_save(const lux_rmsprop_t *self, void **bytes, size_t *len)
 {
     if (self == NULL || bytes == NULL || len == NULL)
         return LUX_EINVAL;
-    size_t vec = self->n * sizeof(double);
-    size_t total = 8 + sizeof(uint64_t) + sizeof(int64_t) + sizeof self->opts + vec;
-    unsigned char *buf = lux_malloc(total), *p = buf;
-    if (buf == NULL)
-        return LUX_ENOMEM;
-    uint64_t n = self->n;
-    int64_t steps = self->steps;
-    memcpy(p, RMSPROP_MAGIC, 8), p += 8;
-    memcpy(p, &n, sizeof n), p += sizeof n;
-    memcpy(p, &steps, sizeof steps), p += sizeof steps;
-    memcpy(p, &self->opts, sizeof self->opts), p += sizeof self->opts;
-    memcpy(p, self->g, vec);
-    *bytes = buf;
-    *len = total;
-    return 0;
+    const double *vecs[1] = {self->g};
+    return lux_optim_state_save(RMSPROP_MAGIC, self->n, self->steps, &self->opts, sizeof self->opts,
+                                vecs, 1, bytes, len);
 }
 
 int lux_rmsprop_restore(lux_rmsprop_t *self, const void *bytes, size_t len)
 {
     if (self == NULL || bytes == NULL)
         return LUX_EINVAL;
-    size_t vec = self->n * sizeof(double);
-    size_t total = 8 + sizeof(uint64_t) + sizeof(int64_t) + sizeof self->opts + vec;
-    const unsigned char *p = bytes;
-    uint64_t n;
+    lux_rmsprop_opts_t stored; /* checked, not used: the options stay the instance's own */
     int64_t steps;
-    lux_rmsprop_opts_t o;
-    if (len != total || memcmp(p, RMSPROP_MAGIC, 8) != 0)
-        return LUX_EINVAL;
-    p += 8;
-    memcpy(&n, p, sizeof n), p += sizeof n;
-    memcpy(&steps, p, sizeof steps), p += sizeof steps;
-    memcpy(&o, p, sizeof o), p += sizeof o;
-    if (n != self->n || steps < 0 || !valid(&o))
-        return LUX_EINVAL;
-    self->steps = (long)steps; /* the options stay the instance's own (rmsprop.h) */
-    memcpy(self->g, p, vec);
-    return 0;
+    double *vecs[1] = {self->g};
+    int rc = lux_optim_state_restore(RMSPROP_MAGIC, self->n, bytes, len, &stored, sizeof stored,
+                                     valid, &steps, vecs, 1);
+    if (rc == 0)
+        self->steps = (long)steps;
+    return rc;
 }

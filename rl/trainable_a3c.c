@@ -627,11 +627,8 @@ static int a3c_step(void *state, json_t **result, char *err, size_t errlen)
     size_t nw = s->window_count < REWARD_WINDOW ? (size_t)s->window_count : REWARD_WINDOW;
     lux_rl_add_reward_stats(res, "episode_reward", s->window, nw);
     double G = (double)s->grads_per_iter, S = st.samples > 0 ? (double)st.samples : 1.0;
-    json_object_set_new(res, "timesteps_total", json_integer(s->timesteps_total));
-    json_object_set_new(res, "timesteps_this_iter", json_integer(st.steps));
-    json_object_set_new(res, "episodes_total", json_integer(s->episodes_total));
-    json_object_set_new(res, "episodes_this_iter",
-                        json_integer(s->episodes_total - episodes_before));
+    lux_rl_add_progress(res, s->timesteps_total, st.steps, s->episodes_total,
+                        s->episodes_total - episodes_before);
     json_object_set_new(res, "policy_entropy", json_real(st.ent / S));
     json_object_set_new(res, "vf_loss", json_real(st.vf / S));
     json_object_set_new(res, "policy_loss", json_real(st.pl / S));
@@ -648,9 +645,6 @@ static int a3c_step(void *state, json_t **result, char *err, size_t errlen)
 static int a3c_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
 {
     a3c_state_t *s = state;
-    void *ab;
-    size_t al;
-    LUX_RL_TRY(lux_adam_save(s->adam, &ab, &al));
     lux_rl_buf_t b = {0};
     uint64_t n = s->n, nw = (uint64_t)s->nw;
     lux_rl_magic_put(&b, MAGIC);
@@ -683,13 +677,11 @@ static int a3c_save(void *state, void **bytes, size_t *len, char *err, size_t er
             lux_ref_release(ref);
         }
     }
-    lux_rl_tail_put(&b, ab, al);
-    lux_free(ab);
     if (rc != 0) {
         lux_free(b.data);
         return rc;
     }
-    return lux_rl_buf_finish(&b, bytes, len);
+    return lux_rl_buf_finish_adam(&b, s->adam, bytes, len);
 }
 
 static int bad(char *err, size_t errlen, const char *what)

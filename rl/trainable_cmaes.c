@@ -285,8 +285,6 @@ static int evaluate_population(cma_state_t *s, long generation, int lambda, long
         size_t submitted = 0;
         if (refs == NULL)
             rc = LUX_ENOMEM;
-        lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
-        opts.num_cpus = s->num_cpus_per_task;
         for (size_t t = 0; rc == 0 && t < ntasks; t++) {
             cma_job_t j = job;
             j.k0 = (int64_t)t * chunk;
@@ -296,33 +294,21 @@ static int evaluate_population(cma_state_t *s, long generation, int lambda, long
                 lux_arg_value(&j, sizeof j),
                 lux_arg_value(s->X + (size_t)j.k0 * s->n, (size_t)j.count * s->n * sizeof(double)),
             };
-            rc = lux_submit(&lux_rl_cmaes_eval_remote, args, 3, &opts, &refs[t]);
+            rc = lux_rl_submit_rollout(&lux_rl_cmaes_eval_remote, args, 3, s->num_cpus_per_task,
+                                       &refs[t], err, errlen);
             if (rc == 0)
                 submitted++;
-            else
-                snprintf(err, errlen, "submitting a rollout task failed: %s", lux_strerror(rc));
         }
         for (size_t t = 0; t < submitted; t++) {
+            size_t k0 = t * (size_t)chunk;
+            size_t cnt = (size_t)lambda - k0 < (size_t)chunk ? (size_t)lambda - k0 : (size_t)chunk;
+            size_t r = cnt * (size_t)E;
             lux_value_t v = {0};
-            int grc = rc == 0 ? lux_get(&refs[t], 1, -1, &v) : LUX_ECANCELLED;
-            if (rc == 0 && grc != 0) {
-                rc = grc;
-                snprintf(err, errlen, "rollout task failed: %s",
-                         v.error && v.data ? (const char *)v.data : lux_strerror(grc));
-            }
+            if (rc == 0)
+                rc = lux_rl_get_rollout(&refs[t], 2 * r * sizeof(double), &v, err, errlen);
             if (rc == 0) {
-                size_t k0 = t * (size_t)chunk;
-                size_t cnt =
-                    (size_t)lambda - k0 < (size_t)chunk ? (size_t)lambda - k0 : (size_t)chunk;
-                size_t r = cnt * (size_t)E;
-                if (v.len != 2 * r * sizeof(double)) {
-                    rc = LUX_EPROTO;
-                    snprintf(err, errlen, "rollout task returned %zu bytes", v.len);
-                } else {
-                    memcpy(s->returns + k0 * (size_t)E, v.data, r * sizeof(double));
-                    memcpy(lengths + k0 * (size_t)E, (const double *)v.data + r,
-                           r * sizeof(double));
-                }
+                memcpy(s->returns + k0 * (size_t)E, v.data, r * sizeof(double));
+                memcpy(lengths + k0 * (size_t)E, (const double *)v.data + r, r * sizeof(double));
             }
             lux_value_release(&v);
             lux_ref_release(refs[t]);
@@ -420,20 +406,13 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
             res, "score_std",
             json_real(lux_rl_chunk_means_std(eval, (size_t)s->eval_episodes, LUX_RL_SCORE_CHUNKS)));
     } else {
-        json_object_set_new(res, "episode_reward_mean", json_real(pop_mean));
-        json_object_set_new(res, "episode_reward_min", json_real(pop_min));
-        json_object_set_new(res, "episode_reward_max", json_real(pop_max));
+        lux_rl_add_mean_min_max(res, "episode_reward", pop_mean, pop_min, pop_max);
     }
     lux_free(eval);
-    json_object_set_new(res, "population_reward_mean", json_real(pop_mean));
-    json_object_set_new(res, "population_reward_min", json_real(pop_min));
-    json_object_set_new(res, "population_reward_max", json_real(pop_max));
+    lux_rl_add_mean_min_max(res, "population_reward", pop_mean, pop_min, pop_max);
     json_object_set_new(res, "score_population", json_real(pop_mean));
     json_object_set_new(res, "best_candidate_reward", json_real(-best_f));
-    json_object_set_new(res, "timesteps_total", json_integer(s->pr.timesteps_total));
-    json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
-    json_object_set_new(res, "episodes_total", json_integer(s->pr.episodes_total));
-    json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
+    lux_rl_add_progress(res, s->pr.timesteps_total, steps, s->pr.episodes_total, episodes);
     json_object_set_new(res, "total_episodes", json_integer(s->pr.episodes_total));
     json_object_set_new(res, "eval_timesteps_total", json_integer(s->pr.eval_timesteps_total));
     json_object_set_new(res, "generation", json_integer(lux_cmaes_generation(s->es)));
@@ -463,9 +442,7 @@ static int cma_save(void *state, void **bytes, size_t *len, char *err, size_t er
     }
     lux_rl_buf_t b = {0};
     lux_rl_header_put(&b, MAGIC, s->n, &s->pr);
-    lux_rl_tail_put(&b, blob, blen);
-    lux_free(blob);
-    return lux_rl_buf_finish(&b, bytes, len);
+    return lux_rl_buf_finish_tail(&b, &blob, blen, bytes, len);
 }
 
 static int cma_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)

@@ -355,8 +355,6 @@ static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, 
             rc = run_pairs(&s->worker, &s->noise, &job, s->theta, om, os, s->pert, dst);
         } else {
             size_t submitted = 0;
-            lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
-            opts.num_cpus = s->num_cpus_per_task;
             for (size_t t = 0; t < ntasks && rc == 0; t++) {
                 es_job_t job = *base;
                 job.p0 = (int64_t)(npairs + t * chunk);
@@ -368,25 +366,17 @@ static int collect_pairs(es_state_t *s, const es_job_t *base, const double *om, 
                     lux_arg_value(ms, om ? 2 * (size_t)base->obs_dim * sizeof(double) : 0),
                     lux_arg_ref(s->noise_ref),
                 };
-                rc = lux_submit(&lux_rl_es_pairs_remote, args, 5, &opts, &refs[t]);
+                rc = lux_rl_submit_rollout(&lux_rl_es_pairs_remote, args, 5, s->num_cpus_per_task,
+                                           &refs[t], err, errlen);
                 if (rc == 0)
                     submitted++;
-                else
-                    snprintf(err, errlen, "submitting a rollout task failed: %s", lux_strerror(rc));
             }
             for (size_t t = 0; t < submitted; t++) {
                 lux_value_t v = {0};
-                if (rc == 0) {
-                    rc = lux_get(&refs[t], 1, -1, &v);
-                    if (rc != 0)
-                        snprintf(err, errlen, "rollout task failed: %s",
-                                 v.error && v.data ? (const char *)v.data : lux_strerror(rc));
-                    else if (v.len != chunk * sizeof(es_pair_t)) {
-                        rc = LUX_EPROTO;
-                        snprintf(err, errlen, "rollout task returned %zu bytes", v.len);
-                    } else
-                        memcpy(dst + t * chunk, v.data, v.len);
-                }
+                if (rc == 0)
+                    rc = lux_rl_get_rollout(&refs[t], chunk * sizeof(es_pair_t), &v, err, errlen);
+                if (rc == 0)
+                    memcpy(dst + t * chunk, v.data, v.len);
                 lux_value_release(&v);
                 lux_ref_release(refs[t]);
             }
@@ -522,13 +512,8 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
         lux_rl_add_reward_stats(res, "episode_reward", evals, nevals);
     if (fixed_from > 0)
         lux_rl_add_reward_stats(res, "eval_prob_reward", evals, fixed_from);
-    json_object_set_new(res, "population_reward_mean", json_real(rsum / (double)(2 * npairs)));
-    json_object_set_new(res, "population_reward_min", json_real(rmin));
-    json_object_set_new(res, "population_reward_max", json_real(rmax));
-    json_object_set_new(res, "timesteps_total", json_integer(s->pr.timesteps_total));
-    json_object_set_new(res, "timesteps_this_iter", json_integer(steps));
-    json_object_set_new(res, "episodes_total", json_integer(s->pr.episodes_total));
-    json_object_set_new(res, "episodes_this_iter", json_integer(episodes));
+    lux_rl_add_mean_min_max(res, "population_reward", rsum / (double)(2 * npairs), rmin, rmax);
+    lux_rl_add_progress(res, s->pr.timesteps_total, steps, s->pr.episodes_total, episodes);
     json_object_set_new(res, "eval_timesteps_total", json_integer(s->pr.eval_timesteps_total));
     json_object_set_new(res, "num_pairs", json_integer((json_int_t)npairs));
     json_object_set_new(res, "grad_norm", json_real(sqrt(gnorm)));
@@ -547,16 +532,11 @@ static int es_step(void *state, json_t **result, char *err, size_t errlen)
 static int es_save(void *state, void **bytes, size_t *len, char *err, size_t errlen)
 {
     es_state_t *s = state;
-    void *ab;
-    size_t al;
-    LUX_RL_TRY(lux_adam_save(s->adam, &ab, &al));
     lux_rl_buf_t b = {0};
     lux_rl_header_put(&b, MAGIC, s->n, &s->pr);
     lux_rl_buf_put(&b, &s->obs_stat, sizeof s->obs_stat);
     lux_rl_buf_put(&b, s->theta, s->n * sizeof *s->theta);
-    lux_rl_tail_put(&b, ab, al);
-    lux_free(ab);
-    return lux_rl_buf_finish(&b, bytes, len);
+    return lux_rl_buf_finish_adam(&b, s->adam, bytes, len);
 }
 
 static int es_restore(void *state, const void *bytes, size_t len, char *err, size_t errlen)

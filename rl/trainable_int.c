@@ -416,13 +416,28 @@ void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *r
         if (i == 0 || returns[i] > hi)
             hi = returns[i];
     }
+    lux_rl_add_mean_min_max(result, prefix, n ? sum / (double)n : 0.0, lo, hi);
+}
+
+void lux_rl_add_mean_min_max(json_t *result, const char *prefix, double mean, double min,
+                             double max)
+{
     char key[96];
     snprintf(key, sizeof key, "%s_mean", prefix);
-    json_object_set_new(result, key, json_real(n ? sum / (double)n : 0.0));
+    json_object_set_new(result, key, json_real(mean));
     snprintf(key, sizeof key, "%s_min", prefix);
-    json_object_set_new(result, key, json_real(lo));
+    json_object_set_new(result, key, json_real(min));
     snprintf(key, sizeof key, "%s_max", prefix);
-    json_object_set_new(result, key, json_real(hi));
+    json_object_set_new(result, key, json_real(max));
+}
+
+void lux_rl_add_progress(json_t *result, long timesteps_total, long timesteps_this_iter,
+                         long episodes_total, long episodes_this_iter)
+{
+    json_object_set_new(result, "timesteps_total", json_integer(timesteps_total));
+    json_object_set_new(result, "timesteps_this_iter", json_integer(timesteps_this_iter));
+    json_object_set_new(result, "episodes_total", json_integer(episodes_total));
+    json_object_set_new(result, "episodes_this_iter", json_integer(episodes_this_iter));
 }
 
 double lux_rl_chunk_means_std(const double *x, size_t n, size_t chunks)
@@ -490,6 +505,32 @@ int lux_rl_runtime_ready(void)
         return 0;
     free(status);
     return 1;
+}
+
+int lux_rl_submit_rollout(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
+                          double num_cpus, lux_ref_t *ref, char *err, size_t errlen)
+{
+    lux_task_opts_t opts = LUX_TASK_OPTS_INIT;
+    opts.num_cpus = num_cpus;
+    int rc = lux_submit(fn, args, nargs, &opts, ref);
+    if (rc != 0)
+        snprintf(err, errlen, "submitting a rollout task failed: %s", lux_strerror(rc));
+    return rc;
+}
+
+int lux_rl_get_rollout(lux_ref_t *ref, size_t expect_len, lux_value_t *v, char *err, size_t errlen)
+{
+    int rc = lux_get(ref, 1, -1, v);
+    if (rc != 0) {
+        snprintf(err, errlen, "rollout task failed: %s",
+                 v->error && v->data ? (const char *)v->data : lux_strerror(rc));
+        return rc;
+    }
+    if (v->len != expect_len) {
+        snprintf(err, errlen, "rollout task returned %zu bytes", v->len);
+        return LUX_EPROTO;
+    }
+    return 0;
 }
 
 lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size_t errlen)
@@ -561,6 +602,28 @@ void lux_rl_tail_put(lux_rl_buf_t *b, const void *data, size_t len)
     uint64_t len64 = len;
     lux_rl_buf_put(b, &len64, sizeof len64);
     lux_rl_buf_put(b, data, len);
+}
+
+int lux_rl_buf_finish_tail(lux_rl_buf_t *b, void **blob_p, size_t blob_len, void **bytes,
+                           size_t *len)
+{
+    lux_rl_tail_put(b, *blob_p, blob_len);
+    lux_free(*blob_p);
+    *blob_p = NULL;
+    return lux_rl_buf_finish(b, bytes, len);
+}
+
+int lux_rl_buf_finish_adam(lux_rl_buf_t *b, const lux_adam_t *adam, void **bytes, size_t *len)
+{
+    void *blob;
+    size_t blob_len;
+    int rc = lux_adam_save(adam, &blob, &blob_len);
+    if (rc != 0) {
+        lux_free(b->data);
+        b->data = NULL;
+        return rc;
+    }
+    return lux_rl_buf_finish_tail(b, &blob, blob_len, bytes, len);
 }
 
 int lux_rl_tail_get(const unsigned char **p, const unsigned char *end, const void **data,

@@ -22,8 +22,10 @@
 #ifndef LUX_RL_TRAINABLE_INT_H
 #define LUX_RL_TRAINABLE_INT_H
 
+#include "adam.h"
 #include "builders_policy.h"
 #include "env.h"
+#include "lux.h"
 #include "policy.h"
 #include "rollout.h"
 
@@ -125,6 +127,17 @@ int lux_rl_runtime_ready(void);
  * process). Returns 0, or LUX_ECONFIG with a message in err. */
 int lux_rl_check_workers(long num_workers, char *err, size_t errlen);
 
+/* Submits one rollout task fn(args) asking for num_cpus. Returns 0, or
+ * lux_submit's error with "submitting a rollout task failed: ..." in err. */
+int lux_rl_submit_rollout(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
+                          double num_cpus, lux_ref_t *ref, char *err, size_t errlen);
+
+/* Waits for a rollout task's value (*v; the caller releases it) and checks
+ * that it holds expect_len bytes. Returns 0; lux_get's error with "rollout
+ * task failed: <the task's message or the code's>" in err; or LUX_EPROTO
+ * with "rollout task returned N bytes". Blocks. */
+int lux_rl_get_rollout(lux_ref_t *ref, size_t expect_len, lux_value_t *v, char *err, size_t errlen);
+
 /* In a worker process: a rollout worker for `spec`, made on first use and
  * kept while tasks keep asking for the same spec (making an environment per
  * task would dominate short rollouts). NULL with a message in err on
@@ -135,6 +148,16 @@ lux_rl_worker_t *lux_rl_worker_cached(const lux_rl_spec_t *spec, char *err, size
 
 /* Adds episode_reward_mean/min/max (NaN-free: 0 when n == 0) of returns. */
 void lux_rl_add_reward_stats(json_t *result, const char *prefix, const double *returns, size_t n);
+
+/* Adds <prefix>_mean, <prefix>_min and <prefix>_max, in that order (results
+ * are compared and stored as written, so the order is kept). */
+void lux_rl_add_mean_min_max(json_t *result, const char *prefix, double mean, double min,
+                             double max);
+
+/* Adds the progress every trainable reports, RLlib's names in this order:
+ * timesteps_total, timesteps_this_iter, episodes_total, episodes_this_iter. */
+void lux_rl_add_progress(json_t *result, long timesteps_total, long timesteps_this_iter,
+                         long episodes_total, long episodes_this_iter);
 
 /* The study's `score_std` (the builders study, docs/envs.md): the evaluation episodes are split
  * in LUX_RL_SCORE_CHUNKS consecutive chunks (512 episodes: 32 chunks of 16)
@@ -190,6 +213,15 @@ int lux_rl_header_get(const unsigned char **p, const unsigned char *end, const c
  * points *data into the bytes and returns 0, or -1 unless the blob ends
  * exactly at `end`. */
 void lux_rl_tail_put(lux_rl_buf_t *b, const void *data, size_t len);
+/* Ends a save(): appends *blob_p (blob_len bytes, lux_malloc'd) as the tail,
+ * frees it and clears *blob_p, then hands the buffer over as
+ * lux_rl_buf_finish does. Returns 0 or LUX_ENOMEM. */
+int lux_rl_buf_finish_tail(lux_rl_buf_t *b, void **blob_p, size_t blob_len, void **bytes,
+                           size_t *len);
+/* Ends the save() of a trainable whose last field is its Adam state
+ * (lux_adam_save, then as lux_rl_buf_finish_tail). Returns 0, or
+ * LUX_ENOMEM / Adam's error with the buffer freed. */
+int lux_rl_buf_finish_adam(lux_rl_buf_t *b, const lux_adam_t *adam, void **bytes, size_t *len);
 int lux_rl_tail_get(const unsigned char **p, const unsigned char *end, const void **data,
                     size_t *len);
 

@@ -345,6 +345,29 @@ static int send_task(lux_msg_t *m, const lux_arg_t *args, size_t nargs)
     return rc;
 }
 
+/* Starts a SUBMIT or ACTOR_CREATE message: its name, the resource request
+ * (written to items, which must outlive *m) and the placement options that
+ * tasks and actors share; the caller adds its own options. Returns 0,
+ * LUX_ECLOSED (not initialised), or what request_items returns. */
+static int task_msg_init(lux_msg_t *m, uint8_t type, const char *name, double cpus, double gpus,
+                         double mem, const lux_resource_t *custom, size_t ncustom, lux_pg_t pg,
+                         int bundle_index, int no_capture, lux_res_item_t items[LUX_RES_MAX])
+{
+    if (!lux_conn.inited)
+        return LUX_ECLOSED;
+    uint32_t nres = 0;
+    int rc = request_items(cpus, gpus, mem, custom, ncustom, pg, items, &nres);
+    if (rc)
+        return rc;
+    *m = (lux_msg_t){.type = type, .name = name, .name_len = strlen(name)};
+    m->res = items;
+    m->nres = nres;
+    m->opts.bundle_index = lux_pg_is_none(pg) ? -1 : bundle_index;
+    memcpy(m->opts.pg.b, pg.id, 16);
+    m->opts.flags = no_capture ? LUX_OPT_NO_CAPTURE : 0;
+    return 0;
+}
+
 /* ---- tasks ---- */
 
 int lux_submit(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
@@ -357,23 +380,16 @@ int lux_submit(const lux_remote_desc_t *fn, const lux_arg_t *args, size_t nargs,
         opts->num_returns < 1 || opts->num_returns > LUX_MAX_RETURNS ||
         strlen(fn->name) > LUX_PROTO_MAX_NAME)
         return LUX_EINVAL;
-    if (!lux_conn.inited)
-        return LUX_ECLOSED;
     lux_res_item_t items[LUX_RES_MAX];
-    uint32_t nres = 0;
-    int rc = request_items(opts->num_cpus, opts->num_gpus, opts->memory, opts->custom,
-                           opts->ncustom, opts->pg, items, &nres);
+    lux_msg_t m;
+    int rc = task_msg_init(&m, LUX_MSG_SUBMIT, fn->name, opts->num_cpus, opts->num_gpus,
+                           opts->memory, opts->custom, opts->ncustom, opts->pg, opts->bundle_index,
+                           opts->no_capture, items);
     if (rc)
         return rc;
-    lux_msg_t m = {.type = LUX_MSG_SUBMIT, .name = fn->name, .name_len = strlen(fn->name)};
-    m.res = items;
-    m.nres = nres;
     m.opts.max_retries = opts->max_retries;
     m.opts.retry_exceptions = opts->retry_exceptions;
     m.opts.num_returns = opts->num_returns;
-    m.opts.bundle_index = lux_pg_is_none(opts->pg) ? -1 : opts->bundle_index;
-    memcpy(m.opts.pg.b, opts->pg.id, 16);
-    m.opts.flags = opts->no_capture ? LUX_OPT_NO_CAPTURE : 0;
     rc = send_task(&m, args, nargs);
     if (rc)
         return rc;
@@ -650,23 +666,16 @@ int lux_actor_create(const lux_actor_class_t *cls, const lux_arg_t *args, size_t
     if (cls == NULL || actor_out == NULL || (nargs > 0 && args == NULL) ||
         strlen(cls->name) > LUX_PROTO_MAX_NAME)
         return LUX_EINVAL;
-    if (!lux_conn.inited)
-        return LUX_ECLOSED;
     lux_res_item_t items[LUX_RES_MAX];
-    uint32_t nres = 0;
-    int rc = request_items(opts->num_cpus, opts->num_gpus, opts->memory, opts->custom,
-                           opts->ncustom, opts->pg, items, &nres);
+    lux_msg_t m;
+    int rc = task_msg_init(&m, LUX_MSG_ACTOR_CREATE, cls->name, opts->num_cpus, opts->num_gpus,
+                           opts->memory, opts->custom, opts->ncustom, opts->pg, opts->bundle_index,
+                           opts->no_capture, items);
     if (rc)
         return rc;
-    lux_msg_t m = {.type = LUX_MSG_ACTOR_CREATE, .name = cls->name, .name_len = strlen(cls->name)};
-    m.res = items;
-    m.nres = nres;
     m.opts.max_restarts = opts->max_restarts;
     m.opts.max_task_retries = opts->max_task_retries;
     m.opts.num_returns = 1;
-    m.opts.bundle_index = lux_pg_is_none(opts->pg) ? -1 : opts->bundle_index;
-    memcpy(m.opts.pg.b, opts->pg.id, 16);
-    m.opts.flags = opts->no_capture ? LUX_OPT_NO_CAPTURE : 0;
     /* The actor id is derived from a task id of ours, so it is unique. */
     pthread_mutex_lock(&lux_conn.mu);
     uint64_t aid = lux_conn_next_task_id();

@@ -49,19 +49,29 @@ int lux_conn_send_locked(const lux_msg_t *m)
     return 0;
 }
 
-static void stash_push(const void *data, size_t len)
+/* A new, unlinked stash entry holding a copy of data, or NULL when memory
+ * runs out (the caller then drops the record, as conn.h says). */
+static stash_t *stash_new(const void *data, size_t len)
 {
     stash_t *s = lux_malloc(sizeof *s);
     if (s == NULL)
-        return;
+        return NULL;
     s->data = lux_malloc(len);
     if (s->data == NULL) {
         lux_free(s);
-        return;
+        return NULL;
     }
     memcpy(s->data, data, len);
     s->len = len;
     s->next = NULL;
+    return s;
+}
+
+static void stash_push(const void *data, size_t len)
+{
+    stash_t *s = stash_new(data, len);
+    if (s == NULL)
+        return;
     if (lux_conn.stash_tail)
         lux_conn.stash_tail->next = s;
     else
@@ -71,16 +81,9 @@ static void stash_push(const void *data, size_t len)
 
 void lux_conn_stash_push_front(const void *data, size_t len)
 {
-    stash_t *s = lux_malloc(sizeof *s);
+    stash_t *s = stash_new(data, len);
     if (s == NULL)
         return;
-    s->data = lux_malloc(len);
-    if (s->data == NULL) {
-        lux_free(s);
-        return;
-    }
-    memcpy(s->data, data, len);
-    s->len = len;
     s->next = lux_conn.stash_head;
     lux_conn.stash_head = s;
     if (lux_conn.stash_tail == NULL)
