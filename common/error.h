@@ -35,7 +35,8 @@
     X(BUSY, -20, "resource busy")                                                                  \
     X(SYS, -21, "system call failed")                                                              \
     X(INTERRUPTED, -22, "interrupted")                                                             \
-    X(USAGE, -23, "bad command-line usage")
+    X(USAGE, -23, "bad command-line usage")                                                        \
+    X(NOSPC, -24, "no space left on device")
 
 typedef enum {
 #define LUX_ERROR_ENUM(name, value, msg) LUX_E##name = (value),
