@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "env.h"
+#include "error.h"
 #include "log.h"
 #include "runner.h"
 
@@ -21,6 +22,9 @@
 
 /* Exit code of a run stopped by a signal: the shell's 128 + SIGINT. */
 #define EXIT_INTERRUPTED 130
+/* Exit code of a run stopped by a full disk: sysexits' EX_TEMPFAIL (a
+ * temporary failure; retrying later, here with --resume, will work). */
+#define EXIT_NO_SPACE 75
 
 const char lux_cmd_run_help[] =
     "usage: lux run FILE [--storage DIR] [--name NAME] [--seed S] [--resume] [--cpus N]\n"
@@ -45,7 +49,8 @@ const char lux_cmd_run_help[] =
     "                 as NAME-smoke, to check an experiment in seconds\n"
     "  -v, -vv        more output (trial events; every result); -q less\n\n"
     "exit codes: 0 every trial terminated, 1 a trial ended in ERROR or the run\n"
-    "failed, 2 bad config or usage (nothing written), 130 stopped by a signal.\n";
+    "failed, 2 bad config or usage (nothing written), 75 out of disk space (free\n"
+    "space, then --resume), 130 stopped by a signal.\n";
 
 static volatile sig_atomic_t signal_count;
 
@@ -78,6 +83,11 @@ static int run(const lux_run_opts_t *ro)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 
+    if (rc == LUX_ENOSPC && out.end == LUX_RUN_INTERRUPTED) {
+        /* The store is at its last commit and no trial failed for it. */
+        fprintf(stderr, "lux run: %s; free space, then lux run --resume %s\n", out.error, out.dir);
+        return EXIT_NO_SPACE;
+    }
     if (rc != 0 && out.error[0] != '\0')
         fprintf(stderr, "lux run: %s\n", out.error);
     if (out.end == LUX_RUN_INTERRUPTED)

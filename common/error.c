@@ -57,6 +57,8 @@ int lux_error_from_errno(int err)
     case ECONNRESET:
         return LUX_ECLOSED;
     case ENOSPC:
+    case EDQUOT:
+        return LUX_ENOSPC;
     case EIO:
         return LUX_EIO;
     case EACCES:

@@ -36,7 +36,8 @@
     X(SYS, -21, "system call failed")                                                              \
     X(INTERRUPTED, -22, "interrupted")                                                             \
     X(USAGE, -23, "bad command-line usage")                                                        \
-    X(ACCESS, -24, "permission denied")
+    X(ACCESS, -24, "permission denied")                                                            \
+    X(NOSPC, -25, "no space left on device")
 
 typedef enum {
 #define LUX_ERROR_ENUM(name, value, msg) LUX_E##name = (value),

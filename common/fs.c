@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -98,4 +99,42 @@ int lux_fs_rm_tree(const char *path)
     if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && rm_tree_first_error == 0)
         rm_tree_first_error = lux_error_from_errno(errno);
     return rm_tree_first_error;
+}
+
+int lux_fs_free_space(const char *path, unsigned long long *bytes, unsigned long long *block)
+{
+    char buf[4096];
+    size_t n = path == NULL ? 0 : strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return LUX_EINVAL;
+    memcpy(buf, path, n + 1);
+    struct statvfs sv;
+    /* A path not written yet: ask about the directory it would go in
+     * ("." and "/" end the walk: they always exist). */
+    while (statvfs(buf, &sv) != 0) {
+        if ((errno != ENOENT && errno != ENOTDIR) || strcmp(buf, ".") == 0)
+            return lux_error_from_errno(errno);
+        char *slash = strrchr(buf, '/');
+        if (slash == NULL)
+            snprintf(buf, sizeof buf, ".");
+        else
+            slash[slash == buf ? 1 : 0] = '\0';
+    }
+    unsigned long long unit = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+    *bytes = (unsigned long long)sv.f_bavail * unit;
+    if (block != NULL)
+        *block = unit ? unit : 4096;
+    return 0;
+}
+
+void lux_fs_nospc_message(char *buf, size_t len, const char *path, unsigned long long needed)
+{
+    unsigned long long avail = 0;
+    if (lux_fs_free_space(path, &avail, NULL) == 0)
+        snprintf(buf, len,
+                 "out of disk space writing %s (needed about %llu bytes, %llu free on that "
+                 "filesystem)",
+                 path, needed, avail);
+    else
+        snprintf(buf, len, "out of disk space writing %s (needed about %llu bytes)", path, needed);
 }

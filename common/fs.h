@@ -28,4 +28,16 @@ int lux_fs_read_file(const char *path, char **out, size_t *len);
  * rest is still attempted). */
 int lux_fs_rm_tree(const char *path);
 
+/* Free bytes for an unprivileged writer (statvfs's f_bavail * f_frsize) on
+ * the file system holding `path`, or holding its nearest existing parent
+ * when `path` does not exist yet; *block (may be NULL) gets the
+ * allocation unit (f_frsize). Returns 0 or the errno translation. */
+int lux_fs_free_space(const char *path, unsigned long long *bytes, unsigned long long *block);
+
+/* Writes the one sentence every layer uses for a write that ran out of
+ * space: "out of disk space writing PATH (needed about N bytes, M free on
+ * that filesystem)", with M measured now (omitted when it cannot be). Cannot
+ * fail; truncates to len. */
+void lux_fs_nospc_message(char *buf, size_t len, const char *path, unsigned long long needed);
+
 #endif

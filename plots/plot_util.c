@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -61,12 +62,20 @@ FILE *lux_plot_open(lux_plot_ctx_t *ctx, const char *stem, const char *ext)
 
 int lux_plot_close(lux_plot_ctx_t *ctx, FILE *f, const char *stem, const char *ext)
 {
+    long size = ftell(f); /* what the file was to hold, for a full disk's message */
     int bad = ferror(f);
     if (fclose(f) != 0)
         bad = 1;
     if (bad) {
-        snprintf(ctx->err, ctx->errlen, "cannot write %s/data/%s.%s: %s", ctx->outdir, stem, ext,
-                 strerror(errno ? errno : EIO));
+        int e = errno ? errno : EIO;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/data/%s.%s", ctx->outdir, stem, ext);
+        if (lux_error_from_errno(e) == LUX_ENOSPC) {
+            lux_fs_nospc_message(ctx->err, ctx->errlen, path,
+                                 size > 0 ? (unsigned long long)size : 1);
+            return LUX_ENOSPC;
+        }
+        snprintf(ctx->err, ctx->errlen, "cannot write %s: %s", path, strerror(e));
         return LUX_EIO;
     }
     return 0;

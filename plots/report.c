@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "fs.h"
 #include "table.h"
 #include "text.h"
 
@@ -288,11 +289,16 @@ int lux_report_write(lux_plot_ctx_t *ctx)
           "<code>gnuplot data/NAME.gp</code> in this directory to redraw one.</p>\n"
           "</body>\n</html>\n",
           f);
+    long size = ftell(f); /* what index.html was to hold, for a full disk's message */
     int bad = ferror(f);
     if (fclose(f) != 0)
         bad = 1;
     int rc = 0;
-    if (bad) {
+    if (bad && lux_error_from_errno(errno) == LUX_ENOSPC) {
+        /* The old index.html, if any, stays whole: the temporary goes. */
+        lux_fs_nospc_message(ctx->err, ctx->errlen, path, size > 0 ? (unsigned long long)size : 1);
+        rc = LUX_ENOSPC;
+    } else if (bad) {
         snprintf(ctx->err, ctx->errlen, "cannot write %s: %s", tmp, strerror(errno ? errno : EIO));
         rc = LUX_EIO;
     } else if (rename(tmp, path) != 0) {

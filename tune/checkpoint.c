@@ -138,6 +138,17 @@ static int remove_tree(const char *path)
 
 static long tmp_counter;
 
+/* What a checkpoint occupies once written: its two files, each rounded up
+ * to the file system's allocation unit, plus one unit for the directory. */
+static unsigned long long space_needed(const char *dir, size_t data_len, size_t meta_len)
+{
+    unsigned long long avail = 0, unit = 0;
+    if (lux_fs_free_space(dir, &avail, &unit) != 0 || unit == 0)
+        unit = 4096;
+    unsigned long long data = (data_len + unit - 1) / unit, meta = (meta_len + unit - 1) / unit;
+    return (data + meta + 1) * unit;
+}
+
 int lux_checkpoint_write(const char *exp_dir, const char *trial_id, long training_iteration,
                          const void *bytes, size_t len, const char *meta_json, char **relpath,
                          char *err, size_t errlen)
@@ -184,7 +195,13 @@ int lux_checkpoint_write(const char *exp_dir, const char *trial_id, long trainin
     }
     rc = lux_fs_mkdir_p(parent, 0777);
     if (rc != 0) {
+        unsigned long long need = space_needed(parent, len, strlen(meta_text));
         free(meta_text);
+        if (rc == LUX_ENOSPC) {
+            if (err != NULL && errlen > 0)
+                lux_fs_nospc_message(err, errlen, parent, need);
+            return LUX_ENOSPC;
+        }
         return say(err, errlen, LUX_EIO, "cannot create %s: %s", parent, lux_strerror(rc));
     }
     const char *step = "create";
@@ -224,6 +241,14 @@ int lux_checkpoint_write(const char *exp_dir, const char *trial_id, long trainin
 fail:;
     int e = errno;
     remove_tree(tmp);
+    if (lux_error_from_errno(e) == LUX_ENOSPC) {
+        /* The temporary is gone; say how much the whole checkpoint needs,
+         * which is what must be freed before a resume can write it. */
+        if (err != NULL && errlen > 0)
+            lux_fs_nospc_message(err, errlen, final, space_needed(parent, len, strlen(meta_text)));
+        free(meta_text);
+        return LUX_ENOSPC;
+    }
     free(meta_text);
     return say(err, errlen, lux_error_from_errno(e) == LUX_ENOMEM ? LUX_ENOMEM : LUX_EIO,
                "cannot %s checkpoint %s: %s", step, final, strerror(e));

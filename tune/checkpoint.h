@@ -51,8 +51,12 @@ int lux_checkpoint_relpath(const char *trial_id, long training_iteration, char *
  * and if relpath is not NULL, *relpath is the path relative to exp_dir
  * (lux_malloc'd, caller lux_frees). Does not touch the store: register the
  * checkpoint with lux_store_checkpoint_add() afterwards, in the batch's
- * transaction. LUX_EIO/LUX_ESYS on file errors (nothing is left but maybe a
- * hidden temporary). */
+ * transaction. LUX_ENOSPC when the file system is full (or the quota used
+ * up): the temporary is removed and err reads "out of disk space writing
+ * PATH (needed about N bytes, M free on that filesystem)", N being the
+ * checkpoint's two files and its directory in whole allocation units.
+ * LUX_EIO on other file errors (nothing is left but maybe a hidden
+ * temporary). */
 int lux_checkpoint_write(const char *exp_dir, const char *trial_id, long training_iteration,
                          const void *bytes, size_t len, const char *meta_json, char **relpath,
                          char *err, size_t errlen);

@@ -141,6 +141,8 @@ typedef struct {
     long num_errors;
     int stopping; /* budget exhausted or interrupted */
     int interrupted;
+    int out_of_space;     /* a write found the disk full: the run halts (out_of_space()) */
+    char space_msg[1024]; /* the first such write's message */
     lux_console_t *console;
     const lux_run_opts_t *opts;
 } runner_t;
@@ -524,6 +526,43 @@ static int commit_batch(runner_t *r)
 
 static int record_decisions(runner_t *r, json_t *decisions);
 
+/* ---- a full disk --------------------------------------------------------------- */
+
+/* A write (checkpoint, store, journal) found no space. No trial fails for
+ * it: the loop halts (run_loop() checks the flag after each event; lux_run
+ * puts the message in its outcome, which the command prints),
+ * halt_out_of_space() drops the uncommitted batch and the trials' hosts,
+ * and the store stays at its last commit, which --resume continues from as
+ * after a crash. The first message wins: later writes fail for the same
+ * reason. */
+static void out_of_space(runner_t *r, const char *message)
+{
+    if (r->out_of_space)
+        return;
+    r->out_of_space = 1;
+    r->stopping = 1;
+    snprintf(r->space_msg, sizeof r->space_msg, "%s", message);
+}
+
+/* After out_of_space(): rolls back the batch (a write in it failed, so it
+ * must not commit in part), then ends every trial's host without saving
+ * (there is no space to save; the committed checkpoints are what a resume
+ * restarts from). Trial rows keep their committed status (RUNNING, PAUSED,
+ * PENDING), which a resume restarts. */
+static void halt_out_of_space(runner_t *r)
+{
+    if (r->in_tx)
+        lux_store_rollback(r->store);
+    r->in_tx = 0;
+    for (size_t i = 0; i < r->nlive; i++) {
+        trial_t *t = r->live[i];
+        if (t->exec != NULL) {
+            lux_exec_trial_end(r->ex, &t->exec, 0);
+            r->nrunning--;
+        }
+    }
+}
+
 /* ---- starting and ending trials ---------------------------------------------- */
 
 static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed);
@@ -648,7 +687,12 @@ static void retire(runner_t *r, trial_t *t)
     memmove(&r->live[i], &r->live[i + 1], (r->nlive - i - 1) * sizeof *r->live);
     r->nlive--;
     r->retired[r->nretired++] = t;
-    if (ensure_tx(r) != 0 || trial_store_update(r, t) != 0)
+    int rc = ensure_tx(r);
+    if (rc == 0)
+        rc = trial_store_update(r, t);
+    if (rc == LUX_ENOSPC)
+        out_of_space(r, lux_store_errmsg(r->store));
+    else if (rc != 0)
         lux_log_error("cannot record trial %s: %s", t->id, lux_store_errmsg(r->store));
     if (t->status == LUX_TRIAL_ERROR)
         r->num_errors++;
@@ -833,6 +877,11 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, si
         rc = row != NULL ? lux_store_result_add(r->store, t->id, t->iteration, t->time_total, row)
                          : lux_store_result_add_json(r->store, t->id, result);
     free(row);
+    if (rc == LUX_ENOSPC) {
+        out_of_space(r, lux_store_errmsg(r->store));
+        json_decref(result);
+        return 0;
+    }
     if (rc != 0) {
         lux_log_error("cannot store a result of %s: %s", t->id, lux_store_errmsg(r->store));
         json_decref(result);
@@ -967,8 +1016,14 @@ static int record_decisions(runner_t *r, json_t *decisions)
             const json_t *new_config = json_object_get(d, "new_config");
             char err[ERR_LEN] = "";
             char *copy = NULL;
-            if (donor_path == NULL || new_config == NULL ||
-                clone_checkpoint(r, t, donor_path, &copy, err, sizeof err) != 0) {
+            int crc = donor_path == NULL || new_config == NULL
+                          ? LUX_EINVAL
+                          : clone_checkpoint(r, t, donor_path, &copy, err, sizeof err);
+            if (crc == LUX_ENOSPC) {
+                out_of_space(r, err[0] != '\0' ? err : lux_store_errmsg(r->store));
+                continue;
+            }
+            if (crc != 0) {
                 lux_log_warn("PBT exploit into %s skipped: %s", t->id,
                              err[0] ? err : "the decision lacks a checkpoint or a config");
                 continue;
@@ -1007,6 +1062,10 @@ static void on_save(runner_t *r, trial_t *t, lux_exec_event_t *ev)
     char *rel = NULL;
     int rc = lux_checkpoint_write(r->dir, t->id, t->iteration, ev->bytes, ev->len, meta, &rel, err,
                                   sizeof err);
+    if (rc == LUX_ENOSPC) {
+        out_of_space(r, err); /* not the trial's fault: the run halts, the trial resumes */
+        return;
+    }
     if (rc != 0) {
         trial_fail(r, t, err, 1);
         return;
@@ -1038,6 +1097,10 @@ static void on_save(runner_t *r, trial_t *t, lux_exec_event_t *ev)
         lux_scheduler_on_checkpoint(r->sched, t->k, time_attr, rel);
         r->sched_dirty = 1;
         t->retain_due = r->cfg->checkpoint.num_to_keep > 0;
+    } else if (rc == LUX_ENOSPC) {
+        out_of_space(r, lux_store_errmsg(r->store));
+        lux_free(rel);
+        return;
     } else {
         lux_log_error("cannot record checkpoint %s: %s", rel, lux_store_errmsg(r->store));
     }
@@ -1048,6 +1111,8 @@ static void on_save(runner_t *r, trial_t *t, lux_exec_event_t *ev)
 static void on_event(runner_t *r, lux_exec_event_t *ev)
 {
     trial_t *t = ev->user;
+    if (r->out_of_space)
+        return; /* the batch is dropped; the trial resumes from its checkpoint */
     if (ev->error != 0) {
         trial_fail(r, t, ev->message ? ev->message : lux_strerror(ev->error), 1);
         return;
@@ -1234,6 +1299,8 @@ static int run_loop(runner_t *r)
             begin_stopping(r, 0);
         }
         rc = start_waiting_trials(r);
+        if (rc == 0 && r->out_of_space)
+            rc = LUX_ENOSPC;
         if (rc != 0)
             break;
         if (all_done(r))
@@ -1257,6 +1324,10 @@ static int run_loop(runner_t *r)
             on_event(r, &events[i]);
             lux_exec_event_clear(&events[i]);
         }
+        if (r->out_of_space) {
+            rc = LUX_ENOSPC;
+            break;
+        }
         if (r->stopping) {
             /* Trials whose request just finished now checkpoint and stop. */
             size_t nsnap;
@@ -1270,8 +1341,11 @@ static int run_loop(runner_t *r)
         }
         if (r->in_tx &&
             (lux_clock_monotonic_s() - r->last_commit >= COMMIT_EVERY_S || r->pending_rows > 5000))
-            if ((rc = commit_batch(r)) != 0)
+            if ((rc = commit_batch(r)) != 0) {
+                if (rc == LUX_ENOSPC)
+                    out_of_space(r, lux_store_errmsg(r->store));
                 break;
+            }
         refresh_console(r, 0);
     }
     return rc;
@@ -1722,11 +1796,26 @@ int lux_run(const lux_run_opts_t *opts, lux_run_outcome_t *out)
     r.wall_start = lux_clock_wall_s();
     r.last_commit = lux_clock_monotonic_s();
     rc = run_loop(&r);
-    if (commit_batch(&r) != 0 && rc == 0)
-        rc = LUX_ESTORE;
+    if (rc != LUX_ENOSPC) {
+        int crc = commit_batch(&r);
+        if (crc != 0 && rc == 0)
+            rc = crc == LUX_ENOSPC ? LUX_ENOSPC : LUX_ESTORE;
+    }
+    if (rc == LUX_ENOSPC) {
+        /* Any write may be the one that found the disk full. */
+        if (!r.out_of_space)
+            out_of_space(&r, lux_store_errmsg(r.store));
+        halt_out_of_space(&r);
+        r.interrupted = 1;
+        snprintf(out->error, sizeof out->error, "%s", r.space_msg);
+    }
     refresh_console(&r, 1);
 
-    const char *status = rc != 0 ? "ERROR" : r.interrupted ? "INTERRUPTED" : "FINISHED";
+    /* After a full disk this write may fail too: the status then stays
+     * RUNNING, which a resume treats like INTERRUPTED (it never reads it). */
+    const char *status = rc != 0 && rc != LUX_ENOSPC ? "ERROR"
+                         : r.interrupted             ? "INTERRUPTED"
+                                                     : "FINISHED";
     lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : lux_clock_wall_s());
     out->end = r.interrupted ? LUX_RUN_INTERRUPTED
                : r.stopping  ? LUX_RUN_BUDGET_USED_UP

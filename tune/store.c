@@ -206,6 +206,8 @@ struct lux_store {
     int in_tx;
     int version;
     long duplicates;
+    int tx_failed;            /* a write of the open transaction failed: its code */
+    unsigned long long bytes; /* text bound since the transaction (or the write) began */
     sqlite3_stmt *stmt[STMT_COUNT];
     char errmsg[512];
 };
@@ -232,9 +234,10 @@ static int code_of(int rc)
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return LUX_EBUSY;
+    case SQLITE_FULL:
+        return LUX_ENOSPC;
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
-    case SQLITE_FULL:
         return LUX_EIO;
     case SQLITE_CONSTRAINT:
         return LUX_EEXIST;
@@ -245,12 +248,51 @@ static int code_of(int rc)
     }
 }
 
+/* What a write that ran out of space needed: the text bound since the
+ * transaction began, in whole WAL frames (a page and its 24-byte header),
+ * plus one frame. A lower bound: index pages and the rewritten parts of
+ * existing pages need frames too. */
+static unsigned long long space_needed(lux_store_t *s)
+{
+    unsigned long long page = 8192;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+        page = (unsigned long long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ((s->bytes + page - 1) / page + 1) * (page + 24);
+}
+
 /* Records "what failed: sqlite's message (path)" and returns the LUX_E*
- * code of rc. */
+ * code of rc. A full disk (SQLITE_FULL, or an I/O error whose errno is
+ * ENOSPC or EDQUOT) is LUX_ENOSPC with the message "out of disk space
+ * writing PATH (needed about N bytes, M free on that filesystem)". A
+ * failed write inside a transaction poisons it (tx_failed): SQLite may have
+ * rolled back the statement or the whole transaction, so committing the
+ * rest would store part of a batch. */
 static int fail(lux_store_t *s, int rc, const char *what)
 {
-    set_msg(s, "%s: %s (%s)", what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), s->path);
-    return code_of(rc);
+    int code = code_of(rc);
+    int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+    if (code == LUX_EIO && (sys == ENOSPC || sys == EDQUOT))
+        code = LUX_ENOSPC;
+    if (code == LUX_ENOSPC && s->db != NULL)
+        lux_fs_nospc_message(s->errmsg, sizeof s->errmsg, s->path, space_needed(s));
+    else
+        set_msg(s, "%s: %s (%s)", what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+                s->path);
+    if (s->in_tx && !s->readonly && s->tx_failed == 0 &&
+        (code == LUX_ENOSPC || code == LUX_EIO || code == LUX_ENOMEM ||
+         sqlite3_get_autocommit(s->db)))
+        s->tx_failed = code;
+    return code;
+}
+
+/* Counts the text a write binds, for space_needed(). */
+static void count_bytes(lux_store_t *s, const char *text)
+{
+    if (text != NULL)
+        s->bytes += strlen(text);
 }
 
 const char *lux_store_errmsg(const lux_store_t *self)
@@ -330,12 +372,18 @@ static int step_write(lux_store_t *s, sqlite3_stmt *st, const char *what)
     return code;
 }
 
+/* Every write starts here: refused on a reader, and inside a transaction
+ * that an earlier write poisoned (the message of that failure stays). */
 static int need_writer(lux_store_t *s, const char *what)
 {
     if (s->readonly) {
         set_msg(s, "%s: the store is open read-only (%s)", what, s->path);
         return LUX_EINVAL;
     }
+    if (s->in_tx && s->tx_failed != 0)
+        return s->tx_failed;
+    if (!s->in_tx)
+        s->bytes = 0;
     return 0;
 }
 
@@ -634,8 +682,11 @@ int lux_store_begin(lux_store_t *self)
     if (st == NULL)
         return LUX_ESTORE;
     rc = step_write(self, st, "cannot begin a transaction");
-    if (rc == 0)
+    if (rc == 0) {
         self->in_tx = 1;
+        self->tx_failed = 0;
+        self->bytes = 0;
+    }
     return rc;
 }
 
@@ -644,6 +695,11 @@ int lux_store_commit(lux_store_t *self)
     if (!self->in_tx) {
         set_msg(self, "no transaction is open on %s", self->path);
         return LUX_EINVAL;
+    }
+    if (self->tx_failed != 0) {
+        int code = self->tx_failed;
+        lux_store_rollback(self);
+        return code;
     }
     sqlite3_stmt *st = cached(self, STMT_COMMIT);
     int rc = st != NULL ? step_write(self, st, "cannot commit a batch") : LUX_ESTORE;
@@ -689,6 +745,7 @@ void lux_store_rollback(lux_store_t *self)
         }
     }
     self->in_tx = 0;
+    self->tx_failed = 0;
 }
 
 int lux_store_in_transaction(const lux_store_t *self)
@@ -775,6 +832,7 @@ int lux_store_trial_add(lux_store_t *self, const lux_store_trial_t *t)
         return LUX_ESTORE;
     bind_text(st, 1, t->trial_id);
     bind_text(st, 2, t->config_json);
+    count_bytes(self, t->config_json);
     bind_text(st, 3, t->resources_json);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)t->seed);
     bind_text(st, 5, lux_trial_status_name(t->status));
@@ -816,6 +874,7 @@ int lux_store_trial_update(lux_store_t *self, const lux_store_trial_t *t)
     bind_time(st, 9, t->start_time);
     bind_time(st, 10, t->end_time);
     bind_text(st, 11, t->last_result_json);
+    count_bytes(self, t->last_result_json);
     if (t->has_best) {
         sqlite3_bind_double(st, 12, t->best_metric);
         sqlite3_bind_int64(st, 13, t->best_iteration);
@@ -860,8 +919,9 @@ int lux_store_trial_set_status(lux_store_t *self, const char *trial_id, lux_tria
 int lux_store_result_add(lux_store_t *self, const char *trial_id, long training_iteration,
                          double time_total_s, const char *metrics_json)
 {
-    if (self->readonly)
-        return need_writer(self, "cannot add a result");
+    int rc = need_writer(self, "cannot add a result");
+    if (rc != 0)
+        return rc;
     if (trial_id == NULL || metrics_json == NULL) {
         set_msg(self, "a result needs a trial id and metrics (%s)", self->path);
         return LUX_EINVAL;
@@ -874,7 +934,8 @@ int lux_store_result_add(lux_store_t *self, const char *trial_id, long training_
     sqlite3_bind_double(st, 3, time_total_s);
     sqlite3_bind_double(st, 4, lux_clock_wall_s());
     sqlite3_bind_text(st, 5, metrics_json, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    count_bytes(self, metrics_json);
+    rc = sqlite3_step(st);
     int code = 0;
     if (rc != SQLITE_DONE)
         code = fail(self, rc, "cannot store a result");
@@ -991,6 +1052,7 @@ int lux_store_decision_add(lux_store_t *self, const char *source, const char *tr
     bind_text(st, 3, trial_id);
     bind_text(st, 4, action);
     bind_text(st, 5, detail_json);
+    count_bytes(self, detail_json);
     return step_write(self, st, "cannot record a decision");
 }
 
@@ -1009,6 +1071,7 @@ static int state_put(lux_store_t *self, const char *key, const char *text, const
         sqlite3_bind_int64(st, 2, *num);
     else
         bind_text(st, 2, text);
+    count_bytes(self, text);
     sqlite3_bind_double(st, 3, lux_clock_wall_s());
     return step_write(self, st, "cannot store state");
 }
@@ -1035,6 +1098,7 @@ int lux_store_journal_add(lux_store_t *self, const char *source, const char *ent
         return LUX_ESTORE;
     bind_text(st, 1, source);
     bind_text(st, 2, entry_json);
+    count_bytes(self, entry_json);
     return step_write(self, st, "cannot append to the journal");
 }
 

@@ -42,10 +42,18 @@
  * replayed from an older checkpoint are ignored, never duplicated.
  *
  * Errors. Functions return 0 or a negative LUX_E* code: LUX_ESTORE for a
- * failed SQLite call, LUX_EIO for a disk error (I/O, disk full), LUX_EINVAL
+ * failed SQLite call, LUX_EIO for a disk error, LUX_ENOSPC for a full disk
+ * or quota (SQLITE_FULL, or ENOSPC/EDQUOT under an I/O error; the message is
+ * "out of disk space writing DIR/experiment.db (needed about N bytes, M free
+ * on that filesystem)", N being the transaction's text in whole WAL frames,
+ * a lower bound), LUX_EINVAL
  * for bad arguments, LUX_ENOENT for a missing row, LUX_ENOMEM, LUX_EBUSY
  * when the database stayed locked past the busy timeout, LUX_EUNSUPPORTED
- * for a database written by a newer lux.
+ * for a database written by a newer lux. A write inside a transaction that
+ * fails with LUX_ENOSPC, LUX_EIO or LUX_ENOMEM (or after which SQLite left
+ * the transaction) poisons it: every later write returns the same code and
+ * lux_store_commit() rolls back and returns it, so a batch never commits in
+ * part.
  * After a failure, lux_store_errmsg() says what failed in a sentence that
  * names the database path. SQLite result codes never leave store.c.
  *
