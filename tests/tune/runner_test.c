@@ -493,9 +493,35 @@ static void request_stop(int sig)
     lux_run_request_stop(sig);
 }
 
+/* Rows in the results table of experiment `name`, or 0 before its store
+ * exists or while it cannot be read. */
+static long stored_results(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
+    sqlite3 *db = NULL;
+    long n = 0;
+    if (access(path, F_OK) == 0 &&
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM results", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+/* Runs (or resumes) experiment `name` in a child and sends it `sig`
+ * `after_s` seconds after the run has stored a result of its own (not
+ * counting from the fork: a loaded machine, or a sanitizer build, can take
+ * longer than that to start, and a kill before the store exists would leave
+ * nothing to resume). */
 static int run_and_kill(const char *path, const char *name, double after_s, int sig, int resume,
                         int *workers, int *orphans)
 {
+    long before = stored_results(name);
     fflush(NULL);
     pid_t pid = fork();
     LUX_CHECK(pid >= 0);
@@ -508,12 +534,20 @@ static int run_and_kill(const char *path, const char *name, double after_s, int 
         sigaction(SIGTERM, &sa, NULL);
         _exit(run_quiet(path, NULL, resume, name));
     }
-    usleep((useconds_t)(after_s * 1e6));
+    int status = 0, ended = 0;
+    double give_up = lux_test_now() + 60;
+    while (!ended && stored_results(name) <= before && lux_test_now() < give_up) {
+        ended = waitpid(pid, &status, WNOHANG) == pid;
+        usleep(10000);
+    }
+    size_t nkids = 0;
     pid_t kids[64];
-    size_t nkids = children_of(pid, kids, 64);
-    kill(pid, sig);
-    int status;
-    waitpid(pid, &status, 0);
+    if (!ended) {
+        usleep((useconds_t)(after_s * 1e6));
+        nkids = children_of(pid, kids, 64);
+        kill(pid, sig);
+        waitpid(pid, &status, 0);
+    }
     if (workers)
         *workers = (int)nkids;
     if (orphans) {
