@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "plugin.h"
 #include "suggest.h"
 #include "trainable.h"
 #include "yaml_tree.h"
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- the loader -------------------------------------------------------------- */
 
@@ -38,6 +40,7 @@ typedef struct {
     size_t errlen;
     const lux_config_options_t *opts;
     lux_config_t *cfg;
+    bool from_json; /* a stored config: its name was checked when it was stored */
 } ctx_t;
 
 static int cfail(ctx_t *c, const lux_yaml_node_t *n, const char *fmt, ...)
@@ -97,6 +100,21 @@ static int get_string(ctx_t *c, const lux_yaml_node_t *map, const char *key, cha
     return *out ? 0 : LUX_ENOMEM;
 }
 
+/* YAML 1.2's spellings of infinity and NaN, which lux reads as strings: a
+ * config number must be finite. */
+static bool inf_or_nan_text(const lux_yaml_node_t *v)
+{
+    static const char *const t[] = {".inf",  ".Inf",  ".INF",  "+.inf", "+.Inf",    "+.INF",
+                                    "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN",     ".NAN",
+                                    "inf",   "-inf",  "nan",   "NaN",   "Infinity", "-Infinity"};
+    if (v->kind != LUX_YAML_SCALAR || v->quoted)
+        return false;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(v->scalar, t[i]) == 0)
+            return true;
+    return false;
+}
+
 static int get_number(ctx_t *c, const lux_yaml_node_t *map, const char *key, double *out)
 {
     const lux_yaml_node_t *v = field(map, key);
@@ -106,6 +124,9 @@ static int get_number(ctx_t *c, const lux_yaml_node_t *map, const char *key, dou
     bool ok = json_is_number(j);
     double d = ok ? json_number_value(j) : 0;
     json_decref(j);
+    if (!ok && inf_or_nan_text(v))
+        return cfail(c, v, "%s must be a finite number, not %s; write e.g. %s: 10", key, v->scalar,
+                     key);
     if (!ok)
         return cfail(c, v, "%s must be a number, not %s; write e.g. %s: 10", key,
                      lux_yaml_node_type_name(v), key);
@@ -113,26 +134,42 @@ static int get_number(ctx_t *c, const lux_yaml_node_t *map, const char *key, dou
     return 0;
 }
 
-static int get_int(ctx_t *c, const lux_yaml_node_t *map, const char *key, long min, long *out)
+/* An integer key within [min, max]. A float with no fractional part (2e6)
+ * is accepted; one beyond the range (1e30, 9223372036854775808) is reported
+ * as out of range, not as "not an integer". */
+static int get_int(ctx_t *c, const lux_yaml_node_t *map, const char *key, long min, long max,
+                   long *out)
 {
     const lux_yaml_node_t *v = field(map, key);
     if (v == NULL)
         return 0;
     json_t *j = v->kind == LUX_YAML_SCALAR ? lux_yaml_node_to_json(v) : NULL;
-    bool ok = json_is_integer(j);
+    bool ok = json_is_integer(j), whole = false;
     json_int_t x = ok ? json_integer_value(j) : 0;
+    double r = json_is_real(j) ? json_real_value(j) : 0;
     /* 2e6 reads as a float; accept it when it is a whole number. */
-    if (!ok && json_is_real(j) && json_real_value(j) == floor(json_real_value(j)) &&
-        fabs(json_real_value(j)) < 9e15) {
-        ok = true;
-        x = (json_int_t)json_real_value(j);
+    if (!ok && json_is_real(j) && r == floor(r)) {
+        whole = true;
+        if (fabs(r) < 9e15) {
+            ok = true;
+            x = (json_int_t)r;
+        }
     }
     json_decref(j);
+    if (whole && !ok)
+        return cfail(c, v, "%s must be within [%ld, %ld], not %s; %s it", key, min, max, v->scalar,
+                     r < 0 ? "raise" : "lower");
+    if (!ok && inf_or_nan_text(v))
+        return cfail(c, v, "%s must be an integer within [%ld, %ld], not %s; write e.g. %s: %ld",
+                     key, min, max, v->scalar, key, min > 1 ? min : 1);
     if (!ok)
         return cfail(c, v, "%s must be an integer, not %s; write e.g. %s: %ld", key,
                      lux_yaml_node_type_name(v), key, min > 1 ? min : 1);
     if (x < min)
         return cfail(c, v, "%s must be >= %ld, not %lld; raise it", key, min, (long long)x);
+    if (x > max)
+        return cfail(c, v, "%s must be within [%ld, %ld], not %s; lower it", key, min, max,
+                     v->scalar);
     *out = (long)x;
     return 0;
 }
@@ -277,6 +314,10 @@ static int parse_bundle(ctx_t *c, const lux_yaml_node_t *v, lux_trial_bundle_t *
         }
         double amount = json_number_value(j);
         json_decref(j);
+        if (amount != 0 && !(amount >= LUX_CONFIG_MIN_AMOUNT && amount <= LUX_CONFIG_MAX_AMOUNT))
+            return cfail(c, t, "resource '%s' must be 0 or within [%g, %g], not %s; %s it", k,
+                         LUX_CONFIG_MIN_AMOUNT, LUX_CONFIG_MAX_AMOUNT, t->scalar,
+                         amount < LUX_CONFIG_MIN_AMOUNT ? "raise" : "lower");
         if (strcmp(k, "CPU") == 0)
             b->cpu = amount;
         else if (strcmp(k, "GPU") == 0)
@@ -312,6 +353,11 @@ static int parse_resources(ctx_t *c, const lux_yaml_node_t *v)
                 return cfail(c, bundles,
                              "bundles must be a non-empty list of mappings; write e.g. bundles: "
                              "[{CPU: 1}, {CPU: 1}]");
+            if (bundles->count > LUX_CONFIG_MAX_BUNDLES)
+                return cfail(c, bundles,
+                             "bundles lists %zu bundles, more than %d; a trial has the trainer's "
+                             "bundle and one per rollout worker: use fewer workers",
+                             bundles->count, LUX_CONFIG_MAX_BUNDLES);
             r->bundles = lux_calloc(bundles->count, sizeof *r->bundles);
             if (r->bundles == NULL)
                 return LUX_ENOMEM;
@@ -327,6 +373,16 @@ static int parse_resources(ctx_t *c, const lux_yaml_node_t *v)
             return cfail(c, field(v, "cpu"), "cpu must be >= 0, not %g", cpu);
         if (gpu < 0)
             return cfail(c, field(v, "gpu"), "gpu must be >= 0, not %g", gpu);
+        const char *names[2] = {"cpu", "gpu"};
+        double amounts[2] = {cpu, gpu};
+        for (int i = 0; i < 2; i++)
+            if (amounts[i] != 0 &&
+                !(amounts[i] >= LUX_CONFIG_MIN_AMOUNT && amounts[i] <= LUX_CONFIG_MAX_AMOUNT))
+                return cfail(c, field(v, names[i]),
+                             "%s must be 0 or within [%g, %g], not %s; %s it", names[i],
+                             LUX_CONFIG_MIN_AMOUNT, LUX_CONFIG_MAX_AMOUNT,
+                             field(v, names[i])->scalar,
+                             amounts[i] < LUX_CONFIG_MIN_AMOUNT ? "raise" : "lower");
     }
     r->bundles = lux_calloc(1, sizeof *r->bundles);
     if (r->bundles == NULL)
@@ -353,9 +409,9 @@ static int parse_checkpoint(ctx_t *c, const lux_yaml_node_t *v)
     int rc, order = 0;
     if ((rc = need_mapping(c, v, "checkpoint", "checkpoint: {frequency: 10, at_end: true}")) ||
         (rc = check_keys(c, v, "checkpoint", keys, 5)) ||
-        (rc = get_int(c, v, "frequency", 0, &k->frequency)) ||
+        (rc = get_int(c, v, "frequency", 0, LUX_CONFIG_MAX_COUNT, &k->frequency)) ||
         (rc = get_bool(c, v, "at_end", &k->at_end)) ||
-        (rc = get_int(c, v, "num_to_keep", 1, &k->num_to_keep)) ||
+        (rc = get_int(c, v, "num_to_keep", 1, LUX_CONFIG_MAX_COUNT, &k->num_to_keep)) ||
         (rc = get_string(c, v, "score_attribute", &k->score_attribute)) ||
         (rc = get_enum(c, v, "score_order", mode_names, 2, &order)))
         return rc;
@@ -476,10 +532,10 @@ static int parse_scheduler(ctx_t *c, const lux_yaml_node_t *v)
         if ((rc = get_number(c, v, "max_t", &p->max_t)) ||
             (rc = get_number(c, v, "grace_period", &p->grace_period)) ||
             (rc = get_number(c, v, "reduction_factor", &p->reduction_factor)) ||
-            (rc = get_int(c, v, "brackets", 1, &brackets)) ||
+            (rc = get_int(c, v, "brackets", 1, LUX_SCHED_MAX_RUNGS, &brackets)) ||
             (rc = get_bool(c, v, "stop_last_trials", &p->stop_last_trials)))
             return rc;
-        p->brackets = (int)(brackets > 1000 ? 1000 : brackets);
+        p->brackets = (int)brackets;
     }
     if (v != NULL && type == LUX_SCHEDULER_PBT) {
         if ((rc = get_number(c, v, "perturbation_interval", &p->perturbation_interval)) ||
@@ -505,6 +561,12 @@ static int parse_scheduler(ctx_t *c, const lux_yaml_node_t *v)
                 if (!ok)
                     return cfail(c, f->items[i],
                                  "perturbation factors must be positive numbers; write e.g. 1.2");
+                if (p->perturbation_factors[i] < LUX_SCHED_MIN_FACTOR ||
+                    p->perturbation_factors[i] > LUX_SCHED_MAX_FACTOR)
+                    return cfail(c, f->items[i],
+                                 "a perturbation factor must be within [%g, %g], not %s; write "
+                                 "e.g. 1.2",
+                                 LUX_SCHED_MIN_FACTOR, LUX_SCHED_MAX_FACTOR, f->items[i]->scalar);
             }
             p->num_perturbation_factors = f->count;
         }
@@ -554,10 +616,19 @@ static bool env_known(const lux_config_options_t *o, const char *env)
 static int check_trainable(ctx_t *c, const lux_yaml_node_t *at)
 {
     const char *t = c->cfg->trainable;
-    size_t len = strlen(t);
-    if (c->opts->skip_trainable_check || strchr(t, '/') != NULL ||
-        (len > 3 && strcmp(t + len - 3, ".so") == 0))
+    if (c->opts->skip_trainable_check)
         return 0;
+    if (lux_trainable_plugin_is_spec(t)) {
+        /* Loaded now (as the runner would load it before any trial), so that
+         * a missing file or a library that is not a plugin is reported at
+         * the trainable's position. Loading twice runs its init once. */
+        const char *cls = NULL;
+        char msg[768] = "";
+        int rc = lux_trainable_plugin_load(t, &cls, msg, sizeof msg);
+        if (rc == LUX_ENOMEM)
+            return rc;
+        return rc == 0 ? 0 : cfail(c, at, "%s", msg);
+    }
     if (lux_trainable_find(t) != NULL)
         return 0;
     const char *names[64];
@@ -588,6 +659,88 @@ static int check_env(ctx_t *c, const lux_yaml_node_t *at, const char *env)
         return cfail(c, at, "unknown env '%s'; did you mean '%s'? (`lux envs` lists them)", env,
                      near);
     return cfail(c, at, "unknown env '%s'; `lux envs` lists the environments", env);
+}
+
+static bool name_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '.' || ch == '_' || ch == '-';
+}
+
+/* What is wrong with a name (no advice), or "" when nothing is. */
+static void name_problem(const char *name, char *what, size_t len)
+{
+    size_t n = strlen(name);
+    what[0] = '\0';
+    if (n == 0) {
+        snprintf(what, len, "is empty");
+        return;
+    }
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        snprintf(what, len, "may not be '%s' (that names the storage directory or its parent)",
+                 name);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!name_char(name[i])) {
+            unsigned char ch = (unsigned char)name[i];
+            char shown[16];
+            if (ch > ' ' && ch < 127)
+                snprintf(shown, sizeof shown, "'%c'", ch);
+            else
+                snprintf(shown, sizeof shown, "byte 0x%02x", ch);
+            snprintf(what, len,
+                     "may only contain letters, digits, '.', '_' and '-' (it is one directory "
+                     "under storage), not %s at byte %zu",
+                     shown, i + 1);
+            return;
+        }
+    if (n > LUX_CONFIG_MAX_NAME)
+        snprintf(what, len, "is %zu bytes long, more than %d", n, LUX_CONFIG_MAX_NAME);
+}
+
+/* A valid name close to `name`, for the advice. */
+static void name_suggestion(const char *name, char *out, size_t len)
+{
+    size_t j = 0;
+    for (size_t i = 0; name[i] != '\0' && j + 1 < len && j < LUX_CONFIG_MAX_NAME; i++)
+        out[j++] = name_char(name[i]) ? name[i] : '_';
+    out[j] = '\0';
+    if (j == 0 || strspn(out, ".") == j)
+        snprintf(out, len, "my-experiment");
+}
+
+int lux_config_name_check(const char *name, char *err, size_t errlen)
+{
+    char what[256], good[LUX_CONFIG_MAX_NAME + 1];
+    name_problem(name, what, sizeof what);
+    if (what[0] == '\0')
+        return 0;
+    name_suggestion(name, good, sizeof good);
+    if (err != NULL && errlen > 0)
+        snprintf(err, errlen, "the experiment name %s; use e.g. %s", what, good);
+    return LUX_ECONFIG;
+}
+
+/* Checks the final name (after --smoke's suffix). `at` is the node that
+ * gave it; from_file: the name was taken from the file's name. */
+static int check_name(ctx_t *c, const lux_yaml_node_t *at, bool from_file)
+{
+    const char *name = c->cfg->name;
+    char what[256], good[LUX_CONFIG_MAX_NAME + 1];
+    name_problem(name, what, sizeof what);
+    if (what[0] == '\0')
+        return 0;
+    name_suggestion(name, good, sizeof good);
+    if (from_file)
+        return cfail(c, at,
+                     "the experiment's name comes from the file name and %s; add e.g. name: %s "
+                     "or rename the file",
+                     what, good);
+    if (c->opts->smoke && strlen(name) > LUX_CONFIG_MAX_NAME)
+        return cfail(c, at, "name %s with --smoke's '-smoke'; use e.g. name: %.*s", what,
+                     LUX_CONFIG_MAX_NAME - 6, good);
+    return cfail(c, at, "name %s; write e.g. name: %s", what, good);
 }
 
 static char *base_name(const char *path)
@@ -637,11 +790,13 @@ static int load_tree(ctx_t *c, const lux_yaml_node_t *root)
                      lux_yaml_node_type_name(root));
     }
     /* RLlib's shape: one top-level key naming the experiment. */
+    const lux_yaml_node_t *name_at = NULL; /* what gave the name; NULL: the file name */
     if (root->count == 1 && !in_list(root->keys[0]->scalar, top_keys, NTOP) &&
         root->items[0]->kind == LUX_YAML_MAPPING) {
         lux_free(cfg->name);
         if ((cfg->name = lux_strdup(root->keys[0]->scalar)) == NULL)
             return LUX_ENOMEM;
+        name_at = root->keys[0];
         root = root->items[0];
     }
     if ((rc = check_keys(c, root, "the experiment", top_keys, NTOP)) != 0)
@@ -688,11 +843,12 @@ static int load_tree(ctx_t *c, const lux_yaml_node_t *root)
         return cfail(c, lux_yaml_node_key(root, "metric"),
                      "metric is given without mode; add mode: max or mode: min");
     long seed = 0;
-    if ((rc = get_int(c, root, "num_samples", 1, &cfg->num_samples)) ||
-        (rc = get_int(c, root, "seed", 0, &seed)) ||
+    if ((rc = get_int(c, root, "num_samples", 1, LUX_CONFIG_MAX_TRIALS, &cfg->num_samples)) ||
+        (rc = get_int(c, root, "seed", 0, LONG_MAX, &seed)) ||
         (rc = get_number(c, root, "time_budget_s", &cfg->time_budget_s)) ||
-        (rc = get_int(c, root, "max_concurrent_trials", 0, &cfg->max_concurrent_trials)) ||
-        (rc = get_int(c, root, "max_failures", -1, &cfg->max_failures)) ||
+        (rc = get_int(c, root, "max_concurrent_trials", 0, LUX_CONFIG_MAX_COUNT,
+                      &cfg->max_concurrent_trials)) ||
+        (rc = get_int(c, root, "max_failures", -1, LUX_CONFIG_MAX_COUNT, &cfg->max_failures)) ||
         (rc = get_enum(c, root, "search", search_names, 2, &search)))
         return rc;
     cfg->seed = (uint64_t)seed;
@@ -702,6 +858,11 @@ static int load_tree(ctx_t *c, const lux_yaml_node_t *root)
         return cfail(c, field(root, "time_budget_s"),
                      "time_budget_s must be >= 0, not %g; use 0 or leave it out for no budget",
                      cfg->time_budget_s);
+    if (cfg->time_budget_s > LUX_CONFIG_MAX_SECONDS)
+        return cfail(c, field(root, "time_budget_s"),
+                     "time_budget_s must be within [0, %g] seconds, not %s; lower it, or use 0 "
+                     "for no budget",
+                     LUX_CONFIG_MAX_SECONDS, field(root, "time_budget_s")->scalar);
     if ((rc = parse_stop(c, field(root, "stop"))) ||
         (rc = parse_resources(c, field(root, "resources_per_trial"))) ||
         (rc = parse_checkpoint(c, field(root, "checkpoint"))))
@@ -726,10 +887,17 @@ static int load_tree(ctx_t *c, const lux_yaml_node_t *root)
     if (cfg->env == NULL && inner != NULL && inner->kind == LUX_YAML_SCALAR &&
         inner->scalar[0] != '\0' && (rc = check_env(c, inner, inner->scalar)) != 0)
         return rc;
-    if (lux_space_num_trials(cfg->space, cfg->num_samples) > (size_t)LONG_MAX / 2)
+    if (lux_space_num_trials(cfg->space, cfg->num_samples) > (size_t)LUX_CONFIG_MAX_TRIALS)
         return cfail(c, field(root, "num_samples") ? field(root, "num_samples") : space,
-                     "the experiment would have more trials than lux can count; lower "
-                     "num_samples or the grid");
+                     "the experiment would have %s%zu trials (num_samples %ld times a grid of "
+                     "%s%zu), more than %ld; lower num_samples or the grid",
+                     lux_space_num_trials(cfg->space, cfg->num_samples) == SIZE_MAX ? "over " : "",
+                     lux_space_num_trials(cfg->space, cfg->num_samples), cfg->num_samples,
+                     lux_space_grid_size(cfg->space) == SIZE_MAX ? "over " : "",
+                     lux_space_grid_size(cfg->space), LUX_CONFIG_MAX_TRIALS);
+    if (field(root, "name") != NULL)
+        name_at = field(root, "name");
+    bool name_from_file = cfg->name == NULL;
     if (cfg->name == NULL && (cfg->name = base_name(cfg->path)) == NULL)
         return LUX_ENOMEM;
     if (c->opts->smoke && field(root, "smoke") != NULL) {
@@ -742,8 +910,24 @@ static int load_tree(ctx_t *c, const lux_yaml_node_t *root)
         lux_free(cfg->name);
         cfg->name = name;
     }
+    /* The name becomes a directory under storage and every trial id's
+     * prefix: a stored config's name was checked when it was stored (and is
+     * kept as it was, so an experiment stored before this check resumes). */
+    if (!c->from_json &&
+        (rc = check_name(c, name_at ? name_at : root, name_at == NULL && name_from_file)) != 0)
+        return rc;
     if (cfg->storage == NULL && (cfg->storage = lux_strdup("runs")) == NULL)
         return LUX_ENOMEM;
+    /* Where each field was written, for lux_config_error(). */
+    for (size_t i = 0; i < NTOP && cfg->nwhere < sizeof cfg->where / sizeof cfg->where[0]; i++) {
+        const lux_yaml_node_t *fv = lux_yaml_node_get(root, top_keys[i]);
+        if (fv == NULL || fv->line == 0)
+            continue;
+        cfg->where[cfg->nwhere].field = top_keys[i];
+        cfg->where[cfg->nwhere].line = fv->line;
+        cfg->where[cfg->nwhere].column = fv->column;
+        cfg->nwhere++;
+    }
     /* The trainable's own checks, on trial 0's config. */
     const lux_trainable_class_t *cls = lux_trainable_find(cfg->trainable);
     if (cls != NULL && cls->validate != NULL) {
@@ -778,13 +962,14 @@ static lux_config_t *config_alloc(const char *path)
 }
 
 static int load_root(const lux_yaml_node_t *root, const char *name,
-                     const lux_config_options_t *opts, lux_config_t **out, char *err, size_t errlen)
+                     const lux_config_options_t *opts, bool from_json, lux_config_t **out,
+                     char *err, size_t errlen)
 {
     static const lux_config_options_t none = {0};
     lux_config_t *cfg = config_alloc(name);
     if (cfg == NULL)
         return LUX_ENOMEM;
-    ctx_t c = {name, err, errlen, opts ? opts : &none, cfg};
+    ctx_t c = {name, err, errlen, opts ? opts : &none, cfg, from_json};
     int rc = load_tree(&c, root);
     if (rc != 0) {
         lux_config_destroy(&cfg);
@@ -805,7 +990,7 @@ int lux_config_load_string(const char *yaml, size_t len, const char *name,
     int rc = lux_yaml_parse(yaml, len, name, &root, err, errlen);
     if (rc != 0)
         return rc;
-    rc = load_root(root, name, opts, out, err, errlen);
+    rc = load_root(root, name, opts, false, out, err, errlen);
     lux_yaml_node_destroy(&root);
     return rc;
 }
@@ -821,28 +1006,48 @@ int lux_config_load(const char *path, const lux_config_options_t *opts, lux_conf
             snprintf(err, errlen, "%s: cannot open: %s; check the path", path, strerror(e));
         return e == ENOENT ? LUX_ENOENT : LUX_EIO;
     }
+    /* Read at most one byte more than the limit: a device (/dev/zero) or a
+     * huge file is refused by its size, never read to the end. */
+    const size_t limit = (size_t)LUX_CONFIG_MAX_FILE_BYTES;
+    struct stat st;
     size_t cap = 4096, len = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+        (uintmax_t)st.st_size < limit)
+        cap = (size_t)st.st_size + 1;
     char *buf = lux_malloc(cap);
-    int rc = 0;
+    int rc = 0, read_errno = 0;
     while (buf != NULL) {
         len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
+        if (ferror(f)) {
+            read_errno = errno;
             break;
-        char *nb = cap > (64u << 20) ? NULL : lux_realloc(buf, cap * 2);
+        }
+        if (len < cap || len > limit)
+            break;
+        size_t ncap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
+        char *nb = lux_realloc(buf, ncap);
         if (nb == NULL) {
             lux_free(buf);
             buf = NULL;
             break;
         }
         buf = nb;
-        cap *= 2;
+        cap = ncap;
     }
-    if (buf == NULL)
+    if (buf == NULL) {
         rc = LUX_ENOMEM;
-    else if (ferror(f)) {
+    } else if (read_errno != 0 || ferror(f)) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: read error; check the file", path);
+            snprintf(err, errlen, "%s: cannot read: %s; give the path of a YAML experiment file",
+                     path, read_errno ? strerror(read_errno) : "read error");
         rc = LUX_EIO;
+    } else if (len > limit) {
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "%s: the file is larger than %ld MiB, the limit for an experiment file; "
+                     "give the path of a YAML experiment file",
+                     path, LUX_CONFIG_MAX_FILE_BYTES >> 20);
+        rc = LUX_ECONFIG;
     }
     fclose(f);
     if (rc == 0)
@@ -858,7 +1063,7 @@ int lux_config_from_json(const json_t *json, const lux_config_options_t *opts, l
     lux_yaml_node_t *root = lux_yaml_node_from_json(json);
     if (root == NULL)
         return LUX_ENOMEM;
-    int rc = load_root(root, "<json>", opts, out, err, errlen);
+    int rc = load_root(root, "<json>", opts, true, out, err, errlen);
     lux_yaml_node_destroy(&root);
     if (rc == 0) {
         /* Keep the stored name even though the file name is "<json>". */
@@ -869,6 +1074,22 @@ int lux_config_from_json(const json_t *json, const lux_config_options_t *opts, l
             return LUX_ENOMEM;
         }
     }
+    return rc;
+}
+
+int lux_config_error(const lux_config_t *cfg, const char *field_name, char *err, size_t errlen,
+                     const char *fmt, ...)
+{
+    int line = 0, column = 0;
+    for (size_t i = 0; i < cfg->nwhere; i++)
+        if (strcmp(cfg->where[i].field, field_name) == 0) {
+            line = cfg->where[i].line;
+            column = cfg->where[i].column;
+        }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = lux_yaml_errorv(err, errlen, cfg->path, line, column, NULL, fmt, ap);
+    va_end(ap);
     return rc;
 }
 

@@ -32,6 +32,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- limits (docs/config.md, "Limits") ------------------------------------ */
+
+/* An experiment's name is one directory under storage and the prefix of its
+ * trial ids (NAME_00042): 1 to 100 bytes of [A-Za-z0-9._-], not "." or "..". */
+#define LUX_CONFIG_MAX_NAME 100
+/* Experiment files larger than this are refused before they are parsed. */
+#define LUX_CONFIG_MAX_FILE_BYTES (16L << 20)
+/* Trials of one experiment (num_samples times the grid), and num_samples. */
+#define LUX_CONFIG_MAX_TRIALS 1000000L
+/* Placement-group bundles per trial. */
+#define LUX_CONFIG_MAX_BUNDLES 1024
+/* A resource amount is 0 or within [LUX_CONFIG_MIN_AMOUNT, LUX_CONFIG_MAX_AMOUNT]
+ * (Ray's granularity is 0.0001; memory is counted in bytes). */
+#define LUX_CONFIG_MIN_AMOUNT 0.0001
+#define LUX_CONFIG_MAX_AMOUNT 1e15
+/* time_budget_s within [0, this] (about 31 years). */
+#define LUX_CONFIG_MAX_SECONDS 1e9
+/* Counts: max_concurrent_trials, max_failures, checkpoint frequency and
+ * num_to_keep at most this. */
+#define LUX_CONFIG_MAX_COUNT 1000000000L
+
 /* ---- the config ----------------------------------------------------------- */
 
 typedef enum { LUX_SEARCH_RANDOM = 0, LUX_SEARCH_GRID = 1 } lux_search_t;
@@ -86,6 +107,14 @@ typedef struct {
     lux_space_t *mutations;           /* PBT hyperparam_mutations or NULL */
     char *storage;                    /* default "runs" */
     char *sched_time_attr_owned;      /* backs scheduler.time_attr when set in the file */
+    /* Where each top-level field's value was written (1-based; absent for a
+     * config loaded from JSON), for checks made after loading: see
+     * lux_config_error(). `field` points to a static string. */
+    struct {
+        const char *field;
+        int line, column;
+    } where[24];
+    size_t nwhere;
 } lux_config_t;
 
 /* Which names besides the trainable registry a config may use. Every field
@@ -113,6 +142,22 @@ int lux_config_load(const char *path, const lux_config_options_t *opts, lux_conf
 int lux_config_load_string(const char *yaml, size_t len, const char *name,
                            const lux_config_options_t *opts, lux_config_t **out, char *err,
                            size_t errlen);
+
+/* Formats a message about a top-level field of a loaded config, for checks
+ * that can only be made later (the runner's: resources_per_trial against
+ * the machine). Writes "FILE:LINE:COL: " and the formatted text when the
+ * file gave the field a position, "FILE: " and the text otherwise (a
+ * config loaded from JSON or a field left out). Returns LUX_ECONFIG so that
+ * a check can `return lux_config_error(...)` (callers may return another
+ * code). Cannot fail. */
+int lux_config_error(const lux_config_t *cfg, const char *field, char *err, size_t errlen,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Checks an experiment name (LUX_CONFIG_MAX_NAME above), e.g. one given as
+ * `lux run --name NAME`. Returns 0, or LUX_ECONFIG with what is wrong and
+ * what to do in err (no position: the caller prefixes where it came from,
+ * e.g. "--name "). Cannot fail otherwise. */
+int lux_config_name_check(const char *name, char *err, size_t errlen);
 
 /* Frees a config and clears *cfg_p. Accepts NULL. */
 void lux_config_destroy(lux_config_t **cfg_p);

@@ -66,12 +66,18 @@ static int load_path(const char *path, plugin_t **out, char *err, size_t errlen)
             return 0;
         }
     if (nplugins >= MAX_PLUGINS) {
-        snprintf(err, errlen, "plugin %s: at most %d plugins", path, MAX_PLUGINS);
+        snprintf(err, errlen,
+                 "plugin %s: at most %d plugins are loaded; combine trainables into fewer plugins",
+                 path, MAX_PLUGINS);
         return LUX_EFULL;
     }
     void *h = dlopen(real, RTLD_NOW | RTLD_GLOBAL);
     if (h == NULL) {
-        snprintf(err, errlen, "plugin %s: cannot load: %s", path, dlerror());
+        snprintf(err, errlen,
+                 "plugin %s: cannot load: %s; give the path of a shared library built as "
+                 "docs/plugins.md "
+                 "describes",
+                 path, dlerror());
         return LUX_EINVAL;
     }
     int (*init)(void) = (int (*)(void))dlsym(h, "lux_plugin_init");
@@ -84,7 +90,8 @@ static int load_path(const char *path, plugin_t **out, char *err, size_t errlen)
     size_t n0 = lux_trainable_names(before, MAX_NAMES);
     int rc = init();
     if (rc != 0) {
-        snprintf(err, errlen, "plugin %s: lux_plugin_init failed: %s", path, lux_strerror(rc));
+        snprintf(err, errlen, "plugin %s: lux_plugin_init failed: %s; fix the plugin's init", path,
+                 lux_strerror(rc));
         return LUX_EINVAL;
     }
     plugin_t *p = &plugins[nplugins++];
@@ -112,7 +119,10 @@ int lux_trainable_plugin_load(const char *spec, const char **name, char *err, si
     if (rc != 0)
         return rc;
     if (p->nnames == 0) {
-        snprintf(err, errlen, "plugin %s registered no trainable in lux_plugin_init()", path);
+        snprintf(err, errlen,
+                 "plugin %s registered no trainable in lux_plugin_init(); register one with "
+                 "lux_trainable_register()",
+                 path);
         return LUX_ENOENT;
     }
     if (want == NULL || *want == '\0') {

@@ -120,8 +120,25 @@ int lux_scheduler_params_check(const lux_scheduler_params_t *p, char *err, size_
         if (!(p->reduction_factor > 1) || !isfinite(p->reduction_factor))
             return perr(err, errlen, "reduction_factor: must be > 1, not %g; use e.g. 3 or 4",
                         p->reduction_factor);
-        if (p->brackets < 1)
-            return perr(err, errlen, "brackets: must be >= 1, not %d", p->brackets);
+        /* At most LUX_SCHED_MAX_RUNGS rungs: x = log(max_t/grace)/log(rf) < 64. */
+        double ratio = p->max_t / p->grace_period;
+        if (!(ratio < 0x1p63))
+            return perr(err, errlen,
+                        "max_t: max_t / grace_period must be below 2^63 (ASHA has at most %d "
+                        "rungs), not %g / %g; lower max_t or raise grace_period",
+                        LUX_SCHED_MAX_RUNGS, p->max_t, p->grace_period);
+        if (!(log(ratio) / log(p->reduction_factor) < LUX_SCHED_MAX_RUNGS)) {
+            double min_rf = pow(ratio, 1.0 / LUX_SCHED_MAX_RUNGS);
+            return perr(err, errlen,
+                        "reduction_factor: %.17g would give ASHA more than %d rungs between "
+                        "grace_period %g and max_t %g; use at least %.6g, or bring max_t and "
+                        "grace_period closer",
+                        p->reduction_factor, LUX_SCHED_MAX_RUNGS, p->grace_period, p->max_t,
+                        min_rf * (1 + 1e-9));
+        }
+        if (p->brackets < 1 || p->brackets > LUX_SCHED_MAX_RUNGS)
+            return perr(err, errlen, "brackets: must be within [1, %d], not %d",
+                        LUX_SCHED_MAX_RUNGS, p->brackets);
         return 0;
     }
     /* pbt */
@@ -141,9 +158,12 @@ int lux_scheduler_params_check(const lux_scheduler_params_t *p, char *err, size_
         return perr(err, errlen, "perturbation_factors: give 1 to %d factors",
                     LUX_SCHED_MAX_FACTORS);
     for (size_t i = 0; i < p->num_perturbation_factors; i++)
-        if (!(p->perturbation_factors[i] > 0) || !isfinite(p->perturbation_factors[i]))
-            return perr(err, errlen, "perturbation_factors: factors must be positive, not %g",
-                        p->perturbation_factors[i]);
+        if (!(p->perturbation_factors[i] >= LUX_SCHED_MIN_FACTOR &&
+              p->perturbation_factors[i] <= LUX_SCHED_MAX_FACTOR))
+            return perr(err, errlen,
+                        "perturbation_factors: factors must be within [%g, %g], not %g; use "
+                        "e.g. 1.2 and 0.8",
+                        LUX_SCHED_MIN_FACTOR, LUX_SCHED_MAX_FACTOR, p->perturbation_factors[i]);
     if (p->hyperparam_mutations == NULL || lux_space_num_variables(p->hyperparam_mutations) == 0)
         return perr(err, errlen,
                     "hyperparam_mutations: pbt needs hyperparameters to mutate; add e.g. "

@@ -125,6 +125,14 @@ typedef enum {
 const char *lux_decision_name(lux_decision_kind_t kind);
 
 #define LUX_SCHED_MAX_FACTORS 8
+/* ASHA's rungs per bracket (int(log(max_t/grace_period)/log(reduction_factor)
+ * + 1)) and brackets are at most this: a reduction_factor barely above 1 or
+ * a max_t/grace_period near the range of a double would otherwise ask for
+ * billions of rungs. */
+#define LUX_SCHED_MAX_RUNGS 64
+/* PBT's perturbation factors lie within [MIN, MAX]. */
+#define LUX_SCHED_MIN_FACTOR 0.001
+#define LUX_SCHED_MAX_FACTOR 1000.0
 
 /* Everything a scheduler is built from. Strings and the mutation space are
  * borrowed for the scheduler's lifetime (the loaded config owns them).

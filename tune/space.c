@@ -265,8 +265,31 @@ static int arg_number(parse_t *p, const lux_yaml_node_t *args, size_t i, const c
     if (!ok || !isfinite(v))
         return fail(p, n, path, "%s's %s must be %s; write e.g. {%s: [%s]}", dist, what,
                     integer ? "an integer" : "a number", dist, integer ? "1, 10" : "0.1, 1.0");
+    /* Bounds keep every derived quantity finite and exact: integers stay
+     * exact in a double, and hi - lo or mean + sd * z cannot overflow. */
+    double max = integer ? LUX_SPACE_MAX_INT : LUX_SPACE_MAX_ABS;
+    if (fabs(v) > max)
+        return fail(p, n, path,
+                    integer ? "%s's %s must be within [%.0f, %.0f], not %s; use a value of "
+                              "smaller magnitude"
+                            : "%s's %s must be within [%g, %g], not %s; use a value of smaller "
+                              "magnitude",
+                    dist, what, -max, max, n->scalar);
     *out = v;
     return 0;
+}
+
+/* Quantised domains round x/q: with |x|/q above 2^53 multiples of q are
+ * no longer exact (and x/q may overflow to infinity). */
+static int check_steps(parse_t *p, const lux_yaml_node_t *qnode, const char *path, const char *dist,
+                       double reach, double q)
+{
+    if (reach / q <= LUX_SPACE_MAX_INT)
+        return 0;
+    return fail(p, qnode, path,
+                "%s's q=%s is too small for values up to %g (more than 2^53 steps of q); use q "
+                ">= %g",
+                dist, qnode->scalar, reach, reach / LUX_SPACE_MAX_INT);
 }
 
 static const char *dist_usage(lux_domain_kind_t k)
@@ -385,6 +408,10 @@ static int parse_domain(parse_t *p, lux_domain_kind_t kind, const lux_yaml_node_
                         "%s's q must be > 0, not %g; give a positive "
                         "quantum",
                         dist, q);
+        /* A normal draw lies within 10 sd of the mean (the sampler cannot
+         * reach further). */
+        if (n > 2 && (rc = check_steps(p, args->items[2], path, dist, fabs(mean) + 10 * sd, q)))
+            return rc;
         v->d.lower = mean;
         v->d.upper = sd;
         v->d.q = q;
@@ -423,6 +450,9 @@ static int parse_domain(parse_t *p, lux_domain_kind_t kind, const lux_yaml_node_
                     "%s needs a lower bound > 0, not %g (the log of it is undefined); use a "
                     "positive lower bound or uniform",
                     dist, lo);
+    if (quantised && n > 2 &&
+        (rc = check_steps(p, args->items[2], path, dist, fmax(fabs(lo), fabs(hi)), q)) != 0)
+        return rc;
     if (quantised && !(integer && q == 1)) { /* integer q = 1 samples [lo, hi] directly */
         double ql = ceil(lo / q) * q, qh = floor(hi / q) * q;
         bool exclusive_sampler = integer; /* integers() excludes the upper end */

@@ -60,6 +60,13 @@ int lux_rng_from_json(lux_rng_t *rng, const json_t *state);
 
 /* ---- domains ------------------------------------------------------------ */
 
+/* Limits of distribution arguments (docs/config.md, "Limits"): every
+ * number's magnitude is at most LUX_SPACE_MAX_ABS, an integer domain's at
+ * most 2^53 (exact in a double), and a quantised domain has at most 2^53
+ * steps of q between 0 and its farthest value. */
+#define LUX_SPACE_MAX_ABS 1e300
+#define LUX_SPACE_MAX_INT 9007199254740992.0
+
 /* X(ENUM, "yaml name") */
 #define LUX_DOMAIN_MAP(X)                                                                          \
     X(CONSTANT, "constant")                                                                        \

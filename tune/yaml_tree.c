@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,50 +61,122 @@ static lux_yaml_node_t *node_new(lux_yaml_kind_t kind, int line, int column)
 
 static int node_append(lux_yaml_node_t *parent, lux_yaml_node_t *key, lux_yaml_node_t *item)
 {
-    size_t n = parent->count + 1;
-    lux_yaml_node_t **items = lux_realloc(parent->items, n * sizeof *items);
-    if (items == NULL)
-        return LUX_ENOMEM;
-    parent->items = items;
-    if (parent->kind == LUX_YAML_MAPPING) {
-        lux_yaml_node_t **keys = lux_realloc(parent->keys, n * sizeof *keys);
-        if (keys == NULL)
+    /* Geometric growth: appending n items costs O(n), not O(n^2) copies. */
+    if (parent->count == parent->cap) {
+        size_t cap = parent->cap ? parent->cap * 2 : 4;
+        if (cap > SIZE_MAX / sizeof(lux_yaml_node_t *))
             return LUX_ENOMEM;
-        parent->keys = keys;
-        keys[parent->count] = key;
+        lux_yaml_node_t **items = lux_realloc(parent->items, cap * sizeof *items);
+        if (items == NULL)
+            return LUX_ENOMEM;
+        parent->items = items;
+        if (parent->kind == LUX_YAML_MAPPING) {
+            lux_yaml_node_t **keys = lux_realloc(parent->keys, cap * sizeof *keys);
+            if (keys == NULL)
+                return LUX_ENOMEM;
+            parent->keys = keys;
+        }
+        parent->cap = cap;
     }
-    items[parent->count] = item;
-    parent->count = n;
+    if (parent->kind == LUX_YAML_MAPPING)
+        parent->keys[parent->count] = key;
+    parent->items[parent->count] = item;
+    parent->count++;
+    return 0;
+}
+
+/* A set of a mapping's keys (open addressing over key indices), so that
+ * finding a duplicate among n keys takes O(n) expected time: the parser's
+ * duplicate check and the merge look keys up here instead of comparing
+ * each key with every earlier one. */
+typedef struct {
+    size_t *slot; /* key index + 1; 0 = empty */
+    size_t cap;   /* a power of two, or 0 */
+    size_t n;
+} keyset_t;
+
+static size_t key_hash(const char *k)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static void keyset_fini(keyset_t *ks)
+{
+    lux_free(ks->slot);
+    memset(ks, 0, sizeof *ks);
+}
+
+/* The index in keys[] of a key equal to k, or SIZE_MAX. */
+static size_t keyset_find(const keyset_t *ks, lux_yaml_node_t *const *keys, const char *k)
+{
+    if (ks->cap == 0)
+        return SIZE_MAX;
+    for (size_t i = key_hash(k) & (ks->cap - 1);; i = (i + 1) & (ks->cap - 1)) {
+        if (ks->slot[i] == 0)
+            return SIZE_MAX;
+        if (strcmp(keys[ks->slot[i] - 1]->scalar, k) == 0)
+            return ks->slot[i] - 1;
+    }
+}
+
+/* Adds keys[index] (not in the set yet). Returns 0 or LUX_ENOMEM. */
+static int keyset_add(keyset_t *ks, lux_yaml_node_t *const *keys, size_t index)
+{
+    if (2 * (ks->n + 1) > ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 16;
+        size_t *slot = lux_calloc(cap, sizeof *slot);
+        if (slot == NULL)
+            return LUX_ENOMEM;
+        for (size_t j = 0; j < ks->cap; j++) {
+            if (ks->slot[j] == 0)
+                continue;
+            size_t i = key_hash(keys[ks->slot[j] - 1]->scalar) & (cap - 1);
+            while (slot[i] != 0)
+                i = (i + 1) & (cap - 1);
+            slot[i] = ks->slot[j];
+        }
+        lux_free(ks->slot);
+        ks->slot = slot;
+        ks->cap = cap;
+    }
+    size_t i = key_hash(keys[index]->scalar) & (ks->cap - 1);
+    while (ks->slot[i] != 0)
+        i = (i + 1) & (ks->cap - 1);
+    ks->slot[i] = index + 1;
+    ks->n++;
     return 0;
 }
 
 int lux_yaml_node_merge(lux_yaml_node_t *dst, lux_yaml_node_t *src)
 {
-    for (size_t i = 0; i < src->count; i++) {
+    keyset_t ks = {0};
+    int rc = 0;
+    for (size_t j = 0; j < dst->count && rc == 0; j++)
+        if (dst->keys[j] != NULL && dst->keys[j]->scalar != NULL &&
+            keyset_find(&ks, dst->keys, dst->keys[j]->scalar) == SIZE_MAX)
+            rc = keyset_add(&ks, dst->keys, j);
+    for (size_t i = 0; i < src->count && rc == 0; i++) {
         lux_yaml_node_t *k = src->keys[i], *v = src->items[i];
         if (k == NULL || v == NULL || k->scalar == NULL)
             continue;
-        size_t j = 0;
-        while (j < dst->count && (dst->keys[j] == NULL || dst->keys[j]->scalar == NULL ||
-                                  strcmp(dst->keys[j]->scalar, k->scalar) != 0))
-            j++;
-        if (j < dst->count && dst->items[j]->kind == LUX_YAML_MAPPING &&
+        size_t j = keyset_find(&ks, dst->keys, k->scalar);
+        if (j != SIZE_MAX && dst->items[j]->kind == LUX_YAML_MAPPING &&
             v->kind == LUX_YAML_MAPPING) {
-            int rc = lux_yaml_node_merge(dst->items[j], v);
-            if (rc != 0)
-                return rc;
-        } else if (j < dst->count) {
+            rc = lux_yaml_node_merge(dst->items[j], v);
+        } else if (j != SIZE_MAX) {
             src->items[i] = dst->items[j];
             dst->items[j] = v;
-        } else {
-            int rc = node_append(dst, k, v);
-            if (rc != 0)
-                return rc;
+        } else if ((rc = node_append(dst, k, v)) == 0) {
             src->keys[i] = NULL;
             src->items[i] = NULL;
+            rc = keyset_add(&ks, dst->keys, dst->count - 1);
         }
     }
-    return 0;
+    keyset_fini(&ks);
+    return rc;
 }
 
 const lux_yaml_node_t *lux_yaml_node_get(const lux_yaml_node_t *map, const char *key)
@@ -135,6 +208,38 @@ bool lux_yaml_node_is_null(const lux_yaml_node_t *n)
            strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
 }
 
+/* Whether plain text is a YAML number: an integer [-+]?[0-9]+ or a float
+ * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?. *integer says which. */
+static bool number_text(const char *t, bool *integer)
+{
+    const char *p = t;
+    if (*p == '-' || *p == '+')
+        p++;
+    size_t digits = strspn(p, "0123456789");
+    *integer = digits > 0 && p[digits] == '\0';
+    if (*integer)
+        return true;
+    const char *q = p + digits;
+    size_t frac_digits = 0;
+    if (*q == '.') {
+        q++;
+        frac_digits = strspn(q, "0123456789");
+        q += frac_digits;
+    }
+    if (digits + frac_digits == 0)
+        return false;
+    if (*q == 'e' || *q == 'E') {
+        q++;
+        if (*q == '-' || *q == '+')
+            q++;
+        size_t e = strspn(q, "0123456789");
+        if (e == 0)
+            return false;
+        q += e;
+    }
+    return *q == '\0';
+}
+
 static json_t *scalar_to_json(const lux_yaml_node_t *n)
 {
     const char *t = n->scalar;
@@ -146,40 +251,19 @@ static json_t *scalar_to_json(const lux_yaml_node_t *n)
         return json_true();
     if (!strcmp(t, "false") || !strcmp(t, "False") || !strcmp(t, "FALSE"))
         return json_false();
-    /* Integers: [-+]?[0-9]+ */
-    const char *p = t;
-    if (*p == '-' || *p == '+')
-        p++;
-    size_t digits = strspn(p, "0123456789");
-    if (digits > 0 && p[digits] == '\0') {
-        errno = 0;
-        long long v = strtoll(t, NULL, 10);
-        if (errno == 0)
-            return json_integer((json_int_t)v);
-        return json_real(strtod(t, NULL));
-    }
-    /* Floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-    size_t int_digits = digits;
-    const char *q = p + digits;
-    size_t frac_digits = 0;
-    if (*q == '.') {
-        q++;
-        frac_digits = strspn(q, "0123456789");
-        q += frac_digits;
-    }
-    if (int_digits + frac_digits > 0) {
-        if (*q == 'e' || *q == 'E') {
-            q++;
-            if (*q == '-' || *q == '+')
-                q++;
-            size_t e = strspn(q, "0123456789");
-            q = e ? q + e : NULL;
+    bool integer;
+    if (number_text(t, &integer)) {
+        if (integer) {
+            errno = 0;
+            long long v = strtoll(t, NULL, 10);
+            if (errno == 0)
+                return json_integer((json_int_t)v);
         }
-        if (q != NULL && *q == '\0') {
-            double v = strtod(t, NULL);
-            if (isfinite(v))
-                return json_real(v);
-        }
+        /* The parser rejects number text a double cannot hold, so this is
+         * finite for trees parsed from YAML. */
+        double v = strtod(t, NULL);
+        if (isfinite(v))
+            return json_real(v);
     }
     return json_string(t);
 }
@@ -328,8 +412,9 @@ static int next_event(yctx_t *c, yaml_event_t *ev)
                  problem);
 }
 
-/* Builds the node starting with *ev (which it deletes). */
-static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_yaml_node_t **out)
+/* Builds the node starting with *ev (which it deletes). A key is a name, so
+ * number text there is not checked for range. */
+static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, bool is_key, lux_yaml_node_t **out)
 {
     int line = (int)ev->start_mark.line + 1, column = (int)ev->start_mark.column + 1;
     int rc = 0;
@@ -352,9 +437,16 @@ static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_yaml_node_t **
                     (ev->data.scalar.tag != NULL &&
                      strcmp((const char *)ev->data.scalar.tag, YAML_STR_TAG) == 0);
         n->scalar = lux_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+        yaml_event_delete(ev);
+        bool integer;
         if (n->scalar == NULL)
             rc = LUX_ENOMEM;
-        yaml_event_delete(ev);
+        else if (!is_key && !n->quoted && number_text(n->scalar, &integer) &&
+                 !isfinite(strtod(n->scalar, NULL)))
+            rc = yfail(c, line, column,
+                       "the number %.40s%s is out of range (beyond +-1.8e308, the largest a "
+                       "double holds); write a smaller number, or quote it to make it a string",
+                       n->scalar, strlen(n->scalar) > 40 ? "..." : "");
         break;
     }
     case YAML_SEQUENCE_START_EVENT:
@@ -366,6 +458,7 @@ static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_yaml_node_t **
             rc = LUX_ENOMEM;
             break;
         }
+        keyset_t ks = {0};
         for (;;) {
             yaml_event_t e;
             if ((rc = next_event(c, &e)) != 0)
@@ -375,7 +468,7 @@ static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_yaml_node_t **
                 break;
             }
             lux_yaml_node_t *key = NULL, *item = NULL;
-            if ((rc = parse_node(c, &e, depth + 1, map ? &key : &item)) != 0)
+            if ((rc = parse_node(c, &e, depth + 1, map, map ? &key : &item)) != 0)
                 break;
             if (map) {
                 if (key->kind != LUX_YAML_SCALAR) {
@@ -385,15 +478,13 @@ static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_yaml_node_t **
                     lux_yaml_node_destroy(&key);
                     break;
                 }
-                for (size_t i = 0; i < n->count; i++)
-                    if (strcmp(n->keys[i]->scalar, key->scalar) == 0) {
-                        rc = yfail(c, key->line, key->column,
-                                   "duplicate key '%s' (first at line %d); keep only one",
-                                   key->scalar, n->keys[i]->line);
-                        break;
-                    }
+                size_t first = keyset_find(&ks, n->keys, key->scalar);
+                if (first != SIZE_MAX)
+                    rc = yfail(c, key->line, key->column,
+                               "duplicate key '%s' (first at line %d); keep only one", key->scalar,
+                               n->keys[first]->line);
                 if (rc == 0 && (rc = next_event(c, &e)) == 0)
-                    rc = parse_node(c, &e, depth + 1, &item);
+                    rc = parse_node(c, &e, depth + 1, false, &item);
                 if (rc != 0) {
                     lux_yaml_node_destroy(&key);
                     break;
@@ -404,7 +495,10 @@ static int parse_node(yctx_t *c, yaml_event_t *ev, int depth, lux_yaml_node_t **
                 lux_yaml_node_destroy(&item);
                 break;
             }
+            if (map && (rc = keyset_add(&ks, n->keys, n->count - 1)) != 0)
+                break;
         }
+        keyset_fini(&ks);
         break;
     }
     case YAML_ALIAS_EVENT:
@@ -456,7 +550,7 @@ int lux_yaml_parse(const char *yaml, size_t len, const char *name, lux_yaml_node
             yaml_event_delete(&ev);
             break;
         }
-        rc = parse_node(&c, &ev, 0, &root);
+        rc = parse_node(&c, &ev, 0, false, &root);
         if (rc != 0)
             break;
     }

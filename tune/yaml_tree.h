@@ -43,6 +43,7 @@ typedef struct lux_yaml_node {
     char *scalar;     /* LUX_YAML_SCALAR: the text */
     bool quoted;
     size_t count;                /* items (and keys) */
+    size_t cap;                  /* room in items (and keys); grows geometrically */
     struct lux_yaml_node **keys; /* LUX_YAML_MAPPING */
     struct lux_yaml_node **items;
 } lux_yaml_node_t;
@@ -50,7 +51,11 @@ typedef struct lux_yaml_node {
 /* Parses YAML text into a tree (the first document; an empty text gives an
  * empty plain scalar). Returns 0 and *out (the caller destroys it),
  * LUX_ECONFIG with "NAME:LINE:COL: YAML syntax error: ...; ..." in err, or
- * LUX_ENOMEM. */
+ * LUX_ENOMEM. Also LUX_ECONFIG, with the position, for a duplicate key, an
+ * alias, nesting deeper than 64 levels, a second document and a plain
+ * scalar written as a number that a double cannot hold (1e400: it would
+ * otherwise silently become a string). Time and memory are linear in the
+ * text's length (keys are checked for duplicates through a hash set). */
 int lux_yaml_parse(const char *yaml, size_t len, const char *name, lux_yaml_node_t **out, char *err,
                    size_t errlen);
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- toy trainables ------------------------------------------------------- */
 
@@ -375,6 +376,92 @@ static const broken_t broken[] = {
      "t.yaml:3:3: scheduler needs a type; add type: fifo, asha or pbt"},
     /* 39 a second document */
     {"trainable: es\n---\ntrainable: a3c\n", "t.yaml:2:1: a second YAML document"},
+    /* 44 names are one path component (they become directories) */
+    {"name: ../../../tmp/x\ntrainable: es\n",
+     "t.yaml:1:7: name may only contain letters, digits, '.', '_' and '-' (it is one directory "
+     "under storage), not '/' at byte 3; write e.g. name: .._.._.._tmp_x"},
+    /* 45 */
+    {"name: a/b\ntrainable: es\n", "t.yaml:1:7: name may only contain letters, digits"},
+    /* 46 */
+    {"name: ..\ntrainable: es\n",
+     "t.yaml:1:7: name may not be '..' (that names the storage directory or its parent)"},
+    /* 47 */
+    {"name: .\ntrainable: es\n", "t.yaml:1:7: name may not be '.'"},
+    /* 48 longer than trial ids can hold */
+    {"name: "
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\ntrainable: es\n",
+     "t.yaml:1:7: name is 138 bytes long, more than 100; write e.g. name: xxxx"},
+    /* 49 RLlib's shape names the experiment by its key */
+    {"a b:\n  run: es\n", "t.yaml:1:1: name may only contain letters, digits, '.', '_' and '-' "
+                          "(it is one directory under storage), not byte 0x20 at byte 2"},
+    /* 50 a reduction factor barely above 1 (was a segfault) */
+    {"trainable: es\nmetric: r\nmode: max\n"
+     "scheduler: {type: asha, reduction_factor: 1.0000000000001}\n",
+     "t.yaml:4:43: scheduler reduction_factor: 1.0000000000000999 would give ASHA more than 64 "
+     "rungs between grace_period 1 and max_t 100; use at least 1.07461"},
+    /* 51 max_t / grace_period overflows (was a huge calloc) */
+    {"trainable: es\nmetric: r\nmode: max\n"
+     "scheduler: {type: asha, max_t: 1e308, grace_period: 1e-308}\n",
+     "t.yaml:4:32: scheduler max_t: max_t / grace_period must be below 2^63"},
+    /* 52 brackets were capped silently */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler: {type: asha, brackets: 100}\n",
+     "t.yaml:4:35: brackets must be within [1, 64], not 100; lower it"},
+    /* 53 quniform's steps (was an empty message) */
+    {"trainable: es\nconfig: {x: {quniform: [0, 1e300, 1e-300]}}\n",
+     "t.yaml:2:35: quniform's q=1e-300 is too small for values up to 1e+300 (more than 2^53 "
+     "steps of q); use q >= 1.11022e+284"},
+    /* 54 uniform's width overflowed to inf (was an empty message) */
+    {"trainable: es\nconfig: {x: {uniform: [-1e308, 1e308]}}\n",
+     "t.yaml:2:24: uniform's lower bound must be within [-1e+300, 1e+300], not -1e308"},
+    /* 55 qrandn's subnormal q (was an empty message) */
+    {"trainable: es\nconfig: {x: {qrandn: [0, 1, 1e-320]}}\n",
+     "t.yaml:2:29: qrandn's q=1e-320 is too small for values up to 10"},
+    /* 56 a number a double cannot hold is not quietly a string */
+    {"trainable: es\nmetric: -1e400\nmode: max\n",
+     "t.yaml:2:9: the number -1e400 is out of range (beyond +-1.8e308, the largest a double "
+     "holds)"},
+    /* 57 integers beyond the range */
+    {"trainable: es\nnum_samples: 1e30\n",
+     "t.yaml:2:14: num_samples must be within [1, 1000000], not 1e30; lower it"},
+    /* 58 */
+    {"trainable: es\nnum_samples: 9223372036854775808\n",
+     "t.yaml:2:14: num_samples must be within [1, 1000000], not 9223372036854775808"},
+    /* 59 */
+    {"trainable: es\nmax_failures: -2\n", "t.yaml:2:15: max_failures must be >= -1, not -2"},
+    /* 60 YAML's infinity and NaN spellings */
+    {"trainable: es\ntime_budget_s: .inf\n",
+     "t.yaml:2:16: time_budget_s must be a finite number, not .inf"},
+    /* 61 */
+    {"trainable: es\nnum_samples: .nan\n",
+     "t.yaml:2:14: num_samples must be an integer within [1, 1000000], not .nan"},
+    /* 62 */
+    {"trainable: es\ntime_budget_s: 1e10\n",
+     "t.yaml:2:16: time_budget_s must be within [0, 1e+09] seconds, not 1e10"},
+    /* 63 */
+    {"trainable: es\nresources_per_trial: {cpu: 1e-300}\n",
+     "t.yaml:2:28: cpu must be 0 or within [0.0001, 1e+15], not 1e-300; raise it"},
+    /* 64 */
+    {"trainable: es\nresources_per_trial: {bundles: [{CPU: 1e20}]}\n",
+     "t.yaml:2:39: resource 'CPU' must be 0 or within [0.0001, 1e+15], not 1e20"},
+    /* 65 */
+    {"trainable: es\nmetric: r\nmode: max\nscheduler: {type: pbt, perturbation_factors: [1e6],"
+     " hyperparam_mutations: {lr: [1, 2]}}\n",
+     "t.yaml:4:47: a perturbation factor must be within [0.001, 1000], not 1e6"},
+    /* 66 */
+    {"trainable: es\ncheckpoint: {frequency: 1e12}\n",
+     "t.yaml:2:25: frequency must be within [0, 1000000000], not 1e12"},
+    /* 67 integer domains stay exact in a double */
+    {"trainable: es\nconfig: {x: {randint: [0, 9223372036854775807]}}\n",
+     "t.yaml:2:27: randint's upper bound must be within [-9007199254740992, 9007199254740992]"},
+    /* 68 the grid times num_samples */
+    {"trainable: es\nnum_samples: 1000000\nconfig: {x: {grid_search: [1, 2]}}\n",
+     "t.yaml:2:14: the experiment would have 2000000 trials"},
+    /* 69 plugin paths are loaded when the config is */
+    {"trainable: /nonexistent/x.so\n",
+     "t.yaml:1:12: plugin /nonexistent/x.so: no such file; give the path of a shared library"},
+    /* 70 */
+    {"trainable: /etc/passwd\n", "t.yaml:1:12: plugin /etc/passwd: cannot load: "},
 };
 
 LUX_TEST(broken_configs_name_file_line_column)
@@ -694,4 +781,199 @@ LUX_TEST(smoke_section_merges_over_the_file)
     LUX_CHECK_ERR(lux_config_load_string(bad, strlen(bad), "t.yaml", &o, &cfg, err, sizeof err),
                   LUX_ECONFIG);
     LUX_CHECK_CONTAINS(err, "t.yaml:2:8: smoke must be a mapping");
+}
+
+/* ---- limits: hostile configs are refused before anything is created ------------ */
+
+/* `lux run` on a config whose name tries to leave (or nest under) the
+ * storage directory exits 2 with the name's position and creates nothing:
+ * not the storage directory, not the directory the name points at. */
+LUX_TEST_T(names_never_create_anything_outside_storage, 60)
+{
+    char escape[256], storage[4200], parent_probe[4400];
+    snprintf(escape, sizeof escape, "lux-config-escape-%ld", (long)getpid());
+    snprintf(storage, sizeof storage, "%s/runs", lux_test_tmpdir());
+    /* storage/../../NAME is the tmpdir's parent's NAME. */
+    snprintf(parent_probe, sizeof parent_probe, "%s/../%s", lux_test_tmpdir(), escape);
+    char long_name[160];
+    memset(long_name, 'x', 140);
+    long_name[140] = '\0';
+    char names[4][300];
+    snprintf(names[0], sizeof names[0], "../../%s", escape);
+    snprintf(names[1], sizeof names[1], "a/b");
+    snprintf(names[2], sizeof names[2], "..");
+    snprintf(names[3], sizeof names[3], "%s", long_name);
+    for (int i = 0; i < 4; i++) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml,
+                 "name: %s\ntrainable: es\nenv: CartPole-v1\nnum_samples: 2\n"
+                 "stop: {training_iteration: 1}\n",
+                 names[i]);
+        const char *path = lux_test_write_tmp("n.yaml", yaml);
+        const char *args[] = {"run", path, "--storage", storage, "-q", NULL};
+        char *out = NULL, *err = NULL;
+        int rc = lux_test_lux(args, NULL, 30, &out, &err);
+        LUX_CHECK_MSG(rc == 2, "name %s: exit %d\n%s%s", names[i], rc, out, err);
+        char want[4300];
+        snprintf(want, sizeof want, "%s:1:7: name ", path);
+        LUX_CHECK_CONTAINS(err, want);
+        free(out);
+        free(err);
+        LUX_CHECK_MSG(access(storage, F_OK) != 0, "name %s created %s", names[i], storage);
+        LUX_CHECK_MSG(access(parent_probe, F_OK) != 0, "name %s created %s", names[i],
+                      parent_probe);
+    }
+}
+
+/* The crashes and empty messages of the issue, through the real binary:
+ * exit 2 with a positioned message, and a tiny time budget runs clean. */
+LUX_TEST_T(hostile_numbers_exit_2_with_a_position, 60)
+{
+    static const struct {
+        const char *extra, *message;
+    } cases[] = {
+        {"metric: r\nmode: max\nscheduler: {type: asha, reduction_factor: 1.0000000000001}\n",
+         ":6:43: scheduler reduction_factor:"},
+        {"metric: r\nmode: max\nscheduler: {type: asha, max_t: 1e308, grace_period: 1e-308}\n",
+         ":6:32: scheduler max_t:"},
+        {"config: {x: {quniform: [0, 1e300, 1e-300]}}\n", ":4:35: quniform's q=1e-300"},
+        {"config: {x: {uniform: [-1e308, 1e308]}}\n", ":4:24: uniform's lower bound"},
+        {"config: {x: {qrandn: [0, 1, 1e-320]}}\n", ":4:29: qrandn's q=1e-320"},
+        {"metric: -1e400\nmode: max\n", ":4:9: the number -1e400 is out of range"},
+    };
+    char storage[4200];
+    snprintf(storage, sizeof storage, "%s/runs", lux_test_tmpdir());
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "trainable: es\nenv: CartPole-v1\nstop: {training_iteration: 1}\n%s",
+                 cases[i].extra);
+        const char *path = lux_test_write_tmp("h.yaml", yaml);
+        const char *args[] = {"run", path, "--storage", storage, "-q", NULL};
+        char *out = NULL, *err = NULL;
+        int rc = lux_test_lux(args, NULL, 30, &out, &err);
+        LUX_CHECK_MSG(rc == 2, "case %zu: exit %d\n%s%s", i, rc, out, err);
+        char want[4300];
+        snprintf(want, sizeof want, "%s%s", path, cases[i].message);
+        LUX_CHECK_CONTAINS(err, want);
+        free(out);
+        free(err);
+        LUX_CHECK(access(storage, F_OK) != 0);
+    }
+    /* time_budget_s: 1e-300 is a valid (spent at once) budget. */
+    const char *path = lux_test_write_tmp("b.yaml", "trainable: es\nenv: CartPole-v1\n"
+                                                    "stop: {training_iteration: 1}\n"
+                                                    "time_budget_s: 1e-300\n");
+    const char *args[] = {"run", path, "--storage", storage, "-q", NULL};
+    char *out = NULL, *err = NULL;
+    int rc = lux_test_lux(args, NULL, 30, &out, &err);
+    LUX_CHECK_MSG(rc == 0, "exit %d\n%s%s", rc, out, err);
+    free(out);
+    free(err);
+}
+
+LUX_TEST(config_files_are_bounded_and_read_errors_name_the_file)
+{
+    lux_config_options_t o = opts();
+    lux_config_t *cfg = NULL;
+    char err[1024] = "";
+    /* A device that never ends: refused by size, with a message. */
+    LUX_CHECK_ERR(lux_config_load("/dev/zero", &o, &cfg, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "/dev/zero: the file is larger than 16 MiB, the limit for an "
+                            "experiment file;");
+    LUX_CHECK(cfg == NULL);
+    /* A directory opens but cannot be read. */
+    err[0] = '\0';
+    LUX_CHECK_ERR(lux_config_load(lux_test_tmpdir(), &o, &cfg, err, sizeof err), LUX_EIO);
+    char want[4300];
+    snprintf(want, sizeof want, "%s: cannot read: ", lux_test_tmpdir());
+    LUX_CHECK_CONTAINS(err, want);
+    /* A regular file one byte over the limit. */
+    char path[4300];
+    snprintf(path, sizeof path, "%s/big.yaml", lux_test_tmpdir());
+    FILE *f = fopen(path, "wb");
+    LUX_CHECK(f != NULL);
+    LUX_CHECK(fseek(f, LUX_CONFIG_MAX_FILE_BYTES, SEEK_SET) == 0 && fputc('\n', f) == '\n');
+    fclose(f);
+    err[0] = '\0';
+    LUX_CHECK_ERR(lux_config_load(path, &o, &cfg, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "big.yaml: the file is larger than 16 MiB");
+    remove(path);
+}
+
+LUX_TEST(bundle_count_is_bounded_at_its_position)
+{
+    lux_config_options_t o = opts();
+    size_t cap = 20 * 5000 + 100, len = 0;
+    char *y = malloc(cap);
+    LUX_CHECK(y != NULL);
+    len +=
+        (size_t)snprintf(y + len, cap - len, "trainable: es\nresources_per_trial:\n  bundles: [");
+    for (int i = 0; i < 5000; i++)
+        len += (size_t)snprintf(y + len, cap - len, "%s{CPU: 0.001}", i ? ", " : "");
+    len += (size_t)snprintf(y + len, cap - len, "]\n");
+    lux_config_t *cfg = NULL;
+    char err[1024] = "";
+    LUX_CHECK_ERR(lux_config_load_string(y, len, "t.yaml", &o, &cfg, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "t.yaml:3:12: bundles lists 5000 bundles, more than 1024;");
+    free(y);
+}
+
+/* Checks made after loading (the runner's resources against the machine)
+ * can still point at the field. */
+LUX_TEST(later_checks_get_the_fields_position)
+{
+    lux_config_t *c = load_str("trainable: es\nresources_per_trial: {cpu: 1000}\n");
+    char err[256];
+    LUX_CHECK_INT_EQ(lux_config_error(c, "resources_per_trial", err, sizeof err,
+                                      "asks for %d CPU; lower it", 1000),
+                     LUX_ECONFIG);
+    LUX_CHECK_STR_EQ(err, "t.yaml:2:22: asks for 1000 CPU; lower it");
+    /* A field the file left out: the file alone. */
+    lux_config_error(c, "checkpoint", err, sizeof err, "x; y");
+    LUX_CHECK_STR_EQ(err, "t.yaml: x; y");
+    /* A config loaded back from JSON has no positions. */
+    json_t *j = lux_config_to_json(c);
+    lux_config_t *back = NULL;
+    lux_config_options_t o = opts();
+    LUX_CHECK_OK(lux_config_from_json(j, &o, &back, err, sizeof err));
+    lux_config_error(back, "resources_per_trial", err, sizeof err, "x; y");
+    LUX_CHECK_STR_EQ(err, "<json>: x; y");
+    json_decref(j);
+    lux_config_destroy(&back);
+    lux_config_destroy(&c);
+}
+
+LUX_TEST(name_check_for_command_line_names)
+{
+    char err[512];
+    LUX_CHECK_OK(lux_config_name_check("builders-asha_2.v1", err, sizeof err));
+    LUX_CHECK_ERR(lux_config_name_check("../x", err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_STR_EQ(err, "the experiment name may only contain letters, digits, '.', '_' and '-' "
+                          "(it is one directory under storage), not '/' at byte 3; use e.g. .._x");
+    LUX_CHECK_ERR(lux_config_name_check("..", err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_ERR(lux_config_name_check("", err, sizeof err), LUX_ECONFIG);
+    char n[102];
+    memset(n, 'a', 101);
+    n[101] = '\0';
+    LUX_CHECK_ERR(lux_config_name_check(n, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "is 101 bytes long, more than 100");
+    n[100] = '\0';
+    LUX_CHECK_OK(lux_config_name_check(n, err, sizeof err));
+    /* --smoke's suffix counts, and a name from the file name is checked. */
+    lux_config_options_t o = opts();
+    o.smoke = true;
+    char y[256];
+    snprintf(y, sizeof y, "name: %s\ntrainable: es\nsmoke: {num_samples: 1}\n", n);
+    lux_config_t *cfg = NULL;
+    LUX_CHECK_ERR(lux_config_load_string(y, strlen(y), "t.yaml", &o, &cfg, err, sizeof err),
+                  LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "t.yaml:1:7: name is 106 bytes long, more than 100 with --smoke's");
+    o.smoke = false;
+    LUX_CHECK_ERR(
+        lux_config_load_string("trainable: es\n", 14, "dir/my exp.yaml", &o, &cfg, err, sizeof err),
+        LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "dir/my exp.yaml:1:1: the experiment's name comes from the file name "
+                            "and may only contain");
+    LUX_CHECK_CONTAINS(err, "add e.g. name: my_exp or rename the file");
 }

@@ -153,3 +153,58 @@ LUX_TEST(trees_from_json_have_no_marks)
     lux_yaml_node_destroy(&root);
     json_decref(j);
 }
+
+/* Keys are checked for duplicates through a hash set and nodes grow
+ * geometrically: 100,000 keys took 80 s to reach this error (Release) when
+ * each key was compared with every earlier one; linear work takes a fraction
+ * of a second there and a few seconds in the sanitizer build. The 20 s bound
+ * leaves room for a sanitizer build on a busy host. */
+LUX_TEST_T(many_keys_parse_in_linear_time, 120)
+{
+    const int n = 100000;
+    size_t cap = (size_t)n * 24 + 64, len = 0;
+    char *y = malloc(cap);
+    LUX_CHECK(y != NULL);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(y + len, cap - len, "k%d: %d\n", i, i);
+    len += (size_t)snprintf(y + len, cap - len, "k0: again\n");
+    lux_yaml_node_t *root = NULL;
+    char err[512] = "";
+    double t0 = lux_test_now();
+    LUX_CHECK_ERR(lux_yaml_parse(y, len, "t.yaml", &root, err, sizeof err), LUX_ECONFIG);
+    double took = lux_test_now() - t0;
+    LUX_CHECK_STR_EQ(err, "t.yaml:100001:1: duplicate key 'k0' (first at line 1); keep only one");
+    LUX_CHECK_MSG(took < 20, "%d keys took %.1f s", n, took);
+    /* Without the duplicate: a tree, and merging it into a copy of itself
+     * (what --smoke does) is linear too. */
+    len -= strlen("k0: again\n");
+    lux_yaml_node_t *a = NULL, *b = NULL;
+    t0 = lux_test_now();
+    LUX_CHECK_OK(lux_yaml_parse(y, len, "t.yaml", &a, err, sizeof err));
+    LUX_CHECK_OK(lux_yaml_parse(y, len, "t.yaml", &b, err, sizeof err));
+    LUX_CHECK_OK(lux_yaml_node_merge(a, b));
+    took = lux_test_now() - t0;
+    LUX_CHECK_INT_EQ(a->count, (size_t)n);
+    LUX_CHECK_STR_EQ(lux_yaml_node_get(a, "k99999")->scalar, "99999");
+    LUX_CHECK_MSG(took < 20, "parsing and merging %d keys took %.1f s", n, took);
+    lux_yaml_node_destroy(&a);
+    lux_yaml_node_destroy(&b);
+    free(y);
+}
+
+/* A plain scalar written as a number that no double holds is an error at
+ * its position, not a string; quoted it is a string, and a key is a name. */
+LUX_TEST(numbers_beyond_a_double_are_errors)
+{
+    lux_yaml_node_t *root = NULL;
+    char err[512] = "";
+    const char *y = "a: 1\nb: -1e400\n";
+    LUX_CHECK_ERR(lux_yaml_parse(y, strlen(y), "t.yaml", &root, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "t.yaml:2:4: the number -1e400 is out of range");
+    y = "a: [1, 1e999]\n";
+    LUX_CHECK_ERR(lux_yaml_parse(y, strlen(y), "t.yaml", &root, err, sizeof err), LUX_ECONFIG);
+    LUX_CHECK_CONTAINS(err, "t.yaml:1:8: the number 1e999");
+    root = parse("a: '1e400'\n1e400: x\nc: 1e-400\n");
+    check_json(root, "{\"1e400\":\"x\",\"a\":\"1e400\",\"c\":0.0}");
+    lux_yaml_node_destroy(&root);
+}
