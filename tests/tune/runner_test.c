@@ -493,18 +493,19 @@ static void request_stop(int sig)
     lux_run_request_stop(sig);
 }
 
-/* Rows in the results table of experiment `name`, or 0 before its store
+/* Rows of `table` in experiment `name`'s store, or 0 before the store
  * exists or while it cannot be read. */
-static long stored_results(const char *name)
+static long stored_rows(const char *name, const char *table)
 {
-    char path[4096];
+    char path[4096], sql[128];
     snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
     sqlite3 *db = NULL;
     long n = 0;
     if (access(path, F_OK) == 0 &&
         sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM results", -1, &st, NULL) == SQLITE_OK &&
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW)
             n = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
@@ -514,14 +515,13 @@ static long stored_results(const char *name)
 }
 
 /* Runs (or resumes) experiment `name` in a child and sends it `sig`
- * `after_s` seconds after the run has stored a result of its own (not
- * counting from the fork: a loaded machine, or a sanitizer build, can take
- * longer than that to start, and a kill before the store exists would leave
- * nothing to resume). */
+ * `after_s` seconds later. A first run is given `after_s` from the moment
+ * its store holds its trials, not from the fork: a loaded machine, or a
+ * sanitizer build, can take longer than that to start, and a kill before
+ * the store exists leaves nothing to resume. */
 static int run_and_kill(const char *path, const char *name, double after_s, int sig, int resume,
                         int *workers, int *orphans)
 {
-    long before = stored_results(name);
     fflush(NULL);
     pid_t pid = fork();
     LUX_CHECK(pid >= 0);
@@ -536,7 +536,7 @@ static int run_and_kill(const char *path, const char *name, double after_s, int 
     }
     int status = 0, ended = 0;
     double give_up = lux_test_now() + 60;
-    while (!ended && stored_results(name) <= before && lux_test_now() < give_up) {
+    while (!resume && !ended && stored_rows(name, "trials") == 0 && lux_test_now() < give_up) {
         ended = waitpid(pid, &status, WNOHANG) == pid;
         usleep(10000);
     }
