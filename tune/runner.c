@@ -1068,6 +1068,20 @@ static void on_event(runner_t *r, lux_exec_event_t *ev)
 static int start_waiting_trials(runner_t *r)
 {
     char err[ERR_LEN];
+    /* PBT's population exists from the start (Ray creates it PENDING): a
+     * trial created only when a slot frees would never meet the others at a
+     * perturbation point, so with fewer slots than trials nothing would ever
+     * pause, time-share or exploit. */
+    while (!r->stopping && r->cfg->scheduler.type == LUX_SCHEDULER_PBT &&
+           (long)r->ncreated < r->total_trials) {
+        int rc = ensure_tx(r);
+        if (rc == 0)
+            rc = trial_create(r, err, sizeof err);
+        if (rc != 0) {
+            lux_log_error("%s", err);
+            return rc;
+        }
+    }
     while (!r->stopping && (long)r->nrunning < r->max_running) {
         /* Offer the scheduler one new trial besides those already waiting. */
         int has_pending = 0;

@@ -911,3 +911,33 @@ LUX_TEST_T(bundles_run_in_placement_groups, 120)
                      0);
     sqlite3_close(db);
 }
+
+/* PBT with one slot for a population of four: the population time-shares
+ * (each trial runs to its next perturbation point, pauses, and the trial
+ * furthest behind runs), so trials meet at perturbation points and the
+ * lower quantile exploits, as with Ray's PBT on fewer resources than
+ * trials; every trial still reaches the stop. */
+LUX_TEST_T(pbt_time_shares_one_slot, 180)
+{
+    const char *yaml =
+        "name: pbt1\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 4\nseed: 9\n"
+        "max_concurrent_trials: 1\nstop: {training_iteration: 24}\n"
+        "scheduler:\n  type: pbt\n  time_attr: training_iteration\n"
+        "  perturbation_interval: 4\n"
+        "  hyperparam_mutations:\n    x: {uniform: [0, 10]}\n"
+        "config:\n  x: {uniform: [0, 10]}\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("pbt1", yaml), NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("pbt1");
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM decisions WHERE action = 'pause'"), >=, 4);
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM decisions WHERE action = 'exploit'"), >=, 1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED' AND"
+                                    " training_iteration = 24"),
+                     4);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 4 * 24);
+    /* Time-shared: the last trial started before the first one finished. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT (SELECT min(stored_time) FROM results WHERE"
+                                    " trial_id LIKE '%_00003') < (SELECT max(stored_time) FROM"
+                                    " results WHERE trial_id LIKE '%_00000')"),
+                     1);
+    sqlite3_close(db);
+}
