@@ -13,6 +13,7 @@
 #include "log.h"
 #include "runner.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@ const char lux_cmd_run_help[] =
     "  --name NAME    the experiment's name (overrides the file)\n"
     "  --seed S       the experiment's seed (overrides the file)\n"
     "  --resume       continue the experiment instead of starting it\n"
-    "  --cpus N       CPUs to use (default: all cores)\n"
+    "  --cpus N       CPUs the run's node offers, > 0 (default: all cores); more than\n"
+    "                 the machine has is allowed (trials then share cores) with a warning\n"
     "  --smoke        apply the file's smoke: overrides (a tiny budget) and run it\n"
     "                 as NAME-smoke, to check an experiment in seconds\n"
     "  -v, -vv        more output (trial events; every result); -q less\n\n"
@@ -102,7 +104,7 @@ int lux_cmd_run(int argc, char **argv)
 {
     const char *storage = NULL, *name = NULL;
     long seed = 0;
-    double cpus = 0;
+    double cpus = NAN; /* not given: all cores */
     int resume = 0, has_seed = 0, smoke = 0;
     const lux_opt_t opts[] = {
         {"--storage", NULL, LUX_OPT_STRING, &storage}, {"--name", NULL, LUX_OPT_STRING, &name},
@@ -118,8 +120,19 @@ int lux_cmd_run(int argc, char **argv)
         return LUX_EXIT_USAGE;
     if (npos != 1)
         return lux_cli_usage_error("run", "give one experiment file (or --resume DIR)");
-    if (cpus < 0)
-        return lux_cli_usage_error("run", "--cpus must be positive");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!isnan(cpus) && !(cpus > 0))
+        return lux_cli_usage_error(
+            "run", "--cpus must be > 0, not %g; leave it out to use all %ld cores", cpus, cores);
+    if (!isnan(cpus) && cores > 0 && cpus > (double)cores)
+        /* Ray lets a node declare more CPUs than exist; so does lux, but the
+         * person should know that trials will then share cores. */
+        fprintf(
+            stderr,
+            "lux run: warning: --cpus %g is more than the %ld cores of this machine; trials are "
+            "placed as if it had %g and will oversubscribe its cores (leave --cpus out to "
+            "use %ld)\n",
+            cpus, cores, cpus, cores);
     if (seed < 0)
         return lux_cli_usage_error("run", "--seed must be >= 0");
 
@@ -135,7 +148,7 @@ int lux_cmd_run(int argc, char **argv)
         .has_seed = has_seed,
         .seed = (uint64_t)seed,
         .verbosity = (int)lux_log_level() - 2,
-        .num_cpus = cpus,
+        .num_cpus = isnan(cpus) ? 0 : cpus,
         .config_opts = &copts,
         .console = stdout,
         .tty = -1,

@@ -139,3 +139,43 @@ LUX_TEST(bad_config_exits_2_with_its_place)
     free(out);
     free(err);
 }
+
+/* --cpus: 0 or less is refused (it used to mean "all cores" silently);
+ * more than the machine has runs, oversubscribing the cores as Ray allows,
+ * with a warning that says how many cores there are. */
+LUX_TEST_T(cpus_zero_is_refused_and_too_many_warns, 120)
+{
+    const char *path = write_config("cpus", "name: %s\ntrainable: noop\nnum_samples: 2\n"
+                                            "stop: {training_iteration: 3}\n");
+    const char *bad[] = {"0", "-2"};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {(char *)lux_test_lux_binary(), "run",    (char *)path,   "--storage",
+                        (char *)lux_test_tmpdir(),     "--cpus", (char *)bad[i], NULL};
+        char *out = NULL, *err = NULL;
+        LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 30, &out, &err), 2);
+        LUX_CHECK_CONTAINS(err, "--cpus must be > 0");
+        free(out);
+        free(err);
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/cpus", lux_test_tmpdir());
+        LUX_CHECK_MSG(access(dir, F_OK) != 0, "%s was created", dir);
+    }
+    char *argv[] = {(char *)lux_test_lux_binary(),
+                    "run",
+                    (char *)path,
+                    "--storage",
+                    (char *)lux_test_tmpdir(),
+                    "-q",
+                    "--cpus",
+                    "100000",
+                    NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 60, &out, &err), 0);
+    char want[256];
+    snprintf(want, sizeof want, "--cpus 100000 is more than the %ld cores of this machine",
+             sysconf(_SC_NPROCESSORS_ONLN));
+    LUX_CHECK_CONTAINS(err, want);
+    LUX_CHECK_CONTAINS(err, "oversubscribe");
+    free(out);
+    free(err);
+}
