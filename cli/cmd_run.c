@@ -22,6 +22,9 @@
 
 /* Exit code of a run stopped by a signal: the shell's 128 + SIGINT. */
 #define EXIT_INTERRUPTED 130
+/* Exit code of a run whose time budget was used up with trials left to
+ * run: not a failure, not every trial TERMINATED either. */
+#define EXIT_BUDGET_USED_UP 3
 
 const char lux_cmd_run_help[] =
     "usage: lux run FILE [--storage DIR] [--name NAME] [--seed S] [--resume] [--cpus N]\n"
@@ -47,7 +50,9 @@ const char lux_cmd_run_help[] =
     "                 as NAME-smoke, to check an experiment in seconds\n"
     "  -v, -vv        more output (trial events; every result); -q less\n\n"
     "exit codes: 0 every trial terminated, 1 a trial ended in ERROR or the run\n"
-    "failed, 2 bad config or usage (nothing written), 130 stopped by a signal.\n";
+    "failed, 2 bad config or usage (nothing written), 3 time_budget_s used up with\n"
+    "trials left (continue with --resume, which gets a new budget), 130 stopped by\n"
+    "a signal.\n";
 
 static volatile sig_atomic_t signal_count;
 
@@ -82,16 +87,24 @@ static int run(const lux_run_opts_t *ro)
 
     if (rc != 0 && out.error[0] != '\0')
         fprintf(stderr, "lux run: %s\n", out.error);
+    int budget_left = out.end == LUX_RUN_BUDGET_USED_UP && out.num_unfinished > 0;
     if (out.end == LUX_RUN_INTERRUPTED)
         fprintf(stderr, "lux run: stopped; continue with: lux run --resume %s\n", out.dir);
-    else if (out.num_errored > 0)
+    else if (budget_left)
+        fprintf(stderr,
+                "lux run: time budget of %g s used up; %ld trial(s) not started or not finished; "
+                "continue them with: lux run --resume %s (a new budget of %g s)\n",
+                out.time_budget_s, out.num_unfinished, out.dir, out.time_budget_s);
+    if (out.end != LUX_RUN_INTERRUPTED && out.num_errored > 0)
         fprintf(stderr, "lux run: %ld trial(s) ended in ERROR; see 'lux status %s'\n",
                 out.num_errored, out.dir);
     if (rc != 0)
         return out.bad_input ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     if (out.end == LUX_RUN_INTERRUPTED)
         return EXIT_INTERRUPTED;
-    return out.num_errored > 0 ? LUX_EXIT_FAILURE : LUX_EXIT_OK;
+    if (out.num_errored > 0) /* what a resume cannot fix comes first */
+        return LUX_EXIT_FAILURE;
+    return budget_left ? EXIT_BUDGET_USED_UP : LUX_EXIT_OK;
 }
 
 static bool env_exists(const char *name, void *user)

@@ -133,6 +133,7 @@ typedef struct {
     double t_start;        /* monotonic */
     double wall_start;     /* Unix time */
     double elapsed_prev;   /* elapsed before a resume */
+    double budget_start;   /* elapsed when the current time budget began */
     double last_commit;
     int in_tx;
     int sched_dirty;
@@ -489,6 +490,8 @@ static int commit_batch(runner_t *r)
     }
     if (rc == 0)
         rc = lux_store_counter_put(r->store, "elapsed_ms", (int64_t)(elapsed(r) * 1000));
+    if (rc == 0)
+        rc = lux_store_counter_put(r->store, "budget_start_ms", (int64_t)(r->budget_start * 1000));
     if (rc == 0)
         rc = lux_store_commit(r->store);
     else
@@ -1133,8 +1136,9 @@ static int all_done(const runner_t *r)
     return r->nwaiting == 0 && (long)r->ncreated >= r->total_trials;
 }
 
-/* Stops everything for a time budget or an interrupt: idle running trials
- * are checkpointed and paused (interrupt) or ended (budget). */
+/* Stops everything for a time budget or an interrupt: running trials are
+ * checkpointed and PAUSED (busy ones once their request finishes), so that
+ * --resume continues them; no trial starts any more. */
 static void begin_stopping(runner_t *r, int interrupt)
 {
     if (r->stopping)
@@ -1147,7 +1151,7 @@ static void begin_stopping(runner_t *r, int interrupt)
         trial_t *t = snap[i];
         if (t->exec == NULL || lux_exec_trial_busy(t->exec))
             continue; /* busy ones finish their request first */
-        trial_next(r, t, interrupt ? AFTER_INTERRUPT : AFTER_COMPLETE);
+        trial_next(r, t, AFTER_INTERRUPT);
     }
     lux_free(snap);
 }
@@ -1242,7 +1246,8 @@ static int run_loop(runner_t *r)
                               stop_signal == SIGTERM ? "SIGTERM" : "interrupted");
             begin_stopping(r, 1);
         }
-        if (!r->stopping && lux_stopper_budget_exhausted(r->stopper, elapsed(r))) {
+        if (!r->stopping &&
+            lux_stopper_budget_exhausted(r->stopper, elapsed(r) - r->budget_start)) {
             lux_console_event(r->console, 0, "time budget of %g s used up; stopping",
                               lux_stopper_time_budget(r->stopper));
             begin_stopping(r, 0);
@@ -1278,7 +1283,7 @@ static int run_loop(runner_t *r)
             for (size_t i = 0; i < nsnap; i++) {
                 trial_t *t = snap[i];
                 if (t->exec != NULL && !lux_exec_trial_busy(t->exec))
-                    trial_next(r, t, r->interrupted ? AFTER_INTERRUPT : AFTER_COMPLETE);
+                    trial_next(r, t, AFTER_INTERRUPT);
             }
             lux_free(snap);
         }
@@ -1432,6 +1437,9 @@ static int prepare_resume(runner_t *r, lux_config_t *now, char *err, size_t errl
         stored_json = NULL;
     }
     r->elapsed_prev = 0;
+    int budget_ended =
+        json_is_string(json_object_get(exp, "status")) &&
+        strcmp(json_string_value(json_object_get(exp, "status")), "BUDGET_USED_UP") == 0;
     json_decref(exp);
     if (stored_json == NULL) {
         snprintf(err, errlen, "%s: the stored experiment config is unreadable", r->dir);
@@ -1456,6 +1464,15 @@ static int prepare_resume(runner_t *r, lux_config_t *now, char *err, size_t errl
     int64_t ms = 0;
     if (lux_store_counter_get(r->store, "elapsed_ms", &ms) == 0)
         r->elapsed_prev = (double)ms / 1000.0;
+    /* The time budget is the experiment's, so a run killed or interrupted
+     * before it was used up resumes with what was left (Ray's TimeoutStopper
+     * keeps its remaining budget); a run that ended because it was used up
+     * would stop again at once, so its resume gets a new budget. */
+    ms = 0;
+    if (budget_ended)
+        r->budget_start = r->elapsed_prev;
+    else if (lux_store_counter_get(r->store, "budget_start_ms", &ms) == 0)
+        r->budget_start = (double)ms / 1000.0;
     long removed = 0;
     lux_checkpoint_sweep(r->dir, &removed, NULL, 0);
     return 0;
@@ -1740,12 +1757,25 @@ int lux_run(const lux_run_opts_t *opts, lux_run_outcome_t *out)
         rc = LUX_ESTORE;
     refresh_console(&r, 1);
 
-    const char *status = rc != 0 ? "ERROR" : r.interrupted ? "INTERRUPTED" : "FINISHED";
-    lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : lux_clock_wall_s());
+    /* Trials the run leaves for a resume: waiting ones and those never
+     * created. */
+    long unfinished = r.total_trials - (long)r.ncreated;
+    for (size_t i = 0; i < r.nlive; i++)
+        unfinished +=
+            r.live[i]->status != LUX_TRIAL_TERMINATED && r.live[i]->status != LUX_TRIAL_ERROR;
+    int budget_left_trials = !r.interrupted && r.stopping && unfinished > 0;
+    const char *status = rc != 0              ? "ERROR"
+                         : r.interrupted      ? "INTERRUPTED"
+                         : budget_left_trials ? "BUDGET_USED_UP"
+                                              : "FINISHED";
+    lux_store_experiment_set_status(r.store, status,
+                                    r.interrupted || budget_left_trials ? 0 : lux_clock_wall_s());
     out->end = r.interrupted ? LUX_RUN_INTERRUPTED
                : r.stopping  ? LUX_RUN_BUDGET_USED_UP
                              : LUX_RUN_FINISHED;
     out->num_errored = r.num_errors;
+    out->num_unfinished = unfinished;
+    out->time_budget_s = r.cfg->time_budget_s;
     runner_free(&r, NULL);
     stop_requested = 0; /* the request is used up */
     return rc;          /* a failed loop logged why (common/log.h) */

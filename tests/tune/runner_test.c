@@ -785,9 +785,17 @@ LUX_TEST_T(time_budget_ends_the_run_as_budget_used_up, 120)
     LUX_CHECK_INT_EQ(run_outcome(write_config("budget", yaml), NULL, 0, NULL, &out), 0);
     LUX_CHECK_INT_EQ(out.end, LUX_RUN_BUDGET_USED_UP);
     LUX_CHECK_INT_EQ(out.num_errored, 0);
+    /* Two ran (2 CPUs) and were checkpointed and paused, two never started
+     * (trials are created when they start). */
+    LUX_CHECK_INT_EQ(out.num_unfinished, 4);
+    LUX_CHECK_DBL(out.time_budget_s, ==, 1);
     sqlite3 *db = open_db("budget");
-    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'FINISHED'"),
-                     1);
+    LUX_CHECK_INT_EQ(
+        query_long(db, "SELECT count(*) FROM experiment WHERE status = 'BUDGET_USED_UP'"), 1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'PAUSED' AND"
+                                    " restore_checkpoint LIKE '%' || printf('%06d',"
+                                    " training_iteration)"),
+                     2);
     LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM results"), <, 4 * 1000);
     sqlite3_close(db);
 }
