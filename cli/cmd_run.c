@@ -29,7 +29,7 @@
 const char lux_cmd_run_help[] =
     "usage: lux run FILE [--storage DIR] [--name NAME] [--seed S] [--resume] [--cpus N]\n"
     "               [--smoke] [-q|-v]\n"
-    "       lux run --resume DIR\n\n"
+    "       lux run --resume [--retry-errored] DIR\n\n"
     "Runs the experiment described by the YAML file FILE (docs/config.md) in\n"
     "STORAGE/NAME/ (storage defaults to ./runs, the name to the file's): every\n"
     "trial, its results in experiment.db, checkpoints under trials/. The console\n"
@@ -38,12 +38,17 @@ const char lux_cmd_run_help[] =
     "Ctrl-C stops at once. Either way, or after the driver was killed, continue\n"
     "with --resume: finished trials stay finished, the others restart from their\n"
     "latest checkpoint. With FILE, --resume checks that only stop criteria,\n"
-    "time_budget_s or a larger num_samples changed.\n\n"
+    "time_budget_s or a larger num_samples changed. A trial in ERROR because its\n"
+    "worker was killed from outside (a signal, the OOM killer) or the disk failed\n"
+    "restarts from its latest checkpoint too; one whose trainable failed (an\n"
+    "error, a crash) stays ERROR unless --retry-errored.\n\n"
     "options:\n"
     "  --storage DIR  where experiment directories go (overrides the file)\n"
     "  --name NAME    the experiment's name (overrides the file)\n"
     "  --seed S       the experiment's seed (overrides the file)\n"
     "  --resume       continue the experiment instead of starting it\n"
+    "  --retry-errored  with --resume: restart every ERROR trial from its latest\n"
+    "                 checkpoint (Ray's resume_errored)\n"
     "  --cpus N       CPUs the run's node offers, > 0 (default: all cores); more than\n"
     "                 the machine has is allowed (trials then share cores) with a warning\n"
     "  --smoke        apply the file's smoke: overrides (a tiny budget) and run it\n"
@@ -118,11 +123,15 @@ int lux_cmd_run(int argc, char **argv)
     const char *storage = NULL, *name = NULL;
     long seed = 0;
     double cpus = NAN; /* not given: all cores */
-    int resume = 0, has_seed = 0, smoke = 0;
+    int resume = 0, has_seed = 0, smoke = 0, retry_errored = 0;
     const lux_opt_t opts[] = {
-        {"--storage", NULL, LUX_OPT_STRING, &storage}, {"--name", NULL, LUX_OPT_STRING, &name},
-        {"--seed", NULL, LUX_OPT_INT, &seed},          {"--resume", NULL, LUX_OPT_FLAG, &resume},
-        {"--cpus", NULL, LUX_OPT_DOUBLE, &cpus},       {"--smoke", NULL, LUX_OPT_FLAG, &smoke},
+        {"--storage", NULL, LUX_OPT_STRING, &storage},
+        {"--name", NULL, LUX_OPT_STRING, &name},
+        {"--seed", NULL, LUX_OPT_INT, &seed},
+        {"--resume", NULL, LUX_OPT_FLAG, &resume},
+        {"--cpus", NULL, LUX_OPT_DOUBLE, &cpus},
+        {"--smoke", NULL, LUX_OPT_FLAG, &smoke},
+        {"--retry-errored", NULL, LUX_OPT_FLAG, &retry_errored},
     };
     char *pos[1];
     int npos = 0;
@@ -148,6 +157,8 @@ int lux_cmd_run(int argc, char **argv)
             cpus, cores, cpus, cores);
     if (seed < 0)
         return lux_cli_usage_error("run", "--seed must be >= 0");
+    if (retry_errored && !resume)
+        return lux_cli_usage_error("run", "--retry-errored goes with --resume");
 
     /* With --resume, a directory holding experiment.db is resumed from its
      * stored config; a file is loaded and compared with the stored one. */
@@ -162,6 +173,7 @@ int lux_cmd_run(int argc, char **argv)
         .seed = (uint64_t)seed,
         .verbosity = (int)lux_log_level() - 2,
         .num_cpus = isnan(cpus) ? 0 : cpus,
+        .retry_errored = retry_errored,
         .config_opts = &copts,
         .console = stdout,
         .tty = -1,

@@ -90,6 +90,7 @@ typedef struct {
     int want_save;
     int stopped;    /* resumed after the scheduler answered STOP (its final save was cut) */
     int retain_due; /* retention runs after the batch that registered a checkpoint commits */
+    int errored;    /* resumed from ERROR (--resume restarts it): its restart is recorded */
     int dirty;
 } trial_t;
 
@@ -140,7 +141,8 @@ typedef struct {
     long pending_rows;
     long num_results;
     long num_errors;
-    int stopping; /* budget exhausted or interrupted */
+    json_t *failures; /* while resuming: {trial_id: failure kind} from the store */
+    int stopping;     /* budget exhausted or interrupted */
     int interrupted;
     lux_console_t *console;
     const lux_run_opts_t *opts;
@@ -529,7 +531,8 @@ static int record_decisions(runner_t *r, json_t *decisions);
 
 /* ---- starting and ending trials ---------------------------------------------- */
 
-static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed);
+static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed,
+                       lux_failure_kind_t kind);
 
 static long iteration_of(const char *relpath)
 {
@@ -610,7 +613,7 @@ static int trial_start(runner_t *r, trial_t *t)
     int rc = lux_exec_trial_start(r->ex, &spec, t, &t->exec, err, sizeof err);
     lux_free(bytes);
     if (rc != 0) {
-        trial_fail(r, t, err, 0);
+        trial_fail(r, t, err, 0, LUX_FAILURE_INFRASTRUCTURE);
         return 0;
     }
     r->nrunning++;
@@ -619,7 +622,7 @@ static int trial_start(runner_t *r, trial_t *t)
     rc = lux_exec_trial_step(t->exec, batch_size(r, t));
     if (rc != 0) {
         snprintf(err, sizeof err, "cannot call trial %s: %s", t->id, lux_strerror(rc));
-        trial_fail(r, t, err, 1);
+        trial_fail(r, t, err, 1, LUX_FAILURE_INFRASTRUCTURE);
         return 0;
     }
     t->status = LUX_TRIAL_RUNNING;
@@ -692,7 +695,8 @@ static void trial_end(runner_t *r, trial_t *t, lux_trial_status_t status, int re
         push_waiting(r, t->k);
 }
 
-static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed)
+static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed,
+                       lux_failure_kind_t kind)
 {
     t->num_failures++;
     set_str(&t->error, message);
@@ -706,7 +710,14 @@ static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_a
         trial_end(r, t, LUX_TRIAL_PENDING, 0);
         lux_store_decision_add(r->store, "runner", t->id, "restart", NULL);
     } else {
-        lux_log_error("trial %s ended in ERROR: %s", t->id, message);
+        lux_log_error("trial %s ended in ERROR (%s): %s", t->id, lux_failure_kind_name(kind),
+                      message);
+        /* Why, in the batch that ends the trial: --resume restarts it when
+         * it was not its trainable's fault (or with --retry-errored). */
+        if (ensure_tx(r) != 0 ||
+            lux_store_trial_failure_put(r->store, t->id, lux_failure_kind_name(kind)) != 0)
+            lux_log_error("cannot record why trial %s failed: %s", t->id,
+                          lux_store_errmsg(r->store));
         trial_end(r, t, LUX_TRIAL_ERROR, 0);
         lux_scheduler_on_trial_error(r->sched, t->k);
         r->sched_dirty = 1;
@@ -733,7 +744,7 @@ static void trial_next(runner_t *r, trial_t *t, after_save_t what)
         char msg[256];
         snprintf(msg, sizeof msg, "cannot ask trial %s for a checkpoint: %s", t->id,
                  lux_strerror(rc));
-        trial_fail(r, t, msg, 1);
+        trial_fail(r, t, msg, 1, LUX_FAILURE_INFRASTRUCTURE);
         return;
     }
     switch (what) {
@@ -742,7 +753,7 @@ static void trial_next(runner_t *r, trial_t *t, after_save_t what)
         if (rc != 0) {
             char msg[256];
             snprintf(msg, sizeof msg, "cannot call trial %s: %s", t->id, lux_strerror(rc));
-            trial_fail(r, t, msg, 1);
+            trial_fail(r, t, msg, 1, LUX_FAILURE_INFRASTRUCTURE);
         }
         break;
     }
@@ -868,7 +879,7 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, si
     char why[1024] = "";
     rc = lux_stopper_check_result(r->stopper, result, &stop, why, sizeof why);
     if (rc != 0) {
-        trial_fail(r, t, why, 0);
+        trial_fail(r, t, why, 0, LUX_FAILURE_TRAINABLE);
         return 0;
     }
     if (json_is_true(json_object_get(result, "done"))) {
@@ -890,7 +901,7 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, si
     json_t *decisions = lux_scheduler_take_decisions(r->sched);
     if (rc != 0) {
         json_decref(decisions);
-        trial_fail(r, t, err, 0);
+        trial_fail(r, t, err, 0, LUX_FAILURE_TRAINABLE);
         return 0;
     }
     if (record_decisions(r, decisions) != 0)
@@ -1010,8 +1021,8 @@ static void on_save(runner_t *r, trial_t *t, lux_exec_event_t *ev)
     char *rel = NULL;
     int rc = lux_checkpoint_write(r->dir, t->id, t->iteration, ev->bytes, ev->len, meta, &rel, err,
                                   sizeof err);
-    if (rc != 0) {
-        trial_fail(r, t, err, 1);
+    if (rc != 0) { /* the disk, not the trainable */
+        trial_fail(r, t, err, 1, LUX_FAILURE_INFRASTRUCTURE);
         return;
     }
     int has_score = 0;
@@ -1052,7 +1063,7 @@ static void on_event(runner_t *r, lux_exec_event_t *ev)
 {
     trial_t *t = ev->user;
     if (ev->error != 0) {
-        trial_fail(r, t, ev->message ? ev->message : lux_strerror(ev->error), 1);
+        trial_fail(r, t, ev->message ? ev->message : lux_strerror(ev->error), 1, ev->failure);
         return;
     }
     if (ev->op == LUX_EXEC_STEP) {
@@ -1321,6 +1332,22 @@ static int exists(const char *path)
 /* One stored trial, for a resume: a live one becomes a trial_t (restarted
  * from its latest checkpoint), a finished one is only counted and offered
  * to the console's lists. */
+/* Whether a stored ERROR trial restarts on this resume: when its failure
+ * was not its trainable's fault (its worker killed from outside, the node
+ * or the disk failed), or with --retry-errored (Ray's resume_errored)
+ * whatever failed. A trial failed before failure kinds were recorded
+ * counts as the trainable's. */
+static int resumes_errored(const runner_t *r, const json_t *row)
+{
+    if (r->opts->retry_errored)
+        return 1;
+    const char *id = json_string_value(json_object_get(row, "trial_id"));
+    lux_failure_kind_t kind = LUX_FAILURE_TRAINABLE;
+    if (id != NULL)
+        lux_failure_kind_parse(json_string_value(json_object_get(r->failures, id)), &kind);
+    return kind == LUX_FAILURE_INFRASTRUCTURE;
+}
+
 static int load_trial(void *arg, const json_t *row)
 {
     runner_t *r = arg;
@@ -1328,7 +1355,8 @@ static int load_trial(void *arg, const json_t *row)
     r->ncreated++;
     lux_trial_status_t status = LUX_TRIAL_PENDING;
     lux_trial_status_parse(json_string_value(json_object_get(row, "status")), &status);
-    if (status == LUX_TRIAL_TERMINATED || status == LUX_TRIAL_ERROR) {
+    int errored = status == LUX_TRIAL_ERROR && resumes_errored(r, row);
+    if (status == LUX_TRIAL_TERMINATED || (status == LUX_TRIAL_ERROR && !errored)) {
         int ok = 0;
         double m = metric_value(r, json_object_get(row, "last_result"), &ok);
         const json_t *best = json_object_get(row, "best_metric");
@@ -1364,6 +1392,15 @@ static int load_trial(void *arg, const json_t *row)
         json_decref(t->config);
         lux_config_trial_config(r->cfg, (long)k, &t->config);
     }
+    /* The scheduler forgot a failed trial: a PBT trial's config is the
+     * last exploit's (its lineage), not the sampled one the row keeps. */
+    const json_t *lineage = json_object_get(row, "lineage");
+    const json_t *exploited =
+        json_object_get(json_array_get(lineage, json_array_size(lineage) - 1), "new_config");
+    if (errored && json_is_object(exploited)) {
+        json_decref(t->config);
+        t->config = json_deep_copy(exploited);
+    }
     t->stored_iter = (long)json_integer_value(json_object_get(row, "training_iteration"));
     t->iteration = t->stored_iter;
     t->time_total = json_number_value(json_object_get(row, "time_total_s"));
@@ -1398,6 +1435,13 @@ static int load_trial(void *arg, const json_t *row)
         return LUX_ENOMEM;
     }
     int pbt = r->cfg->scheduler.type == LUX_SCHEDULER_PBT;
+    if (errored) {
+        /* Restarted from its latest checkpoint like a trial that was
+         * running; what it stored stays and is not stored again. */
+        t->status = LUX_TRIAL_RUNNING;
+        t->errored = 1;
+        t->end_time = 0;
+    }
     if (t->status == LUX_TRIAL_RUNNING || (t->status == LUX_TRIAL_PAUSED && !pbt)) {
         /* It was running (or paused by an interrupt: FIFO and ASHA never
          * pause) when the driver stopped: it restarts from its checkpoint,
@@ -1415,9 +1459,30 @@ static int load_trial(void *arg, const json_t *row)
 /* Loads the stored trials for a resume, one row at a time. */
 static int load_trials(runner_t *r, char *err, size_t errlen)
 {
-    int rc = lux_store_trials_each(r->store, load_trial, r);
-    if (rc != 0)
+    int rc = lux_store_trial_failures(r->store, &r->failures);
+    if (rc == 0)
+        rc = lux_store_trials_each(r->store, load_trial, r);
+    json_decref(r->failures);
+    r->failures = NULL;
+    if (rc != 0) {
         snprintf(err, errlen, "cannot read trials: %s", lux_store_errmsg(r->store));
+        return rc;
+    }
+    /* Each trial restarted from ERROR gets a restart decision, as a restart
+     * within a run does, naming the failure it restarts after. */
+    for (size_t i = 0; rc == 0 && i < r->nlive; i++) {
+        trial_t *t = r->live[i];
+        if (!t->errored)
+            continue;
+        json_t *d = json_pack("{s:s,s:s?}", "after", "resume", "error", t->error);
+        char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+        json_decref(d);
+        rc = lux_store_decision_add(r->store, "runner", t->id, "restart", detail);
+        free(detail);
+        set_str(&t->error, NULL);
+        if (rc != 0)
+            snprintf(err, errlen, "cannot record a restart: %s", lux_store_errmsg(r->store));
+    }
     return rc;
 }
 

@@ -33,6 +33,9 @@ typedef struct {
     const char *config_path; /* the YAML file; NULL when resuming a directory */
     const char *resume_dir;  /* resume this experiment directory (config from its store) */
     int resume;              /* with config_path: resume the experiment it names */
+    int retry_errored;       /* resuming: restart every ERROR trial from its latest checkpoint, not
+                                only those whose failure was not their trainable's (Ray's
+                                resume_errored) */
     const char *storage;     /* overrides the config's storage */
     const char *name;        /* overrides the config's name */
     int has_seed;
