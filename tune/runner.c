@@ -144,6 +144,7 @@ typedef struct {
     json_t *failures; /* while resuming: {trial_id: failure kind} from the store */
     int stopping;     /* budget exhausted or interrupted */
     int interrupted;
+    int budget_used_up;
     lux_console_t *console;
     const lux_run_opts_t *opts;
 } runner_t;
@@ -1262,6 +1263,7 @@ static int run_loop(runner_t *r)
             lux_console_event(r->console, 0, "time budget of %g s used up; stopping",
                               lux_stopper_time_budget(r->stopper));
             begin_stopping(r, 0);
+            r->budget_used_up = 1;
         }
         rc = start_waiting_trials(r);
         if (rc != 0)
@@ -1828,16 +1830,16 @@ int lux_run(const lux_run_opts_t *opts, lux_run_outcome_t *out)
     for (size_t i = 0; i < r.nlive; i++)
         unfinished +=
             r.live[i]->status != LUX_TRIAL_TERMINATED && r.live[i]->status != LUX_TRIAL_ERROR;
-    int budget_left_trials = !r.interrupted && r.stopping && unfinished > 0;
+    int budget_left_trials = !r.interrupted && r.budget_used_up && unfinished > 0;
     const char *status = rc != 0              ? "ERROR"
                          : r.interrupted      ? "INTERRUPTED"
                          : budget_left_trials ? "BUDGET_USED_UP"
                                               : "FINISHED";
     lux_store_experiment_set_status(r.store, status,
                                     r.interrupted || budget_left_trials ? 0 : lux_clock_wall_s());
-    out->end = r.interrupted ? LUX_RUN_INTERRUPTED
-               : r.stopping  ? LUX_RUN_BUDGET_USED_UP
-                             : LUX_RUN_FINISHED;
+    out->end = r.interrupted      ? LUX_RUN_INTERRUPTED
+               : r.budget_used_up ? LUX_RUN_BUDGET_USED_UP
+                                  : LUX_RUN_FINISHED;
     out->num_errored = r.num_errors;
     out->num_unfinished = unfinished;
     out->time_budget_s = r.cfg->time_budget_s;
