@@ -493,8 +493,6 @@ static void request_stop(int sig)
     lux_run_request_stop(sig);
 }
 
-static long stored_results(const char *name);
-
 static int run_and_kill(const char *path, const char *name, double after_s, int sig, int resume,
                         int *workers, int *orphans)
 {
@@ -511,15 +509,6 @@ static int run_and_kill(const char *path, const char *name, double after_s, int 
         _exit(run_quiet(path, NULL, resume, name));
     }
     usleep((useconds_t)(after_s * 1e6));
-    /* On a loaded machine (ASan, -j2) the driver may not even have created
-     * its store by then: the kill must land mid-run, so wait for a result
-     * (or the driver's end). */
-    for (int i = 0; i < 12000 && stored_results(name) < 1; i++) {
-        siginfo_t si = {0}; /* WNOWAIT: the status stays for the waitpid below */
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0)
-            break;
-        usleep(5000);
-    }
     pid_t kids[64];
     size_t nkids = children_of(pid, kids, 64);
     kill(pid, sig);
