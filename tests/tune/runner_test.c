@@ -978,7 +978,7 @@ static int run_retry(const char *config_path, int resume, const char *name, int 
 }
 
 /* The stored results of experiment `name`, or -1 while it has no store. */
-static long stored_results(const char *name)
+static long count_stored_results(const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
@@ -1021,7 +1021,7 @@ LUX_TEST_T(trial_killed_from_outside_is_resumed_from_its_checkpoint, 300)
     /* Trial 1 is mid-run once 50 results are stored: kill every worker. */
     int killed = 0;
     for (int i = 0; i < 60000 && !killed; i++) {
-        if (stored_results("killed") >= 50) {
+        if (count_stored_results("killed") >= 50) {
             pid_t kids[64];
             size_t n = children_of(driver, kids, 64);
             for (size_t j = 0; j < n; j++)
