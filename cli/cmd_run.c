@@ -14,6 +14,7 @@
 #include "log.h"
 #include "runner.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
 
 /* Exit code of a run stopped by a signal: the shell's 128 + SIGINT. */
 #define EXIT_INTERRUPTED 130
+/* Exit code of a run whose time budget was used up with trials left to
+ * run: not a failure, not every trial TERMINATED either. */
+#define EXIT_BUDGET_USED_UP 3
 /* Exit code of a run stopped by a full disk: sysexits' EX_TEMPFAIL (a
  * temporary failure; retrying later, here with --resume, will work). */
 #define EXIT_NO_SPACE 75
@@ -29,7 +33,7 @@
 const char lux_cmd_run_help[] =
     "usage: lux run FILE [--storage DIR] [--name NAME] [--seed S] [--resume] [--cpus N]\n"
     "               [--smoke] [-q|-v]\n"
-    "       lux run --resume DIR\n\n"
+    "       lux run --resume [--retry-errored] DIR\n\n"
     "Runs the experiment described by the YAML file FILE (docs/config.md) in\n"
     "STORAGE/NAME/ (storage defaults to ./runs, the name to the file's): every\n"
     "trial, its results in experiment.db, checkpoints under trials/. The console\n"
@@ -38,19 +42,26 @@ const char lux_cmd_run_help[] =
     "Ctrl-C stops at once. Either way, or after the driver was killed, continue\n"
     "with --resume: finished trials stay finished, the others restart from their\n"
     "latest checkpoint. With FILE, --resume checks that only stop criteria,\n"
-    "time_budget_s or a larger num_samples changed.\n\n"
+    "time_budget_s or a larger num_samples changed. A trial in ERROR because its\n"
+    "worker was killed from outside (a signal, the OOM killer) or the disk failed\n"
+    "restarts from its latest checkpoint too; one whose trainable failed (an\n"
+    "error, a crash) stays ERROR unless --retry-errored.\n\n"
     "options:\n"
     "  --storage DIR  where experiment directories go (overrides the file)\n"
     "  --name NAME    the experiment's name (overrides the file)\n"
     "  --seed S       the experiment's seed (overrides the file)\n"
     "  --resume       continue the experiment instead of starting it\n"
-    "  --cpus N       CPUs to use (default: all cores)\n"
+    "  --retry-errored  with --resume: restart every ERROR trial from its latest\n"
+    "                 checkpoint (Ray's resume_errored)\n"
+    "  --cpus N       CPUs the run's node offers, > 0 (default: all cores); more than\n"
+    "                 the machine has is allowed (trials then share cores) with a warning\n"
     "  --smoke        apply the file's smoke: overrides (a tiny budget) and run it\n"
     "                 as NAME-smoke, to check an experiment in seconds\n"
     "  -v, -vv        more output (trial events; every result); -q less\n\n"
     "exit codes: 0 every trial terminated, 1 a trial ended in ERROR or the run\n"
-    "failed, 2 bad config or usage (nothing written), 75 out of disk space (free\n"
-    "space, then --resume), 130 stopped by a signal.\n";
+    "failed, 2 bad config or usage (nothing written), 3 time_budget_s used up with\n"
+    "trials left (continue with --resume, which gets a new budget), 75 out of disk\n"
+    "space (free space, then --resume), 130 stopped by a signal.\n";
 
 static volatile sig_atomic_t signal_count;
 
@@ -90,16 +101,24 @@ static int run(const lux_run_opts_t *ro)
     }
     if (rc != 0 && out.error[0] != '\0')
         fprintf(stderr, "lux run: %s\n", out.error);
+    int budget_left = out.end == LUX_RUN_BUDGET_USED_UP && out.num_unfinished > 0;
     if (out.end == LUX_RUN_INTERRUPTED)
         fprintf(stderr, "lux run: stopped; continue with: lux run --resume %s\n", out.dir);
-    else if (out.num_errored > 0)
+    else if (budget_left)
+        fprintf(stderr,
+                "lux run: time budget of %g s used up; %ld trial(s) not started or not finished; "
+                "continue them with: lux run --resume %s (a new budget of %g s)\n",
+                out.time_budget_s, out.num_unfinished, out.dir, out.time_budget_s);
+    if (out.end != LUX_RUN_INTERRUPTED && out.num_errored > 0)
         fprintf(stderr, "lux run: %ld trial(s) ended in ERROR; see 'lux status %s'\n",
                 out.num_errored, out.dir);
     if (rc != 0)
         return out.bad_input ? LUX_EXIT_USAGE : LUX_EXIT_FAILURE;
     if (out.end == LUX_RUN_INTERRUPTED)
         return EXIT_INTERRUPTED;
-    return out.num_errored > 0 ? LUX_EXIT_FAILURE : LUX_EXIT_OK;
+    if (out.num_errored > 0) /* what a resume cannot fix comes first */
+        return LUX_EXIT_FAILURE;
+    return budget_left ? EXIT_BUDGET_USED_UP : LUX_EXIT_OK;
 }
 
 static bool env_exists(const char *name, void *user)
@@ -112,12 +131,16 @@ int lux_cmd_run(int argc, char **argv)
 {
     const char *storage = NULL, *name = NULL;
     long seed = 0;
-    double cpus = 0;
-    int resume = 0, has_seed = 0, smoke = 0;
+    double cpus = NAN; /* not given: all cores */
+    int resume = 0, has_seed = 0, smoke = 0, retry_errored = 0;
     const lux_opt_t opts[] = {
-        {"--storage", NULL, LUX_OPT_STRING, &storage}, {"--name", NULL, LUX_OPT_STRING, &name},
-        {"--seed", NULL, LUX_OPT_INT, &seed},          {"--resume", NULL, LUX_OPT_FLAG, &resume},
-        {"--cpus", NULL, LUX_OPT_DOUBLE, &cpus},       {"--smoke", NULL, LUX_OPT_FLAG, &smoke},
+        {"--storage", NULL, LUX_OPT_STRING, &storage},
+        {"--name", NULL, LUX_OPT_STRING, &name},
+        {"--seed", NULL, LUX_OPT_INT, &seed},
+        {"--resume", NULL, LUX_OPT_FLAG, &resume},
+        {"--cpus", NULL, LUX_OPT_DOUBLE, &cpus},
+        {"--smoke", NULL, LUX_OPT_FLAG, &smoke},
+        {"--retry-errored", NULL, LUX_OPT_FLAG, &retry_errored},
     };
     char *pos[1];
     int npos = 0;
@@ -128,10 +151,23 @@ int lux_cmd_run(int argc, char **argv)
         return LUX_EXIT_USAGE;
     if (npos != 1)
         return lux_cli_usage_error("run", "give one experiment file (or --resume DIR)");
-    if (cpus < 0)
-        return lux_cli_usage_error("run", "--cpus must be positive");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!isnan(cpus) && !(cpus > 0))
+        return lux_cli_usage_error(
+            "run", "--cpus must be > 0, not %g; leave it out to use all %ld cores", cpus, cores);
+    if (!isnan(cpus) && cores > 0 && cpus > (double)cores)
+        /* Ray lets a node declare more CPUs than exist; so does lux, but the
+         * person should know that trials will then share cores. */
+        fprintf(
+            stderr,
+            "lux run: warning: --cpus %g is more than the %ld cores of this machine; trials are "
+            "placed as if it had %g and will oversubscribe its cores (leave --cpus out to "
+            "use %ld)\n",
+            cpus, cores, cpus, cores);
     if (seed < 0)
         return lux_cli_usage_error("run", "--seed must be >= 0");
+    if (retry_errored && !resume)
+        return lux_cli_usage_error("run", "--retry-errored goes with --resume");
 
     /* With --resume, a directory holding experiment.db is resumed from its
      * stored config; a file is loaded and compared with the stored one. */
@@ -145,7 +181,8 @@ int lux_cmd_run(int argc, char **argv)
         .has_seed = has_seed,
         .seed = (uint64_t)seed,
         .verbosity = (int)lux_log_level() - 2,
-        .num_cpus = cpus,
+        .num_cpus = isnan(cpus) ? 0 : cpus,
+        .retry_errored = retry_errored,
         .config_opts = &copts,
         .console = stdout,
         .tty = -1,

@@ -23,7 +23,9 @@
 #include "lux.h"
 #include "trainable.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -594,6 +596,76 @@ static int parse_results(const void *data, size_t len, lux_exec_event_t *ev)
     return 0;
 }
 
+/* ---- failure kinds ------------------------------------------------------------- */
+
+static const char *const failure_kind_names[] = {
+#define LUX_FAILURE_KIND_NAME(e, name) name,
+    LUX_FAILURE_KIND_MAP(LUX_FAILURE_KIND_NAME)
+#undef LUX_FAILURE_KIND_NAME
+};
+
+const char *lux_failure_kind_name(lux_failure_kind_t kind)
+{
+    return (int)kind >= 0 && kind < LUX_FAILURE_KIND_COUNT ? failure_kind_names[kind] : "?";
+}
+
+int lux_failure_kind_parse(const char *name, lux_failure_kind_t *kind)
+{
+    for (int i = 0; name != NULL && i < LUX_FAILURE_KIND_COUNT; i++) {
+        if (strcmp(name, failure_kind_names[i]) == 0) {
+            *kind = (lux_failure_kind_t)i;
+            return 0;
+        }
+    }
+    return LUX_EINVAL;
+}
+
+/* Signals a process gets from its own code going wrong, by number and by
+ * name without "SIG". */
+static const struct {
+    int signo;
+    const char *name;
+} crash_signals[] = {
+    {SIGSEGV, "SEGV"}, {SIGABRT, "ABRT"}, {SIGABRT, "IOT"},  {SIGBUS, "BUS"},
+    {SIGFPE, "FPE"},   {SIGILL, "ILL"},   {SIGTRAP, "TRAP"}, {SIGSYS, "SYS"},
+};
+
+static int is_crash_signal(int signo, const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+        if (name == NULL ? crash_signals[i].signo == signo
+                         : strlen(crash_signals[i].name) == len &&
+                               strncmp(crash_signals[i].name, name, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+lux_failure_kind_t lux_exec_failure_kind(int error, const char *message)
+{
+    if (error == LUX_ETASK)
+        return LUX_FAILURE_TRAINABLE;
+    if ((error != LUX_EACTORDIED && error != LUX_EWORKERDIED) || message == NULL)
+        return LUX_FAILURE_INFRASTRUCTURE;
+    if (strstr(message, "exited with status") != NULL)
+        return LUX_FAILURE_TRAINABLE;
+    const char *k = strstr(message, "killed by ");
+    if (k == NULL)
+        return LUX_FAILURE_INFRASTRUCTURE;
+    k += strlen("killed by ");
+    if (strncmp(k, "signal ", 7) == 0) {
+        int signo = atoi(k + 7);
+        return is_crash_signal(signo, NULL, 0) ? LUX_FAILURE_TRAINABLE : LUX_FAILURE_INFRASTRUCTURE;
+    }
+    if (strncmp(k, "SIG", 3) == 0) {
+        size_t len = 0;
+        while (k[3 + len] >= 'A' && k[3 + len] <= 'Z')
+            len++;
+        return is_crash_signal(0, k + 3, len) ? LUX_FAILURE_TRAINABLE : LUX_FAILURE_INFRASTRUCTURE;
+    }
+    return LUX_FAILURE_INFRASTRUCTURE;
+}
+
 static void fill_event(lux_exec_trial_t *t, lux_value_t *v, lux_exec_event_t *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -604,6 +676,7 @@ static void fill_event(lux_exec_trial_t *t, lux_value_t *v, lux_exec_event_t *ev
     if (v->error != 0) {
         const char *msg = v->data && v->len ? (const char *)v->data : lux_strerror(v->error);
         ev->message = lux_strndup(msg, v->len ? v->len : strlen(msg));
+        ev->failure = lux_exec_failure_kind(v->error, ev->message);
         /* A host whose process died, or whose trainable failed, is not reused. */
         t->healthy = 0;
         return;
@@ -613,6 +686,7 @@ static void fill_event(lux_exec_trial_t *t, lux_value_t *v, lux_exec_event_t *ev
             exec_results_clear(ev);
             ev->error = LUX_EPROTO;
             ev->message = lux_strdup("trial host returned results that are not JSON objects");
+            ev->failure = LUX_FAILURE_TRAINABLE;
             t->healthy = 0;
         }
     } else {
@@ -620,6 +694,7 @@ static void fill_event(lux_exec_trial_t *t, lux_value_t *v, lux_exec_event_t *ev
         if (ev->bytes == NULL) {
             ev->error = LUX_ENOMEM;
             ev->message = lux_strdup("out of memory copying a checkpoint");
+            ev->failure = LUX_FAILURE_INFRASTRUCTURE;
             return;
         }
         memcpy(ev->bytes, v->data, v->len);
@@ -689,6 +764,7 @@ int lux_executor_wait(lux_executor_t *ex, double timeout_s, lux_exec_event_t *ev
             events[*n].op = t->op;
             events[*n].error = orc;
             events[*n].message = lux_strdup(lux_strerror(orc));
+            events[*n].failure = LUX_FAILURE_INFRASTRUCTURE;
             t->healthy = 0;
         } else {
             fill_event(t, v, &events[*n]);

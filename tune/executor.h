@@ -62,18 +62,53 @@ typedef struct {
     size_t len;
 } lux_exec_text_t;
 
+/* Whose fault a trial's failure was, which decides whether `lux run
+ * --resume` restarts it (X(ENUM, "name"), the names stored):
+ *   trainable:      its own code: setup or step returned an error, or its
+ *                   process crashed (SIGSEGV, SIGABRT, SIGBUS, SIGFPE,
+ *                   SIGILL, SIGTRAP, SIGSYS) or exited;
+ *   infrastructure: anything else: its process was killed by a signal from
+ *                   outside (SIGKILL, SIGTERM, SIGINT, SIGHUP, the OOM
+ *                   killer...), the runtime lost it, a checkpoint could not
+ *                   be written (disk full). */
+#define LUX_FAILURE_KIND_MAP(X)                                                                    \
+    X(TRAINABLE, "trainable")                                                                      \
+    X(INFRASTRUCTURE, "infrastructure")
+
+typedef enum {
+#define LUX_FAILURE_KIND_ENUM(e, name) LUX_FAILURE_##e,
+    LUX_FAILURE_KIND_MAP(LUX_FAILURE_KIND_ENUM)
+#undef LUX_FAILURE_KIND_ENUM
+        LUX_FAILURE_KIND_COUNT
+} lux_failure_kind_t;
+
+/* "trainable", "infrastructure"; "?" for a value out of range. */
+const char *lux_failure_kind_name(lux_failure_kind_t kind);
+
+/* The kind named `name`: 0, or LUX_EINVAL for an unknown name. */
+int lux_failure_kind_parse(const char *name, lux_failure_kind_t *kind);
+
+/* The kind of a failed request from its LUX_E* code and message: LUX_ETASK
+ * is the trainable's; a dead process is the trainable's when its message
+ * says it crashed on one of the signals above or exited, else the
+ * infrastructure's; every other code is the infrastructure's. Reads both
+ * ways the runtime names a signal ("killed by signal 9, SIGKILL" and
+ * "killed by SIGKILL (Killed)"). Cannot fail. */
+lux_failure_kind_t lux_exec_failure_kind(int error, const char *message);
+
 typedef struct {
     lux_exec_trial_t *trial;
     void *user; /* what lux_exec_trial_start was given */
     lux_exec_op_t op;
-    int error;              /* 0, or a LUX_E* code (LUX_ETASK: the trainable failed;
-                               LUX_EACTORDIED / LUX_EWORKERDIED: its process died) */
-    char *message;          /* the error's message (heap, freed by lux_exec_event_clear) */
-    json_t *results;        /* LUX_EXEC_STEP: an array of one or more results, each the
-                               trainable's metrics plus time_this_iter_s, in order */
-    lux_exec_text_t *texts; /* LUX_EXEC_STEP: texts[i] is results[i] as sent */
-    char *text;             /* holds what texts point into */
-    void *bytes;            /* LUX_EXEC_SAVE: checkpoint bytes (heap) */
+    int error;                  /* 0, or a LUX_E* code (LUX_ETASK: the trainable failed;
+                                   LUX_EACTORDIED / LUX_EWORKERDIED: its process died) */
+    char *message;              /* the error's message (heap, freed by lux_exec_event_clear) */
+    lux_failure_kind_t failure; /* with an error: whose fault it was */
+    json_t *results;            /* LUX_EXEC_STEP: an array of one or more results, each the
+                                   trainable's metrics plus time_this_iter_s, in order */
+    lux_exec_text_t *texts;     /* LUX_EXEC_STEP: texts[i] is results[i] as sent */
+    char *text;                 /* holds what texts point into */
+    void *bytes;                /* LUX_EXEC_SAVE: checkpoint bytes (heap) */
     size_t len;
 } lux_exec_event_t;
 

@@ -90,6 +90,7 @@ typedef struct {
     int want_save;
     int stopped;    /* resumed after the scheduler answered STOP (its final save was cut) */
     int retain_due; /* retention runs after the batch that registered a checkpoint commits */
+    int errored;    /* resumed from ERROR (--resume restarts it): its restart is recorded */
     int dirty;
 } trial_t;
 
@@ -133,16 +134,19 @@ typedef struct {
     double t_start;        /* monotonic */
     double wall_start;     /* Unix time */
     double elapsed_prev;   /* elapsed before a resume */
+    double budget_start;   /* elapsed when the current time budget began */
     double last_commit;
     int in_tx;
     int sched_dirty;
     long pending_rows;
     long num_results;
     long num_errors;
-    int stopping; /* budget exhausted or interrupted */
+    json_t *failures; /* while resuming: {trial_id: failure kind} from the store */
+    int stopping;     /* budget exhausted or interrupted */
     int interrupted;
     int out_of_space;     /* a write found the disk full: the run halts (out_of_space()) */
     char space_msg[1024]; /* the first such write's message */
+    int budget_used_up;
     lux_console_t *console;
     const lux_run_opts_t *opts;
 } runner_t;
@@ -492,6 +496,8 @@ static int commit_batch(runner_t *r)
     if (rc == 0)
         rc = lux_store_counter_put(r->store, "elapsed_ms", (int64_t)(elapsed(r) * 1000));
     if (rc == 0)
+        rc = lux_store_counter_put(r->store, "budget_start_ms", (int64_t)(r->budget_start * 1000));
+    if (rc == 0)
         rc = lux_store_commit(r->store);
     else
         lux_store_rollback(r->store);
@@ -565,7 +571,8 @@ static void halt_out_of_space(runner_t *r)
 
 /* ---- starting and ending trials ---------------------------------------------- */
 
-static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed);
+static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed,
+                       lux_failure_kind_t kind);
 
 static long iteration_of(const char *relpath)
 {
@@ -646,7 +653,7 @@ static int trial_start(runner_t *r, trial_t *t)
     int rc = lux_exec_trial_start(r->ex, &spec, t, &t->exec, err, sizeof err);
     lux_free(bytes);
     if (rc != 0) {
-        trial_fail(r, t, err, 0);
+        trial_fail(r, t, err, 0, LUX_FAILURE_INFRASTRUCTURE);
         return 0;
     }
     r->nrunning++;
@@ -655,7 +662,7 @@ static int trial_start(runner_t *r, trial_t *t)
     rc = lux_exec_trial_step(t->exec, batch_size(r, t));
     if (rc != 0) {
         snprintf(err, sizeof err, "cannot call trial %s: %s", t->id, lux_strerror(rc));
-        trial_fail(r, t, err, 1);
+        trial_fail(r, t, err, 1, LUX_FAILURE_INFRASTRUCTURE);
         return 0;
     }
     t->status = LUX_TRIAL_RUNNING;
@@ -733,7 +740,8 @@ static void trial_end(runner_t *r, trial_t *t, lux_trial_status_t status, int re
         push_waiting(r, t->k);
 }
 
-static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed)
+static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_allowed,
+                       lux_failure_kind_t kind)
 {
     t->num_failures++;
     set_str(&t->error, message);
@@ -747,7 +755,14 @@ static void trial_fail(runner_t *r, trial_t *t, const char *message, int retry_a
         trial_end(r, t, LUX_TRIAL_PENDING, 0);
         lux_store_decision_add(r->store, "runner", t->id, "restart", NULL);
     } else {
-        lux_log_error("trial %s ended in ERROR: %s", t->id, message);
+        lux_log_error("trial %s ended in ERROR (%s): %s", t->id, lux_failure_kind_name(kind),
+                      message);
+        /* Why, in the batch that ends the trial: --resume restarts it when
+         * it was not its trainable's fault (or with --retry-errored). */
+        if (ensure_tx(r) != 0 ||
+            lux_store_trial_failure_put(r->store, t->id, lux_failure_kind_name(kind)) != 0)
+            lux_log_error("cannot record why trial %s failed: %s", t->id,
+                          lux_store_errmsg(r->store));
         trial_end(r, t, LUX_TRIAL_ERROR, 0);
         lux_scheduler_on_trial_error(r->sched, t->k);
         r->sched_dirty = 1;
@@ -774,7 +789,7 @@ static void trial_next(runner_t *r, trial_t *t, after_save_t what)
         char msg[256];
         snprintf(msg, sizeof msg, "cannot ask trial %s for a checkpoint: %s", t->id,
                  lux_strerror(rc));
-        trial_fail(r, t, msg, 1);
+        trial_fail(r, t, msg, 1, LUX_FAILURE_INFRASTRUCTURE);
         return;
     }
     switch (what) {
@@ -783,7 +798,7 @@ static void trial_next(runner_t *r, trial_t *t, after_save_t what)
         if (rc != 0) {
             char msg[256];
             snprintf(msg, sizeof msg, "cannot call trial %s: %s", t->id, lux_strerror(rc));
-            trial_fail(r, t, msg, 1);
+            trial_fail(r, t, msg, 1, LUX_FAILURE_INFRASTRUCTURE);
         }
         break;
     }
@@ -914,7 +929,7 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, si
     char why[1024] = "";
     rc = lux_stopper_check_result(r->stopper, result, &stop, why, sizeof why);
     if (rc != 0) {
-        trial_fail(r, t, why, 0);
+        trial_fail(r, t, why, 0, LUX_FAILURE_TRAINABLE);
         return 0;
     }
     if (json_is_true(json_object_get(result, "done"))) {
@@ -936,7 +951,7 @@ static int on_step(runner_t *r, trial_t *t, json_t *result, const char *text, si
     json_t *decisions = lux_scheduler_take_decisions(r->sched);
     if (rc != 0) {
         json_decref(decisions);
-        trial_fail(r, t, err, 0);
+        trial_fail(r, t, err, 0, LUX_FAILURE_TRAINABLE);
         return 0;
     }
     if (record_decisions(r, decisions) != 0)
@@ -1066,8 +1081,8 @@ static void on_save(runner_t *r, trial_t *t, lux_exec_event_t *ev)
         out_of_space(r, err); /* not the trial's fault: the run halts, the trial resumes */
         return;
     }
-    if (rc != 0) {
-        trial_fail(r, t, err, 1);
+    if (rc != 0) { /* the disk, not the trainable */
+        trial_fail(r, t, err, 1, LUX_FAILURE_INFRASTRUCTURE);
         return;
     }
     int has_score = 0;
@@ -1114,7 +1129,7 @@ static void on_event(runner_t *r, lux_exec_event_t *ev)
     if (r->out_of_space)
         return; /* the batch is dropped; the trial resumes from its checkpoint */
     if (ev->error != 0) {
-        trial_fail(r, t, ev->message ? ev->message : lux_strerror(ev->error), 1);
+        trial_fail(r, t, ev->message ? ev->message : lux_strerror(ev->error), 1, ev->failure);
         return;
     }
     if (ev->op == LUX_EXEC_STEP) {
@@ -1133,6 +1148,20 @@ static void on_event(runner_t *r, lux_exec_event_t *ev)
 static int start_waiting_trials(runner_t *r)
 {
     char err[ERR_LEN];
+    /* PBT's population exists from the start (Ray creates it PENDING): a
+     * trial created only when a slot frees would never meet the others at a
+     * perturbation point, so with fewer slots than trials nothing would ever
+     * pause, time-share or exploit. */
+    while (!r->stopping && r->cfg->scheduler.type == LUX_SCHEDULER_PBT &&
+           (long)r->ncreated < r->total_trials) {
+        int rc = ensure_tx(r);
+        if (rc == 0)
+            rc = trial_create(r, err, sizeof err);
+        if (rc != 0) {
+            lux_log_error("%s", err);
+            return rc;
+        }
+    }
     while (!r->stopping && (long)r->nrunning < r->max_running) {
         /* Offer the scheduler one new trial besides those already waiting. */
         int has_pending = 0;
@@ -1184,8 +1213,9 @@ static int all_done(const runner_t *r)
     return r->nwaiting == 0 && (long)r->ncreated >= r->total_trials;
 }
 
-/* Stops everything for a time budget or an interrupt: idle running trials
- * are checkpointed and paused (interrupt) or ended (budget). */
+/* Stops everything for a time budget or an interrupt: running trials are
+ * checkpointed and PAUSED (busy ones once their request finishes), so that
+ * --resume continues them; no trial starts any more. */
 static void begin_stopping(runner_t *r, int interrupt)
 {
     if (r->stopping)
@@ -1198,7 +1228,7 @@ static void begin_stopping(runner_t *r, int interrupt)
         trial_t *t = snap[i];
         if (t->exec == NULL || lux_exec_trial_busy(t->exec))
             continue; /* busy ones finish their request first */
-        trial_next(r, t, interrupt ? AFTER_INTERRUPT : AFTER_COMPLETE);
+        trial_next(r, t, AFTER_INTERRUPT);
     }
     lux_free(snap);
 }
@@ -1293,10 +1323,12 @@ static int run_loop(runner_t *r)
                               stop_signal == SIGTERM ? "SIGTERM" : "interrupted");
             begin_stopping(r, 1);
         }
-        if (!r->stopping && lux_stopper_budget_exhausted(r->stopper, elapsed(r))) {
+        if (!r->stopping &&
+            lux_stopper_budget_exhausted(r->stopper, elapsed(r) - r->budget_start)) {
             lux_console_event(r->console, 0, "time budget of %g s used up; stopping",
                               lux_stopper_time_budget(r->stopper));
             begin_stopping(r, 0);
+            r->budget_used_up = 1;
         }
         rc = start_waiting_trials(r);
         if (rc == 0 && r->out_of_space)
@@ -1335,7 +1367,7 @@ static int run_loop(runner_t *r)
             for (size_t i = 0; i < nsnap; i++) {
                 trial_t *t = snap[i];
                 if (t->exec != NULL && !lux_exec_trial_busy(t->exec))
-                    trial_next(r, t, r->interrupted ? AFTER_INTERRUPT : AFTER_COMPLETE);
+                    trial_next(r, t, AFTER_INTERRUPT);
             }
             lux_free(snap);
         }
@@ -1376,6 +1408,22 @@ static int exists(const char *path)
 /* One stored trial, for a resume: a live one becomes a trial_t (restarted
  * from its latest checkpoint), a finished one is only counted and offered
  * to the console's lists. */
+/* Whether a stored ERROR trial restarts on this resume: when its failure
+ * was not its trainable's fault (its worker killed from outside, the node
+ * or the disk failed), or with --retry-errored (Ray's resume_errored)
+ * whatever failed. A trial failed before failure kinds were recorded
+ * counts as the trainable's. */
+static int resumes_errored(const runner_t *r, const json_t *row)
+{
+    if (r->opts->retry_errored)
+        return 1;
+    const char *id = json_string_value(json_object_get(row, "trial_id"));
+    lux_failure_kind_t kind = LUX_FAILURE_TRAINABLE;
+    if (id != NULL)
+        lux_failure_kind_parse(json_string_value(json_object_get(r->failures, id)), &kind);
+    return kind == LUX_FAILURE_INFRASTRUCTURE;
+}
+
 static int load_trial(void *arg, const json_t *row)
 {
     runner_t *r = arg;
@@ -1383,7 +1431,8 @@ static int load_trial(void *arg, const json_t *row)
     r->ncreated++;
     lux_trial_status_t status = LUX_TRIAL_PENDING;
     lux_trial_status_parse(json_string_value(json_object_get(row, "status")), &status);
-    if (status == LUX_TRIAL_TERMINATED || status == LUX_TRIAL_ERROR) {
+    int errored = status == LUX_TRIAL_ERROR && resumes_errored(r, row);
+    if (status == LUX_TRIAL_TERMINATED || (status == LUX_TRIAL_ERROR && !errored)) {
         int ok = 0;
         double m = metric_value(r, json_object_get(row, "last_result"), &ok);
         const json_t *best = json_object_get(row, "best_metric");
@@ -1419,6 +1468,15 @@ static int load_trial(void *arg, const json_t *row)
         json_decref(t->config);
         lux_config_trial_config(r->cfg, (long)k, &t->config);
     }
+    /* The scheduler forgot a failed trial: a PBT trial's config is the
+     * last exploit's (its lineage), not the sampled one the row keeps. */
+    const json_t *lineage = json_object_get(row, "lineage");
+    const json_t *exploited =
+        json_object_get(json_array_get(lineage, json_array_size(lineage) - 1), "new_config");
+    if (errored && json_is_object(exploited)) {
+        json_decref(t->config);
+        t->config = json_deep_copy(exploited);
+    }
     t->stored_iter = (long)json_integer_value(json_object_get(row, "training_iteration"));
     t->iteration = t->stored_iter;
     t->time_total = json_number_value(json_object_get(row, "time_total_s"));
@@ -1453,6 +1511,13 @@ static int load_trial(void *arg, const json_t *row)
         return LUX_ENOMEM;
     }
     int pbt = r->cfg->scheduler.type == LUX_SCHEDULER_PBT;
+    if (errored) {
+        /* Restarted from its latest checkpoint like a trial that was
+         * running; what it stored stays and is not stored again. */
+        t->status = LUX_TRIAL_RUNNING;
+        t->errored = 1;
+        t->end_time = 0;
+    }
     if (t->status == LUX_TRIAL_RUNNING || (t->status == LUX_TRIAL_PAUSED && !pbt)) {
         /* It was running (or paused by an interrupt: FIFO and ASHA never
          * pause) when the driver stopped: it restarts from its checkpoint,
@@ -1470,9 +1535,30 @@ static int load_trial(void *arg, const json_t *row)
 /* Loads the stored trials for a resume, one row at a time. */
 static int load_trials(runner_t *r, char *err, size_t errlen)
 {
-    int rc = lux_store_trials_each(r->store, load_trial, r);
-    if (rc != 0)
+    int rc = lux_store_trial_failures(r->store, &r->failures);
+    if (rc == 0)
+        rc = lux_store_trials_each(r->store, load_trial, r);
+    json_decref(r->failures);
+    r->failures = NULL;
+    if (rc != 0) {
         snprintf(err, errlen, "cannot read trials: %s", lux_store_errmsg(r->store));
+        return rc;
+    }
+    /* Each trial restarted from ERROR gets a restart decision, as a restart
+     * within a run does, naming the failure it restarts after. */
+    for (size_t i = 0; rc == 0 && i < r->nlive; i++) {
+        trial_t *t = r->live[i];
+        if (!t->errored)
+            continue;
+        json_t *d = json_pack("{s:s,s:s?}", "after", "resume", "error", t->error);
+        char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+        json_decref(d);
+        rc = lux_store_decision_add(r->store, "runner", t->id, "restart", detail);
+        free(detail);
+        set_str(&t->error, NULL);
+        if (rc != 0)
+            snprintf(err, errlen, "cannot record a restart: %s", lux_store_errmsg(r->store));
+    }
     return rc;
 }
 
@@ -1492,6 +1578,9 @@ static int prepare_resume(runner_t *r, lux_config_t *now, char *err, size_t errl
         stored_json = NULL;
     }
     r->elapsed_prev = 0;
+    int budget_ended =
+        json_is_string(json_object_get(exp, "status")) &&
+        strcmp(json_string_value(json_object_get(exp, "status")), "BUDGET_USED_UP") == 0;
     json_decref(exp);
     if (stored_json == NULL) {
         snprintf(err, errlen, "%s: the stored experiment config is unreadable", r->dir);
@@ -1516,6 +1605,15 @@ static int prepare_resume(runner_t *r, lux_config_t *now, char *err, size_t errl
     int64_t ms = 0;
     if (lux_store_counter_get(r->store, "elapsed_ms", &ms) == 0)
         r->elapsed_prev = (double)ms / 1000.0;
+    /* The time budget is the experiment's, so a run killed or interrupted
+     * before it was used up resumes with what was left (Ray's TimeoutStopper
+     * keeps its remaining budget); a run that ended because it was used up
+     * would stop again at once, so its resume gets a new budget. */
+    ms = 0;
+    if (budget_ended)
+        r->budget_start = r->elapsed_prev;
+    else if (lux_store_counter_get(r->store, "budget_start_ms", &ms) == 0)
+        r->budget_start = (double)ms / 1000.0;
     long removed = 0;
     lux_checkpoint_sweep(r->dir, &removed, NULL, 0);
     return 0;
@@ -1811,16 +1909,27 @@ int lux_run(const lux_run_opts_t *opts, lux_run_outcome_t *out)
     }
     refresh_console(&r, 1);
 
+    /* Trials the run leaves for a resume: waiting ones and those never
+     * created. */
+    long unfinished = r.total_trials - (long)r.ncreated;
+    for (size_t i = 0; i < r.nlive; i++)
+        unfinished +=
+            r.live[i]->status != LUX_TRIAL_TERMINATED && r.live[i]->status != LUX_TRIAL_ERROR;
+    int budget_left_trials = !r.interrupted && r.budget_used_up && unfinished > 0;
     /* After a full disk this write may fail too: the status then stays
      * RUNNING, which a resume treats like INTERRUPTED (it never reads it). */
     const char *status = rc != 0 && rc != LUX_ENOSPC ? "ERROR"
                          : r.interrupted             ? "INTERRUPTED"
+                         : budget_left_trials        ? "BUDGET_USED_UP"
                                                      : "FINISHED";
-    lux_store_experiment_set_status(r.store, status, r.interrupted ? 0 : lux_clock_wall_s());
-    out->end = r.interrupted ? LUX_RUN_INTERRUPTED
-               : r.stopping  ? LUX_RUN_BUDGET_USED_UP
-                             : LUX_RUN_FINISHED;
+    lux_store_experiment_set_status(r.store, status,
+                                    r.interrupted || budget_left_trials ? 0 : lux_clock_wall_s());
+    out->end = r.interrupted      ? LUX_RUN_INTERRUPTED
+               : r.budget_used_up ? LUX_RUN_BUDGET_USED_UP
+                                  : LUX_RUN_FINISHED;
     out->num_errored = r.num_errors;
+    out->num_unfinished = unfinished;
+    out->time_budget_s = r.cfg->time_budget_s;
     runner_free(&r, NULL);
     stop_requested = 0; /* the request is used up */
     return rc;          /* a failed loop logged why (common/log.h) */

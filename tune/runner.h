@@ -33,6 +33,9 @@ typedef struct {
     const char *config_path; /* the YAML file; NULL when resuming a directory */
     const char *resume_dir;  /* resume this experiment directory (config from its store) */
     int resume;              /* with config_path: resume the experiment it names */
+    int retry_errored;       /* resuming: restart every ERROR trial from its latest checkpoint, not
+                                only those whose failure was not their trainable's (Ray's
+                                resume_errored) */
     const char *storage;     /* overrides the config's storage */
     const char *name;        /* overrides the config's name */
     int has_seed;
@@ -49,15 +52,18 @@ typedef struct {
 typedef enum {
     LUX_RUN_NOT_STARTED = 0, /* lux_run failed before its trial loop ran */
     LUX_RUN_FINISHED,        /* every trial ended (TERMINATED or ERROR) */
-    LUX_RUN_BUDGET_USED_UP,  /* time_budget_s used up: running trials ended, the rest never
-                                will */
+    LUX_RUN_BUDGET_USED_UP,  /* time_budget_s used up: running trials were checkpointed and
+                                PAUSED, the others left PENDING (num_unfinished of them);
+                                resuming continues them with a new budget */
     LUX_RUN_INTERRUPTED,     /* lux_run_request_stop(): running trials were checkpointed and
                                 PAUSED; resuming continues them */
 } lux_run_end_t;
 
 typedef struct {
     lux_run_end_t end;
-    long num_errored; /* trials in ERROR, a resumed run's earlier ones included */
+    long num_errored;     /* trials in ERROR, a resumed run's earlier ones included */
+    long num_unfinished;  /* trials neither TERMINATED nor ERROR when the run ended */
+    double time_budget_s; /* the experiment's time_budget_s (0: none) */
     /* With a failure: the input itself was wrong (bad config or options, no
      * experiment to resume, one already there, resources that can never
      * fit); nothing was created or changed. */

@@ -137,6 +137,16 @@ static const char schema_v2[] = "CREATE TABLE journal ("
                                 " source TEXT NOT NULL,"
                                 " entry TEXT NOT NULL);";
 
+/* v3: why a trial last failed (lux_store_trial_failure_put), so that
+ * `lux run --resume` restarts trials that failed for reasons outside
+ * their trainable. A table of its own, so the trials statements stay as
+ * they are; IF NOT EXISTS so a store whose version was set back (tests)
+ * migrates again. */
+static const char schema_v3[] = "CREATE TABLE IF NOT EXISTS trial_failures ("
+                                " trial_id TEXT PRIMARY KEY,"
+                                " kind TEXT NOT NULL,"
+                                " time REAL NOT NULL);";
+
 typedef struct {
     int version;
     const char *description;
@@ -146,6 +156,7 @@ typedef struct {
 static const migration_t migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "journal", schema_v2},
+    {3, "trial failure kinds", schema_v3},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -1643,4 +1654,69 @@ int lux_store_decisions(lux_store_t *self, long after_id, long limit, json_t **d
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
     return collect(self, st, names, 6, decisions, "cannot list decisions");
+}
+
+/* ---- Trial failure kinds ------------------------------------------------------ */
+
+int lux_store_trial_failure_put(lux_store_t *self, const char *trial_id, const char *kind)
+{
+    int rc = need_writer(self, "cannot record why a trial failed");
+    if (rc != 0)
+        return rc;
+    if (trial_id == NULL)
+        return LUX_EINVAL;
+    sqlite3_stmt *st;
+    rc = prepare(self,
+                 kind != NULL ? "INSERT OR REPLACE INTO trial_failures (trial_id, kind, time)"
+                                " VALUES (?1, ?2, ?3)"
+                              : "DELETE FROM trial_failures WHERE trial_id = ?1",
+                 &st, "cannot record why a trial failed");
+    if (rc != 0)
+        return rc;
+    bind_text(st, 1, trial_id);
+    if (kind != NULL) {
+        bind_text(st, 2, kind);
+        sqlite3_bind_double(st, 3, lux_clock_wall_s());
+    }
+    rc = sqlite3_step(st);
+    int code = rc == SQLITE_DONE ? 0 : fail(self, rc, "cannot record why a trial failed");
+    sqlite3_finalize(st);
+    return code;
+}
+
+int lux_store_trial_failures(lux_store_t *self, json_t **kinds)
+{
+    *kinds = NULL;
+    json_t *obj = json_object();
+    if (obj == NULL)
+        return LUX_ENOMEM;
+    if (self->version < 3) { /* a reader of an older store: none recorded */
+        *kinds = obj;
+        return 0;
+    }
+    sqlite3_stmt *st;
+    int rc = prepare(self, "SELECT trial_id, kind FROM trial_failures", &st,
+                     "cannot read why trials failed");
+    if (rc != 0) {
+        json_decref(obj);
+        return rc;
+    }
+    int code = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        if (id != NULL && kind != NULL && json_object_set_new(obj, id, json_string(kind)) != 0) {
+            code = LUX_ENOMEM;
+            break;
+        }
+    }
+    if (code == 0 && rc != SQLITE_DONE)
+        code = fail(self, rc, "cannot read why trials failed");
+    sqlite3_finalize(st);
+    if (code != 0) {
+        json_decref(obj);
+        return code;
+    }
+    *kinds = obj;
+    return 0;
 }

@@ -70,7 +70,7 @@
 /* The schema version this build writes (PRAGMA user_version). A database
  * with an older version is migrated by lux_store_open(); a newer one is
  * refused. */
-#define LUX_STORE_SCHEMA_VERSION 2
+#define LUX_STORE_SCHEMA_VERSION 3
 
 /* The database file's name inside the experiment directory. */
 #define LUX_STORE_DB_NAME "experiment.db"
@@ -366,5 +366,16 @@ int lux_store_checkpoints(lux_store_t *self, const char *trial_id, int include_d
 /* Decisions with id > after_id (0: all), oldest first, at most limit (0: no
  * limit): an array of {id, time, source, trial_id, action, detail}. */
 int lux_store_decisions(lux_store_t *self, long after_id, long limit, json_t **decisions);
+
+/* Records why a trial last failed: kind is a name the runner chooses
+ * ("trainable": its own code failed; "infrastructure": its worker was
+ * killed from outside, the node or the disk failed), replacing an earlier
+ * one; NULL forgets it. Inside the writer's transaction or on its own.
+ * Returns 0, LUX_EINVAL (no trial id, or a reader) or a store error. */
+int lux_store_trial_failure_put(lux_store_t *self, const char *trial_id, const char *kind);
+
+/* Every recorded failure kind as an object {trial_id: kind} (empty for a
+ * store older than version 3). Returns 0, LUX_ENOMEM or a store error. */
+int lux_store_trial_failures(lux_store_t *self, json_t **kinds);
 
 #endif

@@ -139,3 +139,121 @@ LUX_TEST(bad_config_exits_2_with_its_place)
     free(out);
     free(err);
 }
+
+/* --cpus: 0 or less is refused (it used to mean "all cores" silently);
+ * more than the machine has runs, oversubscribing the cores as Ray allows,
+ * with a warning that says how many cores there are. */
+LUX_TEST_T(cpus_zero_is_refused_and_too_many_warns, 120)
+{
+    const char *path = write_config("cpus", "name: %s\ntrainable: noop\nnum_samples: 2\n"
+                                            "stop: {training_iteration: 3}\n");
+    const char *bad[] = {"0", "-2"};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {(char *)lux_test_lux_binary(), "run",    (char *)path,   "--storage",
+                        (char *)lux_test_tmpdir(),     "--cpus", (char *)bad[i], NULL};
+        char *out = NULL, *err = NULL;
+        LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 30, &out, &err), 2);
+        LUX_CHECK_CONTAINS(err, "--cpus must be > 0");
+        free(out);
+        free(err);
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/cpus", lux_test_tmpdir());
+        LUX_CHECK_MSG(access(dir, F_OK) != 0, "%s was created", dir);
+    }
+    char *argv[] = {(char *)lux_test_lux_binary(),
+                    "run",
+                    (char *)path,
+                    "--storage",
+                    (char *)lux_test_tmpdir(),
+                    "-q",
+                    "--cpus",
+                    "100000",
+                    NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_spawn(argv, NULL, NULL, 60, &out, &err), 0);
+    char want[256];
+    snprintf(want, sizeof want, "--cpus 100000 is more than the %ld cores of this machine",
+             sysconf(_SC_NPROCESSORS_ONLN));
+    LUX_CHECK_CONTAINS(err, want);
+    LUX_CHECK_CONTAINS(err, "oversubscribe");
+    free(out);
+    free(err);
+}
+
+static long count_trials(const char *name, const char *status)
+{
+    char path[4200], sql[256];
+    snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trials WHERE status = '%s'", status);
+    sqlite3 *db = NULL;
+    LUX_CHECK_INT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    LUX_CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+    long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static long count_results(const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
+    sqlite3 *db = NULL;
+    LUX_CHECK_INT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    LUX_CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM results", -1, &st, NULL) == SQLITE_OK);
+    long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A time budget used up while trials were still waiting is not "every trial
+ * TERMINATED": exit 3, a message saying how many are left and how to
+ * continue, the experiment stored as BUDGET_USED_UP (not FINISHED), the
+ * running trials checkpointed and PAUSED, and --resume continues them with
+ * a new budget (the old one would stop it at once). */
+LUX_TEST_T(time_budget_with_trials_left_exits_3_and_resume_continues, 120)
+{
+    const char *path = write_config("tb", "name: %s\ntrainable: noop\nnum_samples: 6\n"
+                                          "stop: {training_iteration: 1000000000}\n"
+                                          "time_budget_s: 1\n");
+    char *argv[] = {(char *)lux_test_lux_binary(),
+                    "run",
+                    (char *)path,
+                    "--storage",
+                    (char *)lux_test_tmpdir(),
+                    "-q",
+                    "--cpus",
+                    "2",
+                    NULL};
+    char *out = NULL, *err = NULL;
+    int rc = lux_test_spawn(argv, NULL, NULL, 60, &out, &err);
+    LUX_CHECK_MSG(rc == 3, "exit %d, stderr:\n%s", rc, err);
+    char want[8192];
+    snprintf(want, sizeof want,
+             "lux run: time budget of 1 s used up; 6 trial(s) not started or not finished; "
+             "continue them with: lux run --resume %s/tb (a new budget of 1 s)\n",
+             lux_test_tmpdir());
+    LUX_CHECK_CONTAINS(err, want);
+    free(out);
+    free(err);
+    char *status = experiment_status("tb");
+    LUX_CHECK_STR_EQ(status, "BUDGET_USED_UP");
+    free(status);
+    LUX_CHECK_INT_EQ(count_trials("tb", "PAUSED"), 2);
+    long before = count_results("tb");
+
+    /* The resumed run gets a new budget: the paused trials train on. */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/tb", lux_test_tmpdir());
+    char *argv2[] = {
+        (char *)lux_test_lux_binary(), "run", "--resume", dir, "-q", "--cpus", "2", NULL};
+    rc = lux_test_spawn(argv2, NULL, NULL, 60, &out, &err);
+    LUX_CHECK_MSG(rc == 3, "exit %d, stderr:\n%s", rc, err);
+    LUX_CHECK_CONTAINS(err, "6 trial(s) not started or not finished");
+    free(out);
+    free(err);
+    LUX_CHECK_INT(count_results("tb"), >, before + 1000);
+}

@@ -819,9 +819,17 @@ LUX_TEST_T(time_budget_ends_the_run_as_budget_used_up, 120)
     LUX_CHECK_INT_EQ(run_outcome(write_config("budget", yaml), NULL, 0, NULL, &out), 0);
     LUX_CHECK_INT_EQ(out.end, LUX_RUN_BUDGET_USED_UP);
     LUX_CHECK_INT_EQ(out.num_errored, 0);
+    /* Two ran (2 CPUs) and were checkpointed and paused, two never started
+     * (trials are created when they start). */
+    LUX_CHECK_INT_EQ(out.num_unfinished, 4);
+    LUX_CHECK_DBL(out.time_budget_s, ==, 1);
     sqlite3 *db = open_db("budget");
-    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM experiment WHERE status = 'FINISHED'"),
-                     1);
+    LUX_CHECK_INT_EQ(
+        query_long(db, "SELECT count(*) FROM experiment WHERE status = 'BUDGET_USED_UP'"), 1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'PAUSED' AND"
+                                    " restore_checkpoint LIKE '%' || printf('%06d',"
+                                    " training_iteration)"),
+                     2);
     LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM results"), <, 4 * 1000);
     sqlite3_close(db);
 }
@@ -944,4 +952,215 @@ LUX_TEST_T(bundles_run_in_placement_groups, 120)
                                     " b.start_time < a.end_time"),
                      0);
     sqlite3_close(db);
+}
+
+/* PBT with one slot for a population of four: the population time-shares
+ * (each trial runs to its next perturbation point, pauses, and the trial
+ * furthest behind runs), so trials meet at perturbation points and the
+ * lower quantile exploits, as with Ray's PBT on fewer resources than
+ * trials; every trial still reaches the stop. */
+LUX_TEST_T(pbt_time_shares_one_slot, 180)
+{
+    const char *yaml =
+        "name: pbt1\ntrainable: toy\nmetric: score\nmode: max\nnum_samples: 4\nseed: 9\n"
+        "max_concurrent_trials: 1\nstop: {training_iteration: 24}\n"
+        "scheduler:\n  type: pbt\n  time_attr: training_iteration\n"
+        "  perturbation_interval: 4\n"
+        "  hyperparam_mutations:\n    x: {uniform: [0, 10]}\n"
+        "config:\n  x: {uniform: [0, 10]}\n";
+    LUX_CHECK_INT_EQ(run_quiet(write_config("pbt1", yaml), NULL, 0, NULL), 0);
+    sqlite3 *db = open_db("pbt1");
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM decisions WHERE action = 'pause'"), >=, 4);
+    LUX_CHECK_INT(query_long(db, "SELECT count(*) FROM decisions WHERE action = 'exploit'"), >=, 1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED' AND"
+                                    " training_iteration = 24"),
+                     4);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 4 * 24);
+    /* Time-shared: the last trial started before the first one finished. */
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT (SELECT min(stored_time) FROM results WHERE"
+                                    " trial_id LIKE '%_00003') < (SELECT max(stored_time) FROM"
+                                    " results WHERE trial_id LIKE '%_00000')"),
+                     1);
+    sqlite3_close(db);
+}
+
+/* ---- failed trials and --resume ----------------------------------------------- */
+
+/* As run_quiet, with --retry-errored when `retry_errored`. */
+static int run_retry(const char *config_path, int resume, const char *name, int retry_errored)
+{
+    FILE *devnull = fopen("/dev/null", "w");
+    lux_run_opts_t o = {
+        .config_path = config_path,
+        .resume = resume,
+        .retry_errored = retry_errored,
+        .storage = lux_test_tmpdir(),
+        .name = name,
+        .verbosity = -1,
+        .num_cpus = 2,
+        .console = devnull,
+        .tty = 0,
+    };
+    lux_run_outcome_t out;
+    int rc = lux_run(&o, &out);
+    fclose(devnull);
+    if (rc != 0)
+        return out.bad_input ? 2 : 1;
+    if (out.end == LUX_RUN_INTERRUPTED)
+        return 130;
+    return out.num_errored > 0 ? 1 : 0;
+}
+
+/* The stored results of experiment `name`, or -1 while it has no store. */
+static long count_stored_results(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/experiment.db", lux_test_tmpdir(), name);
+    sqlite3 *db = NULL;
+    long n = -1;
+    if (access(path, F_OK) == 0 &&
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM results", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+static const char *killed_yaml = "name: killed\ntrainable: toy\nmetric: score\nmode: max\n"
+                                 "num_samples: 3\nseed: 7\nmax_concurrent_trials: 1\n"
+                                 "stop: {training_iteration: 40}\n"
+                                 "checkpoint: {frequency: 5, num_to_keep: 2}\n"
+                                 "config:\n  x: {uniform: [0, 5]}\n  sleep_ms: 10\n";
+
+/* A trial whose worker is SIGKILLed from outside (the driver lives on) ends
+ * in ERROR as an infrastructure failure; --resume restarts it from its
+ * latest checkpoint, and the store ends with exactly the rows of an
+ * uninterrupted run (one trial at a time, so that the reference is
+ * deterministic). */
+LUX_TEST_T(trial_killed_from_outside_is_resumed_from_its_checkpoint, 300)
+{
+    const char *path = write_config("killed", killed_yaml);
+    LUX_CHECK_INT_EQ(run_retry(path, 0, "killed_reference", 0), 0);
+    char *reference = results_text("killed_reference");
+
+    fflush(NULL);
+    pid_t driver = fork();
+    LUX_CHECK(driver >= 0);
+    if (driver == 0)
+        _exit(run_retry(path, 0, "killed", 0));
+    /* Trial 1 is mid-run once 50 results are stored: kill every worker. */
+    int killed = 0;
+    for (int i = 0; i < 60000 && !killed; i++) {
+        if (count_stored_results("killed") >= 50) {
+            pid_t kids[64];
+            size_t n = children_of(driver, kids, 64);
+            for (size_t j = 0; j < n; j++)
+                killed += kill(kids[j], SIGKILL) == 0;
+        }
+        if (!killed)
+            usleep(5000);
+    }
+    int status;
+    LUX_CHECK(waitpid(driver, &status, 0) == driver);
+    LUX_CHECK_INT(killed, >=, 1);
+    LUX_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 1, "wait status %d", status);
+    sqlite3 *db = open_db("killed");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'ERROR'"), 1);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials t JOIN trial_failures f USING"
+                                    " (trial_id) WHERE t.status = 'ERROR' AND"
+                                    " f.kind = 'infrastructure' AND t.error LIKE '%SIGKILL%'"),
+                     1);
+    sqlite3_close(db);
+
+    LUX_CHECK_INT_EQ(run_retry(path, 1, "killed", 0), 0);
+    char *resumed = results_text("killed");
+    LUX_CHECK_STR_EQ(resumed, reference);
+    db = open_db("killed");
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED' AND"
+                                    " error IS NULL"),
+                     3);
+    LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM decisions WHERE action = 'restart' AND"
+                                    " json_extract(detail, '$.after') = 'resume'"),
+                     1);
+    sqlite3_close(db);
+    free(reference);
+    free(resumed);
+}
+
+/* A trial that failed in its trainable (an error returned by step, or a
+ * crash of its own process) stays ERROR on --resume; --retry-errored
+ * restarts it from its latest checkpoint. */
+LUX_TEST_T(trainable_failure_stays_error_unless_retry_errored, 240)
+{
+    const char *keys[] = {"fail_at", "crash_at"};
+    for (size_t i = 0; i < 2; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "tfail%zu", i);
+        const char *path = write_config(name, failing_yaml(name, 0, keys[i]));
+        LUX_CHECK_INT_EQ(run_retry(path, 0, NULL, 0), 1);
+        sqlite3 *db = open_db(name);
+        LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials t JOIN trial_failures f"
+                                        " USING (trial_id) WHERE t.status = 'ERROR' AND"
+                                        " f.kind = 'trainable'"),
+                         1);
+        sqlite3_close(db);
+        /* --resume leaves it as it is. */
+        LUX_CHECK_INT_EQ(run_retry(path, 1, NULL, 0), 1);
+        db = open_db(name);
+        LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'ERROR'"), 1);
+        LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 4);
+        sqlite3_close(db);
+        /* --retry-errored restarts it from its checkpoint at 4: iteration 8
+         * still has score 3 * 8, and no row is stored twice. */
+        LUX_CHECK_INT_EQ(run_retry(path, 1, NULL, 1), 0);
+        db = open_db(name);
+        LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM trials WHERE status = 'TERMINATED'"),
+                         1);
+        LUX_CHECK_INT_EQ(query_long(db, "SELECT count(*) FROM results"), 8);
+        LUX_CHECK_INT_EQ(query_long(db, "SELECT json_extract(metrics, '$.score') FROM results"
+                                        " WHERE training_iteration = 8"),
+                         24);
+        sqlite3_close(db);
+    }
+}
+
+/* The runtime has named a dead worker's signal two ways; both are read. */
+LUX_TEST(failure_kinds_of_dead_workers)
+{
+    const struct {
+        int error;
+        const char *message;
+        lux_failure_kind_t kind;
+    } cases[] = {
+        {LUX_ETASK, "toy failure at iteration 5", LUX_FAILURE_TRAINABLE},
+        {LUX_EACTORDIED, "actor 'h' died: killed by signal 9, SIGKILL (worker pid 7, log -)",
+         LUX_FAILURE_INFRASTRUCTURE},
+        {LUX_EACTORDIED, "actor 'h' died: killed by SIGKILL (Killed) (worker pid 7, log -)",
+         LUX_FAILURE_INFRASTRUCTURE},
+        {LUX_EACTORDIED, "actor 'h' died: killed by SIGINT (Interrupt)",
+         LUX_FAILURE_INFRASTRUCTURE},
+        {LUX_EACTORDIED, "actor 'h' died: killed by signal 1, a signal",
+         LUX_FAILURE_INFRASTRUCTURE},
+        {LUX_EACTORDIED, "actor 'h' died: killed by signal 6, SIGABRT (abort)",
+         LUX_FAILURE_TRAINABLE},
+        {LUX_EACTORDIED, "actor 'h' died: killed by SIGSEGV (Segmentation fault)",
+         LUX_FAILURE_TRAINABLE},
+        {LUX_EWORKERDIED, "task 't' failed: worker pid 7 killed by SIGBUS (Bus error)",
+         LUX_FAILURE_TRAINABLE},
+        {LUX_EACTORDIED, "actor 'h' died: exited with status 3", LUX_FAILURE_TRAINABLE},
+        {LUX_EACTORDIED, "actor 'h' died: killed by signal 34, a signal",
+         LUX_FAILURE_INFRASTRUCTURE},
+        {LUX_ECLOSED, "the runtime is closed", LUX_FAILURE_INFRASTRUCTURE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        LUX_CHECK_MSG(lux_exec_failure_kind(cases[i].error, cases[i].message) == cases[i].kind,
+                      "%s: %s", cases[i].message, lux_failure_kind_name(cases[i].kind));
+    lux_failure_kind_t k;
+    LUX_CHECK_INT_EQ(lux_failure_kind_parse("infrastructure", &k), 0);
+    LUX_CHECK_INT_EQ(k, LUX_FAILURE_INFRASTRUCTURE);
+    LUX_CHECK_INT_EQ(lux_failure_kind_parse("other", &k), LUX_EINVAL);
 }
