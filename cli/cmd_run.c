@@ -13,6 +13,7 @@
 #include "error.h"
 #include "log.h"
 #include "runner.h"
+#include "units.h"
 
 #include <math.h>
 #include <signal.h>
@@ -55,6 +56,8 @@ const char lux_cmd_run_help[] =
     "                 checkpoint (Ray's resume_errored)\n"
     "  --cpus N       CPUs the run's node offers, > 0 (default: all cores); more than\n"
     "                 the machine has is allowed (trials then share cores) with a warning\n"
+    "  --object-store-memory BYTES  the node's shared-memory object store, e.g. 512M\n"
+    "                 or 2G (default: 30% of memory, or of the cgroup's limit)\n"
     "  --smoke        apply the file's smoke: overrides (a tiny budget) and run it\n"
     "                 as NAME-smoke, to check an experiment in seconds\n"
     "  -v, -vv        more output (trial events; every result); -q less\n\n"
@@ -129,7 +132,7 @@ static bool env_exists(const char *name, void *user)
 
 int lux_cmd_run(int argc, char **argv)
 {
-    const char *storage = NULL, *name = NULL;
+    const char *storage = NULL, *name = NULL, *store_text = NULL;
     long seed = 0;
     double cpus = NAN; /* not given: all cores */
     int resume = 0, has_seed = 0, smoke = 0, retry_errored = 0;
@@ -141,6 +144,7 @@ int lux_cmd_run(int argc, char **argv)
         {"--cpus", NULL, LUX_OPT_DOUBLE, &cpus},
         {"--smoke", NULL, LUX_OPT_FLAG, &smoke},
         {"--retry-errored", NULL, LUX_OPT_FLAG, &retry_errored},
+        {"--object-store-memory", NULL, LUX_OPT_STRING, &store_text},
     };
     char *pos[1];
     int npos = 0;
@@ -166,6 +170,22 @@ int lux_cmd_run(int argc, char **argv)
             cpus, cores, cpus, cores);
     if (seed < 0)
         return lux_cli_usage_error("run", "--seed must be >= 0");
+    if (name != NULL) {
+        char why[512];
+        if (lux_config_name_check(name, why, sizeof why) != 0)
+            return lux_cli_usage_error("run", "--name %s", why);
+    }
+    uint64_t store_bytes = 0;
+    if (store_text != NULL) {
+        int prc = lux_parse_bytes(store_text, &store_bytes);
+        if (prc != 0 || store_bytes == 0 || store_bytes > SIZE_MAX)
+            return lux_cli_usage_error("run",
+                                       "--object-store-memory %s: %s; give bytes, or a size "
+                                       "such as 512M or 2G (powers of 1024)",
+                                       store_text,
+                                       prc == LUX_EINVAL || store_bytes == 0 ? "not a byte size"
+                                                                             : "too large");
+    }
     if (retry_errored && !resume)
         return lux_cli_usage_error("run", "--retry-errored goes with --resume");
 
@@ -182,6 +202,7 @@ int lux_cmd_run(int argc, char **argv)
         .seed = (uint64_t)seed,
         .verbosity = (int)lux_log_level() - 2,
         .num_cpus = isnan(cpus) ? 0 : cpus,
+        .object_store_bytes = (size_t)store_bytes,
         .retry_errored = retry_errored,
         .config_opts = &copts,
         .console = stdout,

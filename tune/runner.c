@@ -1682,10 +1682,10 @@ static int setup_resources(runner_t *r, char *err, size_t errlen)
     double cap_cpu, cap_gpu;
     lux_executor_capacity(r->ex, &cap_cpu, &cap_gpu);
     if (cpu > cap_cpu + 1e-9 || gpu > cap_gpu + 1e-9) {
-        snprintf(err, errlen,
-                 "resources_per_trial asks for %g CPU and %g GPU per trial but this node has %g "
-                 "CPU and %g GPU; lower resources_per_trial",
-                 cpu, gpu, cap_cpu, cap_gpu);
+        lux_config_error(r->cfg, "resources_per_trial", err, errlen,
+                         "resources_per_trial asks for %g CPU and %g GPU per trial but this "
+                         "node has %g CPU and %g GPU; lower resources_per_trial",
+                         cpu, gpu, cap_cpu, cap_gpu);
         return LUX_EINFEASIBLE;
     }
     long fit = cpu > 0 ? (long)floor(cap_cpu / cpu + 1e-9) : 1000000;
@@ -1811,7 +1811,8 @@ int lux_run(const lux_run_opts_t *opts, lux_run_outcome_t *out)
     }
 
     /* 2. The runtime first: if it cannot start, nothing is written. */
-    lux_executor_opts_t eo = {.num_cpus = opts->num_cpus};
+    lux_executor_opts_t eo = {.num_cpus = opts->num_cpus,
+                              .object_store_bytes = opts->object_store_bytes};
     rc = lux_executor_new(&eo, &r.ex, err, sizeof err);
     if (rc != 0) {
         lux_config_destroy(&cfg);

@@ -39,9 +39,10 @@ typedef struct {
     const char *storage;     /* overrides the config's storage */
     const char *name;        /* overrides the config's name */
     int has_seed;
-    uint64_t seed;   /* overrides the config's seed */
-    int verbosity;   /* -1 quiet, 0 normal, 1 verbose, 2 a line per result */
-    double num_cpus; /* CPUs to use (0: all cores) */
+    uint64_t seed;             /* overrides the config's seed */
+    int verbosity;             /* -1 quiet, 0 normal, 1 verbose, 2 a line per result */
+    double num_cpus;           /* CPUs to use (0: all cores) */
+    size_t object_store_bytes; /* the private node's object store (0: the runtime's default) */
     const lux_config_options_t *config_opts; /* environment names for checks */
     FILE *console;                           /* where the status goes (NULL: stdout) */
     int tty;                                 /* -1: detect from console; 0 plain lines; 1 redraw */

@@ -257,3 +257,49 @@ LUX_TEST_T(time_budget_with_trials_left_exits_3_and_resume_continues, 120)
     free(err);
     LUX_CHECK_INT(count_results("tb"), >, before + 1000);
 }
+
+/* --name is checked like the file's name: one path component, nothing is
+ * created; --object-store-memory takes a byte size and sizes the node. */
+LUX_TEST_T(name_and_object_store_options_are_checked, 120)
+{
+    const char *path = write_config("opts", "name: %s\ntrainable: noop\nmetric: score\n"
+                                            "mode: max\nnum_samples: 1\n"
+                                            "stop: {training_iteration: 3}\n");
+    char storage[4200];
+    snprintf(storage, sizeof storage, "%s/store", lux_test_tmpdir());
+    char *out = NULL, *err = NULL;
+    const char *bad_name[] = {"run", path, "--storage", storage, "--name", "../escaped", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(bad_name, NULL, 30, &out, &err), 2);
+    LUX_CHECK_CONTAINS(err, "--name");
+    LUX_CHECK(access(storage, F_OK) != 0);
+    free(out);
+    free(err);
+    const char *bad_size[] = {"run",  path, "--storage", storage, "--object-store-memory",
+                              "lots", NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(bad_size, NULL, 30, &out, &err), 2);
+    LUX_CHECK_CONTAINS(err, "not a byte size");
+    LUX_CHECK(access(storage, F_OK) != 0);
+    free(out);
+    free(err);
+    const char *ok[] = {"run", path,     "--storage", storage, "--object-store-memory",
+                        "64M", "--name", "opts-ok",   "-q",    NULL};
+    LUX_CHECK_INT_EQ(lux_test_lux(ok, NULL, 60, &out, &err), 0);
+    free(out);
+    free(err);
+}
+
+/* A trial asking for more than the node has is refused before anything
+ * runs, at the position of resources_per_trial in the file. */
+LUX_TEST_T(infeasible_resources_name_their_place, 60)
+{
+    const char *path = write_config("big", "name: %s\ntrainable: noop\nmetric: score\n"
+                                           "mode: max\nnum_samples: 1\n"
+                                           "resources_per_trial: {cpu: 1000}\n");
+    const char *args[] = {"run", path, "--storage", lux_test_tmpdir(), "--cpus", "2", NULL};
+    char *out = NULL, *err = NULL;
+    LUX_CHECK_INT_EQ(lux_test_lux(args, NULL, 30, &out, &err), 2);
+    LUX_CHECK_CONTAINS(err, "big.yaml:6:");
+    LUX_CHECK_CONTAINS(err, "asks for 1000 CPU");
+    free(out);
+    free(err);
+}
