@@ -478,3 +478,22 @@ LUX_TEST_T(sepcmaes_builders_reports_chunk_score_std, 120)
     lux_rl_sepcmaes_trainable.cleanup(st);
     json_decref(c);
 }
+
+/* The mean's evaluation fans out as tasks of 16 episodes (here 40 episodes:
+ * tasks of 16, 16 and 8) and reports the identical score and score_std,
+ * and everything else, as the in-process evaluation. */
+LUX_TEST_T(cmaes_eval_tasks_match_in_process, 120)
+{
+    const char *local = "{\"env\": \"builders\", \"env_config\": {\"radius\": 8, "
+                        "\"max_episode_steps\": 300}, \"popsize\": 6, \"episodes_per_eval\": 2, "
+                        "\"eval_episodes\": 40, \"num_workers\": 0}";
+    const char *remote = "{\"env\": \"builders\", \"env_config\": {\"radius\": 8, "
+                         "\"max_episode_steps\": 300}, \"popsize\": 6, \"episodes_per_eval\": 2, "
+                         "\"eval_episodes\": 40, \"num_workers\": 2, \"candidates_per_task\": 4}";
+    char *a = trace(&lux_rl_sepcmaes_trainable, local, 2);
+    LUX_CHECK_CONTAINS(a, "\"score\":");
+    LUX_CHECK_CONTAINS(a, "\"score_std\":");
+    LUX_CHECK_CONTAINS(a, "\"eval_timesteps_total\":");
+    free(a);
+    check_same_in_process_and_runtime(&lux_rl_sepcmaes_trainable, local, remote, 2);
+}
