@@ -595,3 +595,45 @@ int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
     return lux_rl_worker_episode(&s->worker, lux_cmaes_mean(s->es), seed, NULL, NULL, 0.0, NULL,
                                  res);
 }
+
+uint64_t lux_rl_cmaes_eval_seed(uint64_t trial_seed, uint64_t episode)
+{
+    return eval_seed(trial_seed, episode);
+}
+
+int lux_rl_cmaes_evaluate_params(const json_t *config, const double *params, size_t n,
+                                 const uint64_t *seeds, size_t nseeds, double *returns,
+                                 long *lengths, size_t *expected, char *err, size_t errlen)
+{
+    LUX_RL_TRY(lux_rl_check_keys(config, "cmaes", cma_keys, sizeof cma_keys / sizeof cma_keys[0],
+                                 err, errlen));
+    cma_state_t s;
+    memset(&s, 0, sizeof s);
+    LUX_RL_TRY(read_config(config, 1, 0, &s, err, errlen));
+    lux_rl_worker_t w;
+    LUX_RL_TRY(lux_rl_worker_init(&w, &s.spec, err, errlen));
+    if (expected != NULL)
+        *expected = w.num_params;
+    int rc = 0;
+    if (n != w.num_params) {
+        snprintf(err, errlen, "expected %zu parameters for the config's policy, got %zu",
+                 w.num_params, n);
+        rc = LUX_EINVAL;
+    }
+    lux_rollout_result_t *r = NULL;
+    if (rc == 0 && nseeds > 0) {
+        r = lux_malloc(nseeds * sizeof *r);
+        rc = r != NULL ? 0 : LUX_ENOMEM;
+    }
+    if (rc == 0 && nseeds > 0)
+        rc = lux_rl_worker_episodes(&w, params, seeds, (int)nseeds, r);
+    for (size_t i = 0; rc == 0 && i < nseeds; i++) {
+        returns[i] = r[i].episode_return;
+        lengths[i] = r[i].length;
+    }
+    if (rc != 0 && rc != LUX_EINVAL && err[0] == '\0')
+        snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(rc));
+    lux_free(r);
+    lux_rl_worker_fini(&w);
+    return rc;
+}
