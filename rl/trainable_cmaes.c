@@ -4,7 +4,8 @@
  *
  * One step runs generations until episodes_per_iteration episodes or
  * timesteps_per_iteration steps were used (at least one generation), then
- * evaluates the distribution mean on eval_episodes fixed seeds. Fitness is
+ * evaluates the distribution mean on eval_episodes fixed seeds (with
+ * num_workers > 0 as runtime tasks of 16 episodes, like the candidates). Fitness is
  * the mean return over episodes_per_eval episodes; the episode seeds derive
  * from (trial seed, generation, candidate, episode), with the candidate left
  * out under `seeding: epoch` so the whole population meets the same
@@ -186,11 +187,23 @@ static int sep_setup(const json_t *config, const lux_trial_context_t *ctx, void 
     return setup_common(config, ctx, 1, state, err, errlen);
 }
 
-/* What one evaluation task needs besides the spec and the parameters. */
+/* Evaluation episodes of the distribution mean per runtime task: the
+ * study's chunk of 16 (512 episodes = 32 chunks), one lockstep batch. */
+#define EVAL_EPISODES_PER_TASK 16
+
+/* What one evaluation task needs besides the spec and the parameters.
+ * eval_first < 0: training candidates, seeds from (trial seed, generation,
+ * candidate, episode). eval_first >= 0: one parameter vector (the mean) on
+ * the fixed evaluation episodes eval_first .. eval_first+episodes_per_eval-1. */
 typedef struct {
     uint64_t trial_seed, generation;
-    int64_t seeding, episodes_per_eval, k0, count, n;
+    int64_t seeding, episodes_per_eval, k0, count, n, eval_first;
 } cma_job_t;
+
+static uint64_t eval_seed(uint64_t trial_seed, uint64_t episode)
+{
+    return lux_seed_derive(trial_seed, EVAL_ITERATION, 0, episode);
+}
 
 /* Evaluates candidates k0 .. k0+count-1 (params: count rows of n) for
  * episodes_per_eval episodes each: returns[i * E + e], lengths likewise. The
@@ -205,8 +218,11 @@ static int eval_candidates(lux_rl_worker_t *w, const cma_job_t *job, const doubl
     int rc = seeds != NULL && r != NULL ? 0 : LUX_ENOMEM;
     for (int64_t i = 0; rc == 0 && i < job->count; i++) {
         for (int64_t e = 0; e < E; e++)
-            seeds[e] = lux_seed_rollout((lux_seeding_t)job->seeding, job->trial_seed,
-                                        job->generation, (uint64_t)(job->k0 + i), (uint64_t)e);
+            seeds[e] =
+                job->eval_first >= 0
+                    ? eval_seed(job->trial_seed, (uint64_t)(job->eval_first + e))
+                    : lux_seed_rollout((lux_seeding_t)job->seeding, job->trial_seed,
+                                       job->generation, (uint64_t)(job->k0 + i), (uint64_t)e);
         /* A candidate's episodes run in lockstep (one batched forward pass). */
         rc = lux_rl_worker_episodes(w, params + (size_t)i * (size_t)job->n, seeds, (int)E, r);
         for (int64_t e = 0; rc == 0 && e < E; e++) {
@@ -274,7 +290,8 @@ static int evaluate_population(cma_state_t *s, long generation, int lambda, long
                      .episodes_per_eval = E,
                      .k0 = 0,
                      .count = lambda,
-                     .n = (int64_t)s->n};
+                     .n = (int64_t)s->n,
+                     .eval_first = -1};
     int rc = 0;
     if (s->num_workers == 0) {
         rc = eval_candidates(&s->worker, &job, s->X, s->returns, lengths);
@@ -317,6 +334,73 @@ static int evaluate_population(cma_state_t *s, long generation, int lambda, long
     }
     for (size_t i = 0; rc == 0 && i < rows; i++)
         *steps += (long)lengths[i];
+    lux_free(lengths);
+    return rc;
+}
+
+/* Evaluates the distribution mean on the eval_episodes fixed seeds:
+ * returns[e] and *steps += their lengths. With num_workers > 0, one task per
+ * EVAL_EPISODES_PER_TASK consecutive episodes, collected in episode order.
+ * Each episode's return is the same in a task as in-process (a pure function
+ * of parameters and seed), and the caller sums them in the same order, so
+ * score and score_std do not depend on where the episodes ran. */
+static int evaluate_mean(cma_state_t *s, double *returns, long *steps, char *err, size_t errlen)
+{
+    size_t ne = (size_t)s->eval_episodes;
+    if (ne == 0)
+        return 0;
+    double *lengths = lux_malloc(ne * sizeof *lengths);
+    if (lengths == NULL)
+        return LUX_ENOMEM;
+    const double *mean = lux_cmaes_mean(s->es);
+    cma_job_t job = {.trial_seed = s->seed,
+                     .seeding = s->seeding,
+                     .episodes_per_eval = (int64_t)ne,
+                     .k0 = 0,
+                     .count = 1,
+                     .n = (int64_t)s->n,
+                     .eval_first = 0};
+    int rc = 0;
+    if (s->num_workers == 0) {
+        rc = eval_candidates(&s->worker, &job, mean, returns, lengths);
+    } else {
+        size_t chunk = EVAL_EPISODES_PER_TASK;
+        size_t ntasks = (ne + chunk - 1) / chunk;
+        lux_ref_t *refs = lux_calloc(ntasks, sizeof *refs);
+        size_t submitted = 0;
+        if (refs == NULL)
+            rc = LUX_ENOMEM;
+        for (size_t t = 0; rc == 0 && t < ntasks; t++) {
+            cma_job_t j = job;
+            j.eval_first = (int64_t)(t * chunk);
+            j.episodes_per_eval = (int64_t)(ne - t * chunk < chunk ? ne - t * chunk : chunk);
+            lux_arg_t args[3] = {
+                lux_arg_value(&s->spec, sizeof s->spec),
+                lux_arg_value(&j, sizeof j),
+                lux_arg_value(mean, s->n * sizeof(double)),
+            };
+            rc = lux_rl_submit_rollout(&lux_rl_cmaes_eval_remote, args, 3, s->num_cpus_per_task,
+                                       &refs[t], err, errlen);
+            if (rc == 0)
+                submitted++;
+        }
+        for (size_t t = 0; t < submitted; t++) {
+            size_t e0 = t * chunk;
+            size_t cnt = ne - e0 < chunk ? ne - e0 : chunk;
+            lux_value_t v = {0};
+            if (rc == 0)
+                rc = lux_rl_get_rollout(&refs[t], 2 * cnt * sizeof(double), &v, err, errlen);
+            if (rc == 0) {
+                memcpy(returns + e0, v.data, cnt * sizeof(double));
+                memcpy(lengths + e0, (const double *)v.data + cnt, cnt * sizeof(double));
+            }
+            lux_value_release(&v);
+            lux_ref_release(refs[t]);
+        }
+        lux_free(refs);
+    }
+    for (size_t e = 0; rc == 0 && e < ne; e++)
+        *steps += (long)lengths[e];
     lux_free(lengths);
     return rc;
 }
@@ -373,27 +457,17 @@ static int cma_step(void *state, json_t **result, char *err, size_t errlen)
         json_decref(res);
         return LUX_ENOMEM;
     }
-    const double *mean = lux_cmaes_mean(s->es);
-    size_t ne = (size_t)s->eval_episodes + 1;
-    uint64_t *eseeds = lux_malloc(ne * sizeof *eseeds);
-    lux_rollout_result_t *er = lux_malloc(ne * sizeof *er);
-    int erc = eseeds != NULL && er != NULL ? 0 : LUX_ENOMEM;
-    for (long e = 0; erc == 0 && e < s->eval_episodes; e++)
-        eseeds[e] = lux_seed_derive(s->seed, EVAL_ITERATION, 0, (uint64_t)e);
-    if (erc == 0)
-        erc = lux_rl_worker_episodes(&s->worker, mean, eseeds, (int)s->eval_episodes, er);
-    for (long e = 0; erc == 0 && e < s->eval_episodes; e++) {
-        eval[e] = er[e].episode_return;
-        s->pr.eval_timesteps_total += er[e].length;
-    }
-    lux_free(eseeds);
-    lux_free(er);
+    long eval_steps = 0;
+    char msg[256] = "";
+    int erc = evaluate_mean(s, eval, &eval_steps, msg, sizeof msg);
     if (erc != 0) {
         lux_free(eval);
         json_decref(res);
-        snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(erc));
+        snprintf(err, errlen, "evaluation rollout failed: %s",
+                 msg[0] != '\0' ? msg : lux_strerror(erc));
         return erc;
     }
+    s->pr.eval_timesteps_total += eval_steps;
     double pop_mean = pop_sum / (double)episodes;
     if (s->eval_episodes > 0) {
         lux_rl_add_reward_stats(res, "episode_reward", eval, (size_t)s->eval_episodes);
@@ -520,4 +594,46 @@ int lux_rl_cmaes_evaluate(void *state, uint64_t seed, lux_rollout_result_t *res)
     cma_state_t *s = state;
     return lux_rl_worker_episode(&s->worker, lux_cmaes_mean(s->es), seed, NULL, NULL, 0.0, NULL,
                                  res);
+}
+
+uint64_t lux_rl_cmaes_eval_seed(uint64_t trial_seed, uint64_t episode)
+{
+    return eval_seed(trial_seed, episode);
+}
+
+int lux_rl_cmaes_evaluate_params(const json_t *config, const double *params, size_t n,
+                                 const uint64_t *seeds, size_t nseeds, double *returns,
+                                 long *lengths, size_t *expected, char *err, size_t errlen)
+{
+    LUX_RL_TRY(lux_rl_check_keys(config, "cmaes", cma_keys, sizeof cma_keys / sizeof cma_keys[0],
+                                 err, errlen));
+    cma_state_t s;
+    memset(&s, 0, sizeof s);
+    LUX_RL_TRY(read_config(config, 1, 0, &s, err, errlen));
+    lux_rl_worker_t w;
+    LUX_RL_TRY(lux_rl_worker_init(&w, &s.spec, err, errlen));
+    if (expected != NULL)
+        *expected = w.num_params;
+    int rc = 0;
+    if (n != w.num_params) {
+        snprintf(err, errlen, "expected %zu parameters for the config's policy, got %zu",
+                 w.num_params, n);
+        rc = LUX_EINVAL;
+    }
+    lux_rollout_result_t *r = NULL;
+    if (rc == 0 && nseeds > 0) {
+        r = lux_malloc(nseeds * sizeof *r);
+        rc = r != NULL ? 0 : LUX_ENOMEM;
+    }
+    if (rc == 0 && nseeds > 0)
+        rc = lux_rl_worker_episodes(&w, params, seeds, (int)nseeds, r);
+    for (size_t i = 0; rc == 0 && i < nseeds; i++) {
+        returns[i] = r[i].episode_return;
+        lengths[i] = r[i].length;
+    }
+    if (rc != 0 && rc != LUX_EINVAL && err[0] == '\0')
+        snprintf(err, errlen, "evaluation rollout failed: %s", lux_strerror(rc));
+    lux_free(r);
+    lux_rl_worker_fini(&w);
+    return rc;
 }

@@ -30,4 +30,22 @@ int lux_rl_register_trainables(void);
 int lux_rl_evaluate_episode(const lux_trainable_class_t *cls, void *state, uint64_t seed,
                             double *episode_return, long *length);
 
+/* The seed of evaluation episode `episode` of a cmaes/sepcmaes trial whose
+ * seed is trial_seed: the episodes its `score` averages are 0 ..
+ * eval_episodes-1. Cannot fail. */
+uint64_t lux_rl_cmaes_eval_seed(uint64_t trial_seed, uint64_t episode);
+
+/* Evaluates the flat parameter vector params[0..n) of the policy a
+ * cmaes/sepcmaes config describes (the vector CMA-ES searches, the mean a
+ * checkpoint holds; layout in docs/trainables.md) on the episodes
+ * seeds[0..nseeds), in this process whatever num_workers says: returns[i]
+ * and lengths[i] for seeds[i], the numbers the trainable's evaluation gives
+ * for the same seeds. *expected (may be NULL) receives the policy's
+ * parameter count once the config is valid. Returns 0; LUX_ECONFIG (the
+ * config; message in err); LUX_EINVAL when n is not that count ("expected N
+ * parameters for the config's policy, got M" in err); or a rollout error. Blocks. */
+int lux_rl_cmaes_evaluate_params(const json_t *config, const double *params, size_t n,
+                                 const uint64_t *seeds, size_t nseeds, double *returns,
+                                 long *lengths, size_t *expected, char *err, size_t errlen);
+
 #endif

@@ -4,6 +4,7 @@
  * fresh instance + 5, compared byte for byte), determinism, and short
  * learning runs on CartPole asserting clear progress.
  */
+#include "cmaes.h"
 #include "trainable_int.h"
 #include "trainables.h"
 
@@ -474,6 +475,76 @@ LUX_TEST_T(sepcmaes_builders_reports_chunk_score_std, 120)
     LUX_CHECK_MSG(hi > lo, "min %g max %g", lo, hi);
     LUX_CHECK_NEAR(num(r, "score_std"), (hi - lo) / 2, 1e-9);
     LUX_CHECK_NEAR(num(r, "score"), (hi + lo) / 2, 1e-9);
+    json_decref(r);
+    lux_rl_sepcmaes_trainable.cleanup(st);
+    json_decref(c);
+}
+
+/* The mean's evaluation fans out as tasks of 16 episodes (here 40 episodes:
+ * tasks of 16, 16 and 8) and reports the identical score and score_std,
+ * and everything else, as the in-process evaluation. */
+LUX_TEST_T(cmaes_eval_tasks_match_in_process, 120)
+{
+    const char *local = "{\"env\": \"builders\", \"env_config\": {\"radius\": 8, "
+                        "\"max_episode_steps\": 300}, \"popsize\": 6, \"episodes_per_eval\": 2, "
+                        "\"eval_episodes\": 40, \"num_workers\": 0}";
+    const char *remote = "{\"env\": \"builders\", \"env_config\": {\"radius\": 8, "
+                         "\"max_episode_steps\": 300}, \"popsize\": 6, \"episodes_per_eval\": 2, "
+                         "\"eval_episodes\": 40, \"num_workers\": 2, \"candidates_per_task\": 4}";
+    char *a = trace(&lux_rl_sepcmaes_trainable, local, 2);
+    LUX_CHECK_CONTAINS(a, "\"score\":");
+    LUX_CHECK_CONTAINS(a, "\"score_std\":");
+    LUX_CHECK_CONTAINS(a, "\"eval_timesteps_total\":");
+    free(a);
+    check_same_in_process_and_runtime(&lux_rl_sepcmaes_trainable, local, remote, 2);
+}
+
+/* lux_rl_cmaes_evaluate_params (what `lux rollout --params` runs) on the
+ * mean a checkpoint holds and the trial's evaluation seeds gives exactly the
+ * trainable's score; a vector of the wrong length is refused with both
+ * counts. */
+LUX_TEST_T(cmaes_evaluate_params_reproduces_score, 120)
+{
+    json_t *c = cfg("{\"env\": \"builders\", \"env_config\": {\"radius\": 8, "
+                    "\"max_episode_steps\": 300}, \"popsize\": 6, \"episodes_per_eval\": 2, "
+                    "\"eval_episodes\": 24, \"num_workers\": 0}");
+    void *st = setup(&lux_rl_sepcmaes_trainable, c, 41);
+    json_t *r = step(&lux_rl_sepcmaes_trainable, st);
+    void *bytes;
+    size_t len;
+    char err[256] = "";
+    LUX_CHECK_OK(lux_rl_sepcmaes_trainable.save(st, &bytes, &len, err, sizeof err));
+    const unsigned char *p = bytes, *end = p + len;
+    uint64_t n;
+    lux_rl_progress_t pr;
+    const void *blob;
+    size_t blen;
+    LUX_CHECK(lux_rl_header_get(&p, end, "LUXCMAT1", &n, &pr) == 0);
+    LUX_CHECK(lux_rl_tail_get(&p, end, &blob, &blen) == 0);
+    lux_cmaes_t *es = NULL;
+    LUX_CHECK_OK(lux_cmaes_restore(blob, blen, &es));
+    uint64_t seeds[24];
+    double returns[24];
+    long lengths[24];
+    for (int e = 0; e < 24; e++)
+        seeds[e] = lux_rl_cmaes_eval_seed(41, (uint64_t)e);
+    size_t expected = 0;
+    LUX_CHECK_OK(lux_rl_cmaes_evaluate_params(c, lux_cmaes_mean(es), (size_t)n, seeds, 24, returns,
+                                              lengths, &expected, err, sizeof err));
+    LUX_CHECK_INT_EQ(expected, n);
+    double sum = 0;
+    for (int e = 0; e < 24; e++)
+        sum += returns[e];
+    LUX_CHECK_DBL(sum / 24, ==, num(r, "score"));
+    LUX_CHECK_DBL(lux_rl_chunk_means_std(returns, 24, LUX_RL_SCORE_CHUNKS), ==,
+                  num(r, "score_std"));
+    LUX_CHECK_ERR(lux_rl_cmaes_evaluate_params(c, lux_cmaes_mean(es), (size_t)n - 1, seeds, 24,
+                                               returns, lengths, &expected, err, sizeof err),
+                  LUX_EINVAL);
+    LUX_CHECK_CONTAINS(err, "expected 1128 parameters");
+    LUX_CHECK_CONTAINS(err, "got 1127");
+    lux_cmaes_destroy(&es);
+    lux_free(bytes);
     json_decref(r);
     lux_rl_sepcmaes_trainable.cleanup(st);
     json_decref(c);
