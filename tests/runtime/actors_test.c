@@ -138,14 +138,7 @@ LUX_REMOTE(call_actor)
     int rc = lux_actor_call(a, "incr", NULL, 0, 1, &r);
     if (rc)
         return lux_call_fail(call, "call: %s", lux_strerror(rc));
-    lux_value_t v;
-    rc = lux_get(&r, 1, 30, &v);
-    if (rc)
-        return lux_call_fail(call, "get: %s", lux_strerror(rc));
-    rc = lux_call_return(call, 0, v.data, v.len);
-    lux_value_release(&v);
-    lux_ref_release(r);
-    return rc;
+    return return_value_of(call, r);
 }
 
 LUX_TEST_T(actor_handle_passed_to_tasks, 30)

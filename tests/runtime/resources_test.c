@@ -109,14 +109,7 @@ LUX_REMOTE(spawn_child_pg)
     int rc = lux_submit(&pg_of_task_remote, NULL, 0, &o, &r);
     if (rc)
         return lux_call_fail(call, "submit: %s", lux_strerror(rc));
-    lux_value_t v;
-    rc = lux_get(&r, 1, 30, &v);
-    if (rc)
-        return lux_call_fail(call, "get: %s", lux_strerror(rc));
-    rc = lux_call_return(call, 0, v.data, v.len);
-    lux_value_release(&v);
-    lux_ref_release(r);
-    return rc;
+    return return_value_of(call, r);
 }
 
 LUX_TEST_T(placement_groups, 60)

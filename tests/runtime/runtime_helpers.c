@@ -213,6 +213,18 @@ static int slow(lux_call_t *call)
     return value(call);
 }
 
+int return_value_of(lux_call_t *call, lux_ref_t r)
+{
+    lux_value_t v;
+    int rc = lux_get(&r, 1, 30, &v);
+    if (rc)
+        return lux_call_fail(call, "get: %s", lux_strerror(rc));
+    rc = lux_call_return(call, 0, v.data, v.len);
+    lux_value_release(&v);
+    lux_ref_release(r);
+    return rc;
+}
+
 /* Submits a child task and returns the placement group it ran in. */
 static int child_pg(lux_call_t *call)
 {
@@ -220,14 +232,7 @@ static int child_pg(lux_call_t *call)
     int rc = lux_submit(&pg_of_task_remote, NULL, 0, NULL, &r);
     if (rc)
         return lux_call_fail(call, "submit: %s", lux_strerror(rc));
-    lux_value_t v;
-    rc = lux_get(&r, 1, 30, &v);
-    if (rc)
-        return lux_call_fail(call, "get: %s", lux_strerror(rc));
-    rc = lux_call_return(call, 0, v.data, v.len);
-    lux_value_release(&v);
-    lux_ref_release(r);
-    return rc;
+    return return_value_of(call, r);
 }
 
 LUX_ACTOR_CLASS(counter, counter_init, counter_fini, LUX_METHOD(incr), LUX_METHOD(value),

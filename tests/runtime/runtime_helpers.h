@@ -24,6 +24,9 @@ long get_long(lux_ref_t ref);
 long arg_long(lux_call_t *call, size_t i);
 /* Inside a remote function: returns x. */
 int ret_long(lux_call_t *call, long x);
+/* In a remote function or method: waits (30 s) for `r`, returns its value
+ * as the call's result and releases `r`. */
+int return_value_of(lux_call_t *call, lux_ref_t r);
 /* Live children of this process (workers of its private node). */
 int count_children(void);
 /* Calls method of actor a and gets its long result. */
