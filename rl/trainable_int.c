@@ -469,7 +469,8 @@ double lux_rl_chunk_means_std(const double *x, size_t n, size_t chunks)
 
 void lux_rl_buf_put(lux_rl_buf_t *b, const void *data, size_t len)
 {
-    if (b->failed)
+    /* Nothing to add (an empty blob may come with a NULL pointer). */
+    if (b->failed || len == 0)
         return;
     if (b->len + len > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
