@@ -143,16 +143,18 @@ static const char *write_config(const char *name, const char *yaml)
     return lux_test_write_tmp(file, yaml);
 }
 
-/* Runs an experiment through the library with the console silenced; *out
- * gets the outcome. Returns lux_run's code. */
-static int run_outcome(const char *config_path, const char *resume_dir, int resume,
-                       const char *name, lux_run_outcome_t *out)
+/* Runs an experiment through the library with the console silenced,
+ * retrying its ERROR trials on a resume when `retry_errored`; *out gets the
+ * outcome. Returns lux_run's code. */
+static int run_outcome_retry(const char *config_path, const char *resume_dir, int resume,
+                             const char *name, int retry_errored, lux_run_outcome_t *out)
 {
     FILE *devnull = fopen("/dev/null", "w");
     lux_run_opts_t o = {
         .config_path = config_path,
         .resume_dir = resume_dir,
         .resume = resume,
+        .retry_errored = retry_errored,
         .storage = lux_test_tmpdir(),
         .name = name,
         .verbosity = -1,
@@ -165,18 +167,29 @@ static int run_outcome(const char *config_path, const char *resume_dir, int resu
     return rc;
 }
 
-/* The same, summed up as the lux command sums it up in its exit code
- * (cli/cmd_run.c): 0 every trial terminated, 1 a trial in ERROR or a
- * failure, 2 bad input, 130 interrupted. */
+static int run_outcome(const char *config_path, const char *resume_dir, int resume,
+                       const char *name, lux_run_outcome_t *out)
+{
+    return run_outcome_retry(config_path, resume_dir, resume, name, 0, out);
+}
+
+/* A run's code and outcome summed up as the lux command sums them up in
+ * its exit code (cli/cmd_run.c): 0 every trial terminated, 1 a trial in
+ * ERROR or a failure, 2 bad input, 130 interrupted. */
+static int exit_code_of(int rc, const lux_run_outcome_t *out)
+{
+    if (rc != 0)
+        return out->bad_input ? 2 : 1;
+    if (out->end == LUX_RUN_INTERRUPTED)
+        return 130;
+    return out->num_errored > 0 ? 1 : 0;
+}
+
 static int run_quiet(const char *config_path, const char *resume_dir, int resume, const char *name)
 {
     lux_run_outcome_t out;
     int rc = run_outcome(config_path, resume_dir, resume, name, &out);
-    if (rc != 0)
-        return out.bad_input ? 2 : 1;
-    if (out.end == LUX_RUN_INTERRUPTED)
-        return 130;
-    return out.num_errored > 0 ? 1 : 0;
+    return exit_code_of(rc, &out);
 }
 
 static sqlite3 *open_db(const char *name)
@@ -989,26 +1002,9 @@ LUX_TEST_T(pbt_time_shares_one_slot, 180)
 /* As run_quiet, with --retry-errored when `retry_errored`. */
 static int run_retry(const char *config_path, int resume, const char *name, int retry_errored)
 {
-    FILE *devnull = fopen("/dev/null", "w");
-    lux_run_opts_t o = {
-        .config_path = config_path,
-        .resume = resume,
-        .retry_errored = retry_errored,
-        .storage = lux_test_tmpdir(),
-        .name = name,
-        .verbosity = -1,
-        .num_cpus = 2,
-        .console = devnull,
-        .tty = 0,
-    };
     lux_run_outcome_t out;
-    int rc = lux_run(&o, &out);
-    fclose(devnull);
-    if (rc != 0)
-        return out.bad_input ? 2 : 1;
-    if (out.end == LUX_RUN_INTERRUPTED)
-        return 130;
-    return out.num_errored > 0 ? 1 : 0;
+    int rc = run_outcome_retry(config_path, NULL, resume, name, retry_errored, &out);
+    return exit_code_of(rc, &out);
 }
 
 /* The stored results of experiment `name`, or -1 while it has no store. */
